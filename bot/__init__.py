@@ -1,0 +1,1 @@
+"""The Slack surface. It stays a thin shell over :mod:`core.service`."""
