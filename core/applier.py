@@ -1,0 +1,182 @@
+"""The only code that writes: applies a Plan to Assets in two passes.
+
+Pass one creates Employees and writes field changes (without Manager); pass two sets
+Manager references, whose value is the manager's object key, which a brand-new
+manager only has after pass one. Each change gets its own outcome and one failure
+does not stop the run. Objects are matched by Entra User ID on the next run, so a run
+killed half-way converges on the rerun without duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.clients.assets import AttributeValues
+from core.errors import ApiError
+from core.models import Attr
+from core.plan import Create, FieldChange, Inactivation, Plan, Update
+from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
+
+
+class EmployeeWriter(Protocol):
+    """The two writes the applier needs; the Assets client provides them."""
+
+    def create(self, values: AttributeValues) -> tuple[str, str]:
+        """Create an Employee and return its (object id, object key)."""
+        ...
+
+    def update(self, object_id: str, values: AttributeValues) -> None: ...
+
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: tuple[ChangeOutcome, ...]
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.status is OutcomeStatus.FAILED)
+
+    @property
+    def succeeded(self) -> int:
+        return sum(1 for o in self.outcomes if o.status is OutcomeStatus.OK)
+
+
+@dataclass(frozen=True)
+class _ManagerLink:
+    entra_user_id: str
+    label: str
+    object_id: str | None  # None: the object is a create; look its id up after pass one
+    manager_entra_id: str | None
+
+
+def apply_plan(
+    plan: Plan,
+    writer: EmployeeWriter,
+    keys_by_entra_id: Mapping[str, tuple[str, str]],
+    *,
+    concurrency: int = 4,
+    progress: Progress = lambda done, total: None,
+) -> ApplyResult:
+    """Apply ``plan``. ``keys_by_entra_id`` maps owned Employees to (object id, key)."""
+    known: dict[str, tuple[str, str]] = dict(keys_by_entra_id)
+    total = plan.write_count + len(_manager_links(plan))
+    counter = _Counter(total, progress)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        first = list(pool.map(lambda c: _apply_first_pass(c, writer, counter), _changes(plan)))
+        for outcome, created in first:
+            if created is not None:
+                known[outcome.entra_user_id] = created
+        links = _manager_links(plan)
+        second = list(pool.map(lambda link: _link_manager(link, writer, known, counter), links))
+    return ApplyResult(tuple(o for o, _ in first) + tuple(second))
+
+
+class _Counter:
+    def __init__(self, total: int, progress: Progress) -> None:
+        self._done = 0
+        self._total = total
+        self._progress = progress
+
+    def tick(self) -> None:
+        self._done += 1  # worker threads race here only for a progress figure
+        self._progress(self._done, self._total)
+
+
+def _changes(plan: Plan) -> list[Create | Update | Inactivation]:
+    # Inactivations first: an interrupted run then never leaves extra access behind.
+    return [*plan.inactivations, *plan.updates, *plan.creates]
+
+
+def _apply_first_pass(
+    change: Create | Update | Inactivation, writer: EmployeeWriter, counter: _Counter
+) -> tuple[ChangeOutcome, tuple[str, str] | None]:
+    try:
+        if isinstance(change, Create):
+            values: dict[Attr, str | None] = {
+                a: v for a, v in change.values if a is not Attr.MANAGER
+            }
+            object_id, key = writer.create(values)
+            outcome = _ok(ChangeKind.CREATE, change.entra_user_id, change.label, key)
+            return outcome, (object_id, key)
+        kind = ChangeKind.INACTIVATE if isinstance(change, Inactivation) else ChangeKind.UPDATE
+        changed = _field_values(change.changes)
+        if changed:
+            writer.update(change.object_id, changed)
+        return _ok(kind, change.entra_user_id, change.label, change.object_key), None
+    except ApiError as exc:
+        return _failed(change, str(exc)), None
+    finally:
+        counter.tick()
+
+
+def _field_values(changes: Iterable[FieldChange]) -> dict[Attr, str | None]:
+    return {c.attr: c.after for c in changes if c.attr is not Attr.MANAGER}
+
+
+def _manager_links(plan: Plan) -> list[_ManagerLink]:
+    links = [
+        _ManagerLink(c.entra_user_id, c.label, None, c.get(Attr.MANAGER))
+        for c in plan.creates
+        if c.get(Attr.MANAGER) is not None
+    ]
+    existing: list[Update | Inactivation] = [*plan.updates, *plan.inactivations]
+    for change in existing:
+        for field_change in change.changes:
+            if field_change.attr is Attr.MANAGER:
+                links.append(
+                    _ManagerLink(
+                        change.entra_user_id, change.label, change.object_id, field_change.after
+                    )
+                )
+    return links
+
+
+def _link_manager(
+    link: _ManagerLink,
+    writer: EmployeeWriter,
+    known: Mapping[str, tuple[str, str]],
+    counter: _Counter,
+) -> ChangeOutcome:
+    try:
+        target = known.get(link.entra_user_id)
+        if target is None:
+            return _outcome(link, OutcomeStatus.SKIPPED, "the Employee was not created")
+        manager_key: str | None = None
+        if link.manager_entra_id is not None:
+            manager = known.get(link.manager_entra_id)
+            if manager is None:
+                return _outcome(link, OutcomeStatus.FAILED, "the manager's Employee does not exist")
+            manager_key = manager[1]
+        writer.update(link.object_id or target[0], {Attr.MANAGER: manager_key})
+        return _outcome(link, OutcomeStatus.OK, "", target[1])
+    except ApiError as exc:
+        return _outcome(link, OutcomeStatus.FAILED, str(exc))
+    finally:
+        counter.tick()
+
+
+def _outcome(
+    link: _ManagerLink, status: OutcomeStatus, detail: str, key: str | None = None
+) -> ChangeOutcome:
+    return ChangeOutcome(ChangeKind.MANAGER, link.entra_user_id, link.label, status, key, detail)
+
+
+def _ok(kind: ChangeKind, entra_user_id: str, label: str, key: str) -> ChangeOutcome:
+    return ChangeOutcome(kind, entra_user_id, label, OutcomeStatus.OK, key)
+
+
+def _failed(change: Create | Update | Inactivation, detail: str) -> ChangeOutcome:
+    if isinstance(change, Create):
+        return ChangeOutcome(
+            ChangeKind.CREATE, change.entra_user_id, change.label, OutcomeStatus.FAILED, None, detail
+        )
+    kind = ChangeKind.INACTIVATE if isinstance(change, Inactivation) else ChangeKind.UPDATE
+    return ChangeOutcome(
+        kind, change.entra_user_id, change.label, OutcomeStatus.FAILED, change.object_key, detail
+    )

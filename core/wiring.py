@@ -1,0 +1,135 @@
+"""Builds the API clients a run needs from settings and the stored Entra connection.
+
+Process-wide on purpose: one httpx client (connection reuse) and one MSAL application
+per connection (its token cache means one token request per hour, not per run).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+
+import httpx
+
+from core.clients.assets import AssetsClient, discover_workspace
+from core.clients.atlassian import AtlassianDirectory
+from core.clients.auth import GraphTokenProvider
+from core.clients.graph import GraphDirectory
+from core.errors import ConfigError, FieldProblem
+from core.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, build_http_client
+from core.settings import Settings
+from core.store import Store
+
+
+class Clients:
+    """Factory and cache of API clients; ``counter`` sees every request they send."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._retry = retry or RetryPolicy()
+        self.counter = RequestCounter()
+        self.http = build_http_client(timeout=settings.http_timeout, transport=transport)
+        self._lock = threading.Lock()
+        self._tokens: dict[str, GraphTokenProvider] = {}
+        self._workspace: str | None = None
+        self._limiter = RateLimiter(settings.assets_requests_per_minute)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _basic_auth(self) -> dict[str, str]:
+        self._settings.require_atlassian()
+        pair = f"{self._settings.atlassian_email}:{self._settings.atlassian_api_token}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+    def site(self) -> ApiClient:
+        """The Jira site (user search, Assets workspace discovery)."""
+        return ApiClient(
+            "jira",
+            self._settings.atlassian_site or "",
+            self.http,
+            counter=self.counter,
+            retry=self._retry,
+            headers=self._basic_auth,
+        )
+
+    def atlassian(self) -> AtlassianDirectory:
+        settings = self._settings
+        admin = None
+        if settings.atlassian_org_id and settings.atlassian_org_api_key:
+            key = settings.atlassian_org_api_key
+            admin = ApiClient(
+                "admin",
+                settings.atlassian_api_url,
+                self.http,
+                counter=self.counter,
+                retry=self._retry,
+                headers=lambda: {"Authorization": f"Bearer {key}"},
+            )
+        return AtlassianDirectory(self.site(), admin, settings.atlassian_org_id)
+
+    def assets(self) -> AssetsClient:
+        """Assets on the site's workspace; the workspace id is looked up once."""
+        site = self.site()
+        with self._lock:
+            if self._workspace is None:
+                self._workspace = discover_workspace(site)
+            workspace = self._workspace
+        base = f"{self._settings.atlassian_api_url}/jsm/assets/workspace/{workspace}/v1"
+        api = ApiClient(
+            "assets",
+            base,
+            self.http,
+            counter=self.counter,
+            retry=self._retry,
+            headers=self._basic_auth,
+            limiter=self._limiter,
+        )
+        return AssetsClient(api)
+
+    def directory(self, *, priority: str | None = None) -> GraphDirectory:
+        """Graph with the stored Entra connection's token."""
+        tokens = self._token_provider()
+        api = ApiClient(
+            "graph",
+            f"{self._settings.graph_url}/v1.0",
+            self.http,
+            counter=self.counter,
+            retry=self._retry,
+            headers=tokens.headers,
+        )
+        return GraphDirectory(api, priority=priority)
+
+    def _token_provider(self) -> GraphTokenProvider:
+        connection = self._store.connection()
+        if connection is None:
+            raise ConfigError(
+                [FieldProblem("entra connection", "not configured: run `entra-sync configure`")]
+            )
+        secret = self._store.client_secret()
+        fingerprint = hashlib.sha256(
+            f"{connection.tenant_id}|{connection.client_id}|{secret}".encode()
+        ).hexdigest()
+        with self._lock:
+            provider = self._tokens.get(fingerprint)
+            if provider is None:
+                provider = GraphTokenProvider(
+                    connection.tenant_id,
+                    connection.client_id,
+                    secret,
+                    login_url=self._settings.login_url,
+                    graph_url=self._settings.graph_url,
+                    http=self.http,
+                    counter=self.counter,
+                )
+                self._tokens = {fingerprint: provider}
+            return provider
