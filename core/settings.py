@@ -1,0 +1,262 @@
+"""Process settings, read once from the environment (and an optional ``.env`` file).
+
+Loading is deliberately lenient about what is *missing*: ``configure`` only needs the
+database and the cipher, so Atlassian values are checked by
+:meth:`Settings.require_atlassian` when a command actually talks to Atlassian. Values
+that are *present* but wrong fail at load time, all at once, so a person fixes the
+whole environment in one go instead of one variable per attempt. Error messages name
+variables and rules, never values: several of these values are secrets.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.clouds import CLOUDS, DEFAULT_CLOUD
+from core.errors import ConfigError, FieldProblem
+
+PREFIX = "ENTRA_SYNC_"
+DEFAULT_DATABASE_URL = "sqlite:///data/entra-sync.db"
+DEFAULT_ATLASSIAN_API_URL = "https://api.atlassian.com"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+ENV_DATABASE_URL = PREFIX + "DATABASE_URL"
+ENV_SECRET_KEY = PREFIX + "SECRET_KEY"
+ENV_ATLASSIAN_SITE = PREFIX + "ATLASSIAN_SITE"
+ENV_ATLASSIAN_EMAIL = PREFIX + "ATLASSIAN_EMAIL"
+ENV_ATLASSIAN_API_TOKEN = PREFIX + "ATLASSIAN_API_TOKEN"
+ENV_ATLASSIAN_ORG_ID = PREFIX + "ATLASSIAN_ORG_ID"
+ENV_ATLASSIAN_ORG_API_KEY = PREFIX + "ATLASSIAN_ORG_API_KEY"
+ENV_ATLASSIAN_API_URL = PREFIX + "ATLASSIAN_API_URL"
+ENV_CLOUD = PREFIX + "CLOUD"
+ENV_LOGIN_URL = PREFIX + "LOGIN_URL"
+ENV_GRAPH_URL = PREFIX + "GRAPH_URL"
+ENV_ASSETS_RATE = PREFIX + "ASSETS_RATE"
+ENV_WRITE_CONCURRENCY = PREFIX + "WRITE_CONCURRENCY"
+ENV_HTTP_TIMEOUT = PREFIX + "HTTP_TIMEOUT"
+
+RULE_REQUIRED = "must be set"
+RULE_URL = "must be an https URL without credentials (http only for localhost or 127.0.0.1)"
+RULE_EMAIL = "must be an email address"
+RULE_DATABASE_URL = "must be a SQLAlchemy database URL such as sqlite:///data/entra-sync.db"
+RULE_CLOUD = "must be one of " + ", ".join(CLOUDS)
+RULE_ORG_PAIR = (
+    f"must be set together with {{other}}: set both {ENV_ATLASSIAN_ORG_ID} and "
+    f"{ENV_ATLASSIAN_ORG_API_KEY}, or neither"
+)
+MAX_TIMEOUT_SECONDS = 600.0
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    """Everything the process reads from its environment, validated and normalised.
+
+    Secret fields are ``repr=False`` and the database URL is shown with its password
+    hidden, so logging a ``Settings`` can never leak a credential.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = field(default=None, repr=False)
+    atlassian_site: str | None = None
+    atlassian_email: str | None = None
+    atlassian_api_token: str | None = field(default=None, repr=False)
+    atlassian_org_id: str | None = None
+    atlassian_org_api_key: str | None = field(default=None, repr=False)
+    atlassian_api_url: str = DEFAULT_ATLASSIAN_API_URL
+    cloud: str = DEFAULT_CLOUD
+    login_url: str = CLOUDS[DEFAULT_CLOUD].login_url
+    graph_url: str = CLOUDS[DEFAULT_CLOUD].graph_url
+    assets_requests_per_minute: int = 900
+    write_concurrency: int = 4
+    http_timeout: float = 30.0
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            if not f.repr:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "database_url":
+                value = _hide_password(value)
+            parts.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(parts)})"
+
+    __str__ = __repr__
+
+    @property
+    def has_org_admin(self) -> bool:
+        """True when the org admin API can fill in emails that profile visibility hides."""
+        return self.atlassian_org_id is not None and self.atlassian_org_api_key is not None
+
+    def require_atlassian(self) -> None:
+        """Fail, naming every missing variable, before a command that talks to Atlassian."""
+        required = (
+            (ENV_ATLASSIAN_SITE, self.atlassian_site),
+            (ENV_ATLASSIAN_EMAIL, self.atlassian_email),
+            (ENV_ATLASSIAN_API_TOKEN, self.atlassian_api_token),
+        )
+        missing = [FieldProblem(name, RULE_REQUIRED) for name, value in required if not value]
+        if missing:
+            raise ConfigError(missing)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Read :class:`Settings`; the environment wins over the ``.env`` file.
+
+    Raises :class:`ConfigError` naming every present-but-invalid variable at once.
+    """
+    reader = _Reader(_merged(os.environ if environ is None else environ, env_file))
+    settings = _read(reader)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return settings
+
+
+def _merged(environ: Mapping[str, str], env_file: Path | None) -> dict[str, str]:
+    """Layer the environment over the ``.env`` file; blank values count as unset."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        for name, value in dotenv_values(env_file).items():
+            if value is not None:
+                values[name] = value
+    for name, value in environ.items():
+        if name.startswith(PREFIX) and value.strip():
+            values[name] = value
+    return {name: value.strip() for name, value in values.items() if value.strip()}
+
+
+def _read(r: _Reader) -> Settings:
+    cloud_name = r.choice(ENV_CLOUD, DEFAULT_CLOUD)
+    cloud = CLOUDS.get(cloud_name, CLOUDS[DEFAULT_CLOUD])
+    org_id, org_key = _org_pair(r)
+    return Settings(
+        database_url=r.database_url(ENV_DATABASE_URL, DEFAULT_DATABASE_URL),
+        secret_key=r.text(ENV_SECRET_KEY),
+        atlassian_site=r.url(ENV_ATLASSIAN_SITE),
+        atlassian_email=r.email(ENV_ATLASSIAN_EMAIL),
+        atlassian_api_token=r.text(ENV_ATLASSIAN_API_TOKEN),
+        atlassian_org_id=org_id,
+        atlassian_org_api_key=org_key,
+        atlassian_api_url=r.url(ENV_ATLASSIAN_API_URL) or DEFAULT_ATLASSIAN_API_URL,
+        cloud=cloud_name if cloud_name in CLOUDS else DEFAULT_CLOUD,
+        login_url=r.url(ENV_LOGIN_URL) or cloud.login_url,
+        graph_url=r.url(ENV_GRAPH_URL) or cloud.graph_url,
+        assets_requests_per_minute=r.integer(ENV_ASSETS_RATE, 900, 0, 10000),
+        write_concurrency=r.integer(ENV_WRITE_CONCURRENCY, 4, 1, 32),
+        http_timeout=r.seconds(ENV_HTTP_TIMEOUT, 30.0),
+    )
+
+
+def _org_pair(r: _Reader) -> tuple[str | None, str | None]:
+    """The org admin API needs both its id and its key; one alone is a mistake."""
+    org_id = r.text(ENV_ATLASSIAN_ORG_ID)
+    org_key = r.text(ENV_ATLASSIAN_ORG_API_KEY)
+    if org_id is not None and org_key is None:
+        r.fail(ENV_ATLASSIAN_ORG_API_KEY, RULE_ORG_PAIR.format(other=ENV_ATLASSIAN_ORG_ID))
+    if org_key is not None and org_id is None:
+        r.fail(ENV_ATLASSIAN_ORG_ID, RULE_ORG_PAIR.format(other=ENV_ATLASSIAN_ORG_API_KEY))
+    if org_id is None or org_key is None:
+        return None, None
+    return org_id, org_key
+
+
+class _Reader:
+    """Reads typed values and collects every problem instead of stopping at the first."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+        self.problems: list[FieldProblem] = []
+
+    def fail(self, name: str, rule: str) -> None:
+        self.problems.append(FieldProblem(name, rule))
+
+    def text(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def checked(self, name: str, ok: Callable[[str], bool], rule: str) -> str | None:
+        """The value if ``ok`` accepts it; otherwise record ``rule`` and return None."""
+        value = self.text(name)
+        if value is None or ok(value):
+            return value
+        self.fail(name, rule)
+        return None
+
+    def url(self, name: str) -> str | None:
+        value = self.checked(name, _is_safe_url, RULE_URL)
+        return None if value is None else value.rstrip("/")
+
+    def email(self, name: str) -> str | None:
+        return self.checked(name, lambda v: _EMAIL.fullmatch(v) is not None, RULE_EMAIL)
+
+    def database_url(self, name: str, default: str) -> str:
+        return self.checked(name, _is_database_url, RULE_DATABASE_URL) or default
+
+    def choice(self, name: str, default: str) -> str:
+        value = (self.text(name) or default).lower()
+        if value not in CLOUDS:
+            self.fail(name, RULE_CLOUD)
+        return value
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        def in_range(value: str) -> bool:
+            return _WHOLE_NUMBER.fullmatch(value) is not None and low <= int(value) <= high
+
+        value = self.checked(name, in_range, f"must be a whole number from {low} to {high}")
+        return default if value is None else int(value)
+
+    def seconds(self, name: str, default: float) -> float:
+        rule = f"must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}"
+        value = self.checked(name, _is_timeout, rule)
+        return default if value is None else float(value)
+
+
+def _is_safe_url(value: str) -> bool:
+    """https anywhere, plain http only for a local test double; never embedded credentials."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        has_credentials = parts.username is not None or parts.password is not None
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return False
+    if not host or has_credentials:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
+
+
+def _is_database_url(value: str) -> bool:
+    try:
+        make_url(value)
+    except ArgumentError:
+        return False
+    return True
+
+
+def _is_timeout(value: str) -> bool:
+    if _DECIMAL.fullmatch(value) is None:
+        return False
+    seconds = float(value)
+    return math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT_SECONDS
+
+
+def _hide_password(database_url: str) -> str:
+    """Database URLs may carry a password; show them with it masked."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"

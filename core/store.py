@@ -1,0 +1,375 @@
+"""Persistence: the Entra connection, runs, previews, outcomes and the audit trail.
+
+SQLite by default, any SQLAlchemy URL otherwise. Every method opens its own short
+session, so a :class:`Store` can be shared by the Slack handlers and the scheduler
+threads. Methods return frozen views, never ORM rows. The client secret is only ever
+written encrypted and only ever read back through :meth:`Store.client_secret`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, false, or_, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from core.errors import FieldProblem, InvalidInput, SyncError
+from core.plan import Plan
+from core.results import ChangeOutcome
+from core.secrets import SecretCipher
+from core.store_tables import (
+    CONNECTION_ROW_ID,
+    AuditEventRow,
+    AuditEventView,
+    ConnectionView,
+    EntraConnectionRow,
+    OutcomeRow,
+    PreviewRow,
+    PreviewStatus,
+    PreviewView,
+    RunKind,
+    RunRow,
+    RunStatus,
+    RunView,
+    as_utc,
+    audit_view,
+    outcome_from_row,
+    row_id,
+    run_view,
+    utc_now,
+)
+from core.validation import RULE_NOT_EMPTY, EntraInput
+
+__all__ = [
+    "AuditEventView",
+    "ConnectionView",
+    "PreviewStatus",
+    "PreviewView",
+    "RunKind",
+    "RunStatus",
+    "RunView",
+    "Store",
+    "utc_now",
+]
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+DEFAULT_PREVIEW_TTL = timedelta(hours=24)
+
+
+class Store:
+    """The one way in and out of the database."""
+
+    def __init__(
+        self,
+        database_url: str,
+        cipher: SecretCipher,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._engine = make_engine(database_url)
+        self._cipher = cipher
+        self._clock = clock
+        SQLModel.metadata.create_all(self._engine)
+
+    def __repr__(self) -> str:
+        return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        """Release pooled connections (tests and short-lived CLI commands)."""
+        self._engine.dispose()
+
+    # -- Entra connection -------------------------------------------------------------
+
+    def save_connection(self, entra: EntraInput, actor: str) -> None:
+        """Insert or replace the connection; a ``None`` secret keeps the stored one."""
+        with Session(self._engine) as session:
+            stored = session.get(EntraConnectionRow, CONNECTION_ROW_ID)
+            if entra.client_secret is not None:
+                encrypted = self._cipher.encrypt(entra.client_secret)
+            elif stored is not None and stored.client_secret_encrypted:
+                encrypted = stored.client_secret_encrypted
+            else:
+                raise InvalidInput([FieldProblem("client_secret", RULE_NOT_EMPTY)])
+            row = EntraConnectionRow(
+                id=CONNECTION_ROW_ID,
+                tenant_id=entra.tenant_id,
+                client_id=entra.client_id,
+                client_secret_encrypted=encrypted,
+                cadence_days=entra.cadence_days,
+                updated_at=self._now(),
+                updated_by=actor,
+            )
+            session.merge(row)
+            session.commit()
+
+    def connection(self) -> ConnectionView | None:
+        with Session(self._engine) as session:
+            row = session.get(EntraConnectionRow, CONNECTION_ROW_ID)
+            if row is None:
+                return None
+            return ConnectionView(
+                tenant_id=row.tenant_id,
+                client_id=row.client_id,
+                cadence_days=row.cadence_days,
+                updated_at=row.updated_at,
+                updated_by=row.updated_by,
+                has_secret=bool(row.client_secret_encrypted),
+            )
+
+    def client_secret(self) -> str:
+        """The decrypted client secret; kept out of :class:`ConnectionView` on purpose."""
+        with Session(self._engine) as session:
+            row = session.get(EntraConnectionRow, CONNECTION_ROW_ID)
+            encrypted = row.client_secret_encrypted if row is not None else ""
+        if not encrypted:
+            raise SyncError("the Entra connection is not configured yet; run configure first")
+        return self._cipher.decrypt(encrypted)
+
+    # -- runs -------------------------------------------------------------------------
+
+    def start_run(self, kind: RunKind, requested_by: str) -> int:
+        row = RunRow(
+            kind=RunKind(kind).value,
+            requested_by=requested_by,
+            started_at=self._now(),
+            status=RunStatus.RUNNING.value,
+        )
+        return self._insert(row)
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: RunStatus,
+        *,
+        counts: Mapping[str, int] | None = None,
+        requests: Mapping[str, int] | None = None,
+        error: str | None = None,
+        fingerprint: str | None = None,
+    ) -> None:
+        with Session(self._engine) as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise SyncError(f"run {run_id} does not exist")
+            row.status = RunStatus(status).value
+            row.finished_at = self._now()
+            row.counts = dict(counts or {})
+            row.requests = dict(requests or {})
+            row.error = error
+            row.fingerprint = fingerprint
+            session.add(row)
+            session.commit()
+
+    def run(self, run_id: int) -> RunView | None:
+        with Session(self._engine) as session:
+            row = session.get(RunRow, run_id)
+            return None if row is None else run_view(row)
+
+    def recent_runs(self, limit: int = 10) -> list[RunView]:
+        """Newest first."""
+        return self._runs(limit=limit)
+
+    def last_run(self, kind: RunKind, status: RunStatus | None = None) -> RunView | None:
+        conditions = [col(RunRow.kind) == RunKind(kind).value]
+        if status is not None:
+            conditions.append(col(RunRow.status) == RunStatus(status).value)
+        runs = self._runs(*conditions, limit=1)
+        return runs[0] if runs else None
+
+    def running(self) -> list[RunView]:
+        """Runs not finished: on start-up these are the ones a crash interrupted."""
+        return self._runs(col(RunRow.status) == RunStatus.RUNNING.value)
+
+    def _runs(self, *conditions: ColumnElement[bool], limit: int | None = None) -> list[RunView]:
+        statement = select(RunRow).where(*conditions).order_by(col(RunRow.id).desc())
+        if limit is not None:
+            statement = statement.limit(limit)
+        with Session(self._engine) as session:
+            return [run_view(row) for row in session.exec(statement)]
+
+    # -- previews ---------------------------------------------------------------------
+
+    def save_preview(
+        self,
+        run_id: int,
+        plan: Plan,
+        requested_by: str,
+        ttl: timedelta = DEFAULT_PREVIEW_TTL,
+    ) -> int:
+        """Store a plan for approval; any older pending preview can no longer be applied."""
+        now = self._now()
+        row = PreviewRow(
+            run_id=run_id,
+            plan=plan.to_dict(),
+            fingerprint=plan.fingerprint,
+            status=PreviewStatus.PENDING.value,
+            requested_by=requested_by,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        with Session(self._engine) as session:
+            self._retire_pending(session, now)
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row_id(row.id)
+
+    def _retire_pending(self, session: Session, now: datetime) -> None:
+        """Older pending previews: past their TTL become expired, the rest superseded."""
+        pending = col(PreviewRow.status) == PreviewStatus.PENDING.value
+        expired = col(PreviewRow.expires_at) <= now
+        for condition, status in (
+            (expired, PreviewStatus.EXPIRED),
+            (~expired, PreviewStatus.SUPERSEDED),
+        ):
+            session.exec(update(PreviewRow).where(pending, condition).values(status=status.value))
+
+    def preview(self, preview_id: int) -> PreviewView | None:
+        with Session(self._engine) as session:
+            row = session.get(PreviewRow, preview_id)
+            return None if row is None else self._preview_view(row)
+
+    def pending_previews(self) -> list[PreviewView]:
+        """Previews still awaiting a decision (expired ones excluded), newest first."""
+        statement = (
+            select(PreviewRow)
+            .where(self._status_in([PreviewStatus.PENDING], self._now()))
+            .order_by(col(PreviewRow.id).desc())
+        )
+        with Session(self._engine) as session:
+            return [self._preview_view(row) for row in session.exec(statement)]
+
+    def transition_preview(
+        self,
+        preview_id: int,
+        from_status: Sequence[PreviewStatus],
+        to_status: PreviewStatus,
+        *,
+        actor: str | None = None,
+    ) -> bool:
+        """Move a preview from one of ``from_status`` to ``to_status``, atomically.
+
+        One conditional ``UPDATE ... WHERE status IN (...)``: when two people click
+        Approve at once, the database lets exactly one of them through, and only that
+        call returns True. ``actor``, when given, is recorded as the decider.
+        """
+        now = self._now()
+        values: dict[str, Any] = {"status": PreviewStatus(to_status).value}
+        if actor is not None:
+            values.update(decided_by=actor, decided_at=now)
+        statement = (
+            update(PreviewRow)
+            .where(col(PreviewRow.id) == preview_id, self._status_in(from_status, now))
+            .values(**values)
+        )
+        with Session(self._engine) as session:
+            result = session.exec(statement)
+            session.commit()
+            return result.rowcount == 1
+
+    @staticmethod
+    def _status_in(statuses: Sequence[PreviewStatus], now: datetime) -> ColumnElement[bool]:
+        """``status IN (...)`` as callers see statuses: a pending row past its TTL is expired."""
+        wanted = {PreviewStatus(s) for s in statuses}
+        status = col(PreviewRow.status)
+        live = col(PreviewRow.expires_at) > now
+        stored = [s.value for s in wanted - {PreviewStatus.PENDING}]
+        branches: list[ColumnElement[bool]] = [status.in_(stored)] if stored else []
+        if PreviewStatus.PENDING in wanted:
+            branches.append(and_(status == PreviewStatus.PENDING.value, live))
+        if PreviewStatus.EXPIRED in wanted:
+            branches.append(and_(status == PreviewStatus.PENDING.value, ~live))
+        return or_(*branches) if branches else false()
+
+    def _preview_view(self, row: PreviewRow) -> PreviewView:
+        plan = Plan.from_dict(row.plan)
+        if plan.fingerprint != row.fingerprint:
+            raise SyncError(f"stored preview {row.id} does not match its fingerprint")
+        status = PreviewStatus(row.status)
+        if status is PreviewStatus.PENDING and row.expires_at <= self._now():
+            status = PreviewStatus.EXPIRED
+        return PreviewView(
+            id=row_id(row.id),
+            run_id=row.run_id,
+            plan=plan,
+            fingerprint=row.fingerprint,
+            status=status,
+            requested_by=row.requested_by,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+        )
+
+    # -- outcomes and audit -----------------------------------------------------------
+
+    def record_outcomes(self, run_id: int, outcomes: Sequence[ChangeOutcome]) -> None:
+        rows = [
+            OutcomeRow(
+                run_id=run_id,
+                kind=o.kind.value,
+                entra_user_id=o.entra_user_id,
+                object_key=o.object_key,
+                label=o.label,
+                status=o.status.value,
+                detail=o.detail,
+            )
+            for o in outcomes
+        ]
+        with Session(self._engine) as session:
+            session.add_all(rows)
+            session.commit()
+
+    def outcomes(self, run_id: int) -> list[ChangeOutcome]:
+        """In the order they were recorded."""
+        statement = (
+            select(OutcomeRow).where(col(OutcomeRow.run_id) == run_id).order_by(col(OutcomeRow.id))
+        )
+        with Session(self._engine) as session:
+            return [outcome_from_row(row) for row in session.exec(statement)]
+
+    def audit(self, actor: str, action: str, subject: str, detail: str = "") -> None:
+        row = AuditEventRow(
+            at=self._now(), actor=actor, action=action, subject=subject, detail=detail
+        )
+        self._insert(row)
+
+    def audit_events(self, limit: int = 50) -> list[AuditEventView]:
+        """Newest first."""
+        statement = select(AuditEventRow).order_by(col(AuditEventRow.id).desc()).limit(limit)
+        with Session(self._engine) as session:
+            return [audit_view(row) for row in session.exec(statement)]
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return as_utc(self._clock())
+
+    def _insert(self, row: RunRow | AuditEventRow) -> int:
+        with Session(self._engine) as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row_id(row.id)
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine that suits the URL: in-memory SQLite shares one connection across threads."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(database_url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {
+        "check_same_thread": False,
+        "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+    }
+    database = url.database
+    if not database or database == ":memory:":
+        return create_engine(database_url, connect_args=connect_args, poolclass=StaticPool)
+    if not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(database_url, connect_args=connect_args)

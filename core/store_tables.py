@@ -1,0 +1,256 @@
+"""Tables, status vocabularies and frozen views behind :class:`core.store.Store`.
+
+Rows never leave :mod:`core.store`: callers get frozen views, so a detached or
+half-loaded ORM object can never leak into the bot or the CLI. Statuses are stored
+as plain strings (no database enum types) so adding a status needs no migration.
+Datetimes go through :class:`UtcDateTime`: stored as naive UTC because SQLite keeps no
+time zone, handed back aware, on every backend and every SQLModel version alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Dialect, Text, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from core.errors import SyncError
+from core.plan import Plan
+from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
+
+
+class RunKind(StrEnum):
+    PREVIEW = "preview"
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+
+
+class RunStatus(StrEnum):
+    """``interrupted``: the process died mid-run; ``cancelled``: a person declined to apply."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+class PreviewStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    APPLYING = "applying"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    STALE = "stale"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else naive_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else aware_utc(value)
+
+
+CONNECTION_ROW_ID = 1
+"""There is one Entra connection per installation; its row always has this id."""
+
+
+class EntraConnectionRow(SQLModel, table=True):
+    __tablename__ = "entra_connection"
+
+    id: int = Field(default=CONNECTION_ROW_ID, primary_key=True)
+    tenant_id: str
+    client_id: str
+    client_secret_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    cadence_days: int
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    updated_by: str
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    requested_by: str
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    status: str = Field(index=True)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    requests: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    fingerprint: str | None = None
+
+
+class PreviewRow(SQLModel, table=True):
+    __tablename__ = "preview"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="sync_run.id", index=True)
+    plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    fingerprint: str
+    status: str = Field(index=True)
+    requested_by: str
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class OutcomeRow(SQLModel, table=True):
+    __tablename__ = "outcome"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="sync_run.id", index=True)
+    kind: str
+    entra_user_id: str
+    object_key: str | None = None
+    label: str
+    status: str
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class AuditEventRow(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True, sa_type=UtcDateTime)
+    actor: str
+    action: str
+    subject: str
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+# -- views: what the store hands out instead of rows ----------------------------------
+
+
+def utc_now() -> datetime:
+    """The store's default clock; tests pass their own."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionView:
+    """The stored connection as people may see it: ``has_secret``, never the secret."""
+
+    tenant_id: str
+    client_id: str
+    cadence_days: int
+    updated_at: datetime
+    updated_by: str
+    has_secret: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    id: int
+    kind: RunKind
+    requested_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: RunStatus
+    counts: dict[str, int]
+    requests: dict[str, int]
+    error: str | None
+    fingerprint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewView:
+    """A stored preview. ``status`` reads ``expired`` once a pending one outlives its TTL."""
+
+    id: int
+    run_id: int
+    plan: Plan = field(repr=False)
+    fingerprint: str
+    status: PreviewStatus
+    requested_by: str
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEventView:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: str
+
+
+# -- conversions ---------------------------------------------------------------------
+
+
+def as_utc(moment: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is refused rather than guessed at."""
+    if moment.tzinfo is None:
+        raise ValueError("the store only takes timezone-aware datetimes")
+    return moment.astimezone(UTC)
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """Naive UTC is the one form every backend (SQLite included) stores faithfully."""
+    return as_utc(moment).replace(tzinfo=None)
+
+
+def aware_utc(moment: datetime) -> datetime:
+    """Put back the UTC zone the database dropped; callers only ever see aware times."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def row_id(value: int | None) -> int:
+    if value is None:  # pragma: no cover - the database assigns ids on insert
+        raise SyncError("the database did not assign an id")
+    return value
+
+
+def run_view(row: RunRow) -> RunView:
+    return RunView(
+        id=row_id(row.id),
+        kind=RunKind(row.kind),
+        requested_by=row.requested_by,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=RunStatus(row.status),
+        counts={str(k): int(v) for k, v in row.counts.items()},
+        requests={str(k): int(v) for k, v in row.requests.items()},
+        error=row.error,
+        fingerprint=row.fingerprint,
+    )
+
+
+def outcome_from_row(row: OutcomeRow) -> ChangeOutcome:
+    return ChangeOutcome(
+        kind=ChangeKind(row.kind),
+        entra_user_id=row.entra_user_id,
+        label=row.label,
+        status=OutcomeStatus(row.status),
+        object_key=row.object_key,
+        detail=row.detail,
+    )
+
+
+def audit_view(row: AuditEventRow) -> AuditEventView:
+    return AuditEventView(
+        id=row_id(row.id),
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        subject=row.subject,
+        detail=row.detail,
+    )

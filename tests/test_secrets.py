@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core.errors import ConfigError, SyncError
+from core.secrets import SecretCipher, key_file_path, load_cipher
+from core.settings import Settings
+
+SECRET = "client-secret-do-not-print"
+
+
+def test_round_trip_and_ciphertext_hides_the_value() -> None:
+    cipher = SecretCipher([Fernet.generate_key()])
+    token = cipher.encrypt(SECRET)
+    assert SECRET not in token
+    assert cipher.decrypt(token) == SECRET
+
+
+def test_first_key_encrypts_and_every_key_decrypts() -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    old_token = SecretCipher([old]).encrypt(SECRET)
+    rotated = SecretCipher([new, old])
+    assert rotated.decrypt(old_token) == SECRET
+    assert SecretCipher([new]).decrypt(rotated.encrypt(SECRET)) == SECRET
+    assert SecretCipher([new]).decrypt(rotated.rotate(old_token)) == SECRET
+
+
+def test_wrong_key_raises_sync_error_without_the_token() -> None:
+    token = SecretCipher([Fernet.generate_key()]).encrypt(SECRET)
+    with pytest.raises(SyncError, match="cannot be decrypted with the configured key") as caught:
+        SecretCipher([Fernet.generate_key()]).decrypt(token)
+    assert token not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_garbage_token_raises_sync_error() -> None:
+    with pytest.raises(SyncError):
+        SecretCipher([Fernet.generate_key()]).decrypt("not a token é")
+
+
+def test_cipher_needs_a_valid_key() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        SecretCipher([])
+    with pytest.raises(ValueError, match="32 url-safe") as caught:
+        SecretCipher([b"short-key-material"])
+    assert "short-key-material" not in str(caught.value)
+
+
+def test_repr_shows_no_key_material() -> None:
+    key = Fernet.generate_key()
+    assert key.decode() not in repr(SecretCipher([key]))
+
+
+def test_keys_from_environment_comma_separated(tmp_path: Path) -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    token = SecretCipher([old]).encrypt(SECRET)
+    database_url = f"sqlite:///{tmp_path / 'db' / 'sync.db'}"
+    settings = Settings(database_url=database_url, secret_key=f" {new.decode()} , {old.decode()},")
+    assert load_cipher(settings).decrypt(token) == SECRET
+    assert not (tmp_path / "db" / "secret.key").exists()
+
+
+def test_malformed_environment_key_names_the_variable_not_the_value() -> None:
+    bad = "this-is-not-a-fernet-key"
+    good = Fernet.generate_key().decode()
+    with pytest.raises(ConfigError) as caught:
+        load_cipher(Settings(secret_key=f"{good},{bad}"))
+    assert [p.field for p in caught.value.problems] == ["ENTRA_SYNC_SECRET_KEY"]
+    assert bad not in str(caught.value)
+    assert good not in str(caught.value)
+
+
+def test_key_file_created_once_beside_the_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'nested' / 'sync.db'}")
+    first = load_cipher(settings)
+    key_file = tmp_path / "nested" / "secret.key"
+    assert key_file.is_file()
+    if sys.platform != "win32":
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    token = first.encrypt(SECRET)
+    contents = key_file.read_bytes()
+    assert load_cipher(settings).decrypt(token) == SECRET
+    assert key_file.read_bytes() == contents
+    assert [p.name for p in key_file.parent.iterdir()] == ["secret.key"]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite://", "sqlite:///:memory:", "postgresql://sync@db.example/sync"],
+)
+def test_key_file_falls_back_to_data_directory(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert key_file_path(database_url) == Path("data") / "secret.key"
+    load_cipher(Settings(database_url=database_url))
+    assert (tmp_path / "data" / "secret.key").is_file()
+
+
+def test_relative_sqlite_path_keeps_the_key_beside_it() -> None:
+    assert key_file_path("sqlite:///data/entra-sync.db") == Path("data") / "secret.key"
+
+
+def test_corrupt_key_file_is_a_config_error(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret.key"
+    key_file.write_text("corrupted")
+    os.chmod(key_file, 0o600)
+    with pytest.raises(ConfigError) as caught:
+        load_cipher(Settings(database_url=f"sqlite:///{tmp_path / 'sync.db'}"))
+    assert "corrupted" not in str(caught.value)

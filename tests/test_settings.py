@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.clouds import CLOUDS
+from core.errors import ConfigError
+from core.settings import Settings, load_settings
+
+TOKEN = "atl-token-do-not-print"
+ORG_KEY = "org-key-do-not-print"
+FERNET = "fernet-key-do-not-print"
+DB_PASSWORD = "db-password-do-not-print"
+
+
+def load(**env: str) -> Settings:
+    return load_settings({f"ENTRA_SYNC_{k}": v for k, v in env.items()}, env_file=None)
+
+
+def problem_fields(error: ConfigError) -> set[str]:
+    return {p.field for p in error.problems}
+
+
+def test_defaults_need_nothing_from_atlassian() -> None:
+    settings = load()
+    assert settings.database_url == "sqlite:///data/entra-sync.db"
+    assert settings.secret_key is None
+    assert settings.atlassian_site is None
+    assert settings.atlassian_api_url == "https://api.atlassian.com"
+    assert settings.cloud == "global"
+    assert settings.login_url == "https://login.microsoftonline.com"
+    assert settings.graph_url == "https://graph.microsoft.com"
+    assert settings.assets_requests_per_minute == 900
+    assert settings.write_concurrency == 4
+    assert settings.http_timeout == 30
+    assert settings.has_org_admin is False
+    assert settings == Settings()
+
+
+def test_reads_and_normalises_every_variable() -> None:
+    settings = load(
+        DATABASE_URL="postgresql://sync@db.example/sync",
+        SECRET_KEY=FERNET,
+        ATLASSIAN_SITE="https://example.atlassian.net/",
+        ATLASSIAN_EMAIL="bot@example.com",
+        ATLASSIAN_API_TOKEN=TOKEN,
+        ATLASSIAN_ORG_ID="org-1",
+        ATLASSIAN_ORG_API_KEY=ORG_KEY,
+        ATLASSIAN_API_URL="https://api.example.com/",
+        ASSETS_RATE="600",
+        WRITE_CONCURRENCY="8",
+        HTTP_TIMEOUT="12.5",
+    )
+    assert settings.database_url == "postgresql://sync@db.example/sync"
+    assert settings.secret_key == FERNET
+    assert settings.atlassian_site == "https://example.atlassian.net"
+    assert settings.atlassian_email == "bot@example.com"
+    assert settings.atlassian_api_token == TOKEN
+    assert (settings.atlassian_org_id, settings.atlassian_org_api_key) == ("org-1", ORG_KEY)
+    assert settings.has_org_admin
+    assert settings.atlassian_api_url == "https://api.example.com"
+    assert settings.assets_requests_per_minute == 600
+    assert settings.write_concurrency == 8
+    assert settings.http_timeout == 12.5
+
+
+@pytest.mark.parametrize("name", sorted(CLOUDS))
+def test_cloud_sets_both_endpoints(name: str) -> None:
+    settings = load(CLOUD=name.upper())
+    assert settings.cloud == name
+    assert (settings.login_url, settings.graph_url) == (
+        CLOUDS[name].login_url,
+        CLOUDS[name].graph_url,
+    )
+
+
+def test_endpoint_overrides_win_over_the_cloud() -> None:
+    settings = load(CLOUD="usgov", GRAPH_URL="http://127.0.0.1:8080/")
+    assert settings.login_url == "https://login.microsoftonline.us"
+    assert settings.graph_url == "http://127.0.0.1:8080"
+
+
+def test_clouds_are_https_without_trailing_slash() -> None:
+    for cloud in CLOUDS.values():
+        for url in (cloud.login_url, cloud.graph_url):
+            assert url.startswith("https://")
+            assert not url.endswith("/")
+    assert CLOUDS["dod"].graph_url == "https://dod-graph.microsoft.us"
+    assert CLOUDS["china"].login_url == "https://login.chinacloudapi.cn"
+
+
+def test_env_file_fills_gaps_and_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "ENTRA_SYNC_ATLASSIAN_EMAIL=file@example.com\n"
+        "ENTRA_SYNC_WRITE_CONCURRENCY=2\n"
+        "ENTRA_SYNC_ASSETS_RATE=100\n"
+    )
+    settings = load_settings({"ENTRA_SYNC_WRITE_CONCURRENCY": "6"}, env_file=env_file)
+    assert settings.atlassian_email == "file@example.com"
+    assert settings.write_concurrency == 6
+    assert settings.assets_requests_per_minute == 100
+
+
+def test_missing_env_file_is_fine(tmp_path: Path) -> None:
+    assert load_settings({}, env_file=tmp_path / "absent.env") == Settings()
+
+
+def test_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENTRA_SYNC_CLOUD", "china")
+    assert load_settings().graph_url == "https://microsoftgraph.chinacloudapi.cn"
+
+
+def test_blank_values_count_as_unset() -> None:
+    settings = load(SECRET_KEY="  ", ASSETS_RATE="", ATLASSIAN_SITE="")
+    assert settings.secret_key is None
+    assert settings.assets_requests_per_minute == 900
+    assert settings.atlassian_site is None
+
+
+def test_every_invalid_variable_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(
+            ATLASSIAN_SITE="http://example.atlassian.net",
+            ATLASSIAN_API_URL="ftp://api.example.com",
+            LOGIN_URL="not a url",
+            GRAPH_URL="https://user:pw@graph.example.com",
+            CLOUD="mars",
+            ASSETS_RATE="10001",
+            WRITE_CONCURRENCY="four",
+            HTTP_TIMEOUT="0",
+            ATLASSIAN_ORG_ID="org-1",
+            ATLASSIAN_EMAIL="not-an-email",
+            DATABASE_URL="::nonsense::",
+        )
+    assert problem_fields(caught.value) == {
+        "ENTRA_SYNC_ATLASSIAN_SITE",
+        "ENTRA_SYNC_ATLASSIAN_API_URL",
+        "ENTRA_SYNC_LOGIN_URL",
+        "ENTRA_SYNC_GRAPH_URL",
+        "ENTRA_SYNC_CLOUD",
+        "ENTRA_SYNC_ASSETS_RATE",
+        "ENTRA_SYNC_WRITE_CONCURRENCY",
+        "ENTRA_SYNC_HTTP_TIMEOUT",
+        "ENTRA_SYNC_ATLASSIAN_ORG_API_KEY",
+        "ENTRA_SYNC_ATLASSIAN_EMAIL",
+        "ENTRA_SYNC_DATABASE_URL",
+    }
+    message = str(caught.value)
+    assert "must be one of global, usgov, dod, china" in message
+    assert "must be a whole number from 1 to 10000" in message
+    assert "pw@" not in message
+    assert "mars" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ASSETS_RATE", "0"),
+        ("ASSETS_RATE", "7.5"),
+        ("ASSETS_RATE", "-1"),
+        ("ASSETS_RATE", "1e3"),
+        ("WRITE_CONCURRENCY", "33"),
+        ("WRITE_CONCURRENCY", "+4"),
+        ("HTTP_TIMEOUT", "abc"),
+        ("HTTP_TIMEOUT", "nan"),
+        ("HTTP_TIMEOUT", "601"),
+    ],
+)
+def test_bad_numbers(name: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(**{name: value})
+    assert problem_fields(caught.value) == {f"ENTRA_SYNC_{name}"}
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_plain_http_only_for_local_hosts(host: str) -> None:
+    assert load(ATLASSIAN_SITE=f"http://{host}:9000").atlassian_site == f"http://{host}:9000"
+
+
+def test_org_key_without_org_id_names_the_missing_id() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(ATLASSIAN_ORG_API_KEY=ORG_KEY)
+    assert problem_fields(caught.value) == {"ENTRA_SYNC_ATLASSIAN_ORG_ID"}
+    assert ORG_KEY not in str(caught.value)
+
+
+def test_require_atlassian_lists_every_missing_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(ATLASSIAN_EMAIL="bot@example.com").require_atlassian()
+    assert problem_fields(caught.value) == {
+        "ENTRA_SYNC_ATLASSIAN_SITE",
+        "ENTRA_SYNC_ATLASSIAN_API_TOKEN",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load().require_atlassian()
+    assert len(caught.value.problems) == 3
+
+
+def test_require_atlassian_passes_when_complete() -> None:
+    load(
+        ATLASSIAN_SITE="https://example.atlassian.net",
+        ATLASSIAN_EMAIL="bot@example.com",
+        ATLASSIAN_API_TOKEN=TOKEN,
+    ).require_atlassian()
+
+
+def test_repr_and_str_never_show_secrets() -> None:
+    settings = load(
+        DATABASE_URL=f"postgresql://sync:{DB_PASSWORD}@db.example/sync",
+        SECRET_KEY=FERNET,
+        ATLASSIAN_API_TOKEN=TOKEN,
+        ATLASSIAN_ORG_ID="org-1",
+        ATLASSIAN_ORG_API_KEY=ORG_KEY,
+    )
+    for text in (repr(settings), str(settings), f"{settings}"):
+        for secret in (TOKEN, ORG_KEY, FERNET, DB_PASSWORD):
+            assert secret not in text
+    assert "db.example" in repr(settings)
+    assert "org-1" in repr(settings)
+
+
+def test_invalid_secret_values_never_reach_the_message() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(ATLASSIAN_ORG_ID="org-1", ATLASSIAN_API_TOKEN=TOKEN, ASSETS_RATE=TOKEN)
+    assert TOKEN not in str(caught.value)

@@ -1,0 +1,399 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core.errors import InvalidInput, SyncError
+from core.models import Attr
+from core.plan import Create, FieldChange, Plan, PlanStats, Update
+from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
+from core.secrets import SecretCipher
+from core.store import PreviewStatus, RunKind, RunStatus, Store
+from core.validation import EntraInput
+
+SECRET = "client-secret-do-not-print-7Q~x"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+CLIENT = "00000000-0000-0000-0000-000000000001"
+START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cipher() -> SecretCipher:
+    return SecretCipher([Fernet.generate_key()])
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "sync.db"
+
+
+@pytest.fixture
+def store(db_path: Path, cipher: SecretCipher, clock: Clock) -> Iterator[Store]:
+    store = Store(f"sqlite:///{db_path}", cipher, clock=clock)
+    yield store
+    store.close()
+
+
+def sample_plan() -> Plan:
+    return Plan(
+        creates=(
+            Create("u1", "Ada Lovelace", ((Attr.ENTRA_USER_ID, "u1"), (Attr.FULL_NAME, "Ada"))),
+        ),
+        updates=(
+            Update("10", "ENTRA-10", "u2", "Grace", (FieldChange(Attr.JOB_TITLE, "Dev", "Lead"),)),
+        ),
+        stats=PlanStats(atlassian_accounts=3, directory_users=4, owned_employees=1),
+        manager_names=(("u9", "Boss"),),
+    )
+
+
+def entra(secret: str | None = SECRET, cadence: int = 7) -> EntraInput:
+    return EntraInput(TENANT, CLIENT, secret, cadence)
+
+
+# -- connection -------------------------------------------------------------------------
+
+
+def test_connection_round_trip(store: Store) -> None:
+    assert store.connection() is None
+    store.save_connection(entra(), "alice")
+    view = store.connection()
+    assert view is not None
+    assert (view.tenant_id, view.client_id, view.cadence_days) == (TENANT, CLIENT, 7)
+    assert (view.updated_by, view.updated_at, view.has_secret) == ("alice", START, True)
+    assert store.client_secret() == SECRET
+
+
+def test_saving_without_a_secret_keeps_the_stored_one(store: Store, clock: Clock) -> None:
+    store.save_connection(entra(), "alice")
+    clock.advance(timedelta(hours=1))
+    store.save_connection(entra(None, cadence=14), "bob")
+    view = store.connection()
+    assert view is not None
+    assert (view.cadence_days, view.updated_by) == (14, "bob")
+    assert view.updated_at == START + timedelta(hours=1)
+    assert store.client_secret() == SECRET
+
+
+def test_first_save_needs_a_secret(store: Store) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        store.save_connection(entra(None), "alice")
+    assert [(p.field, p.rule) for p in caught.value.problems] == [
+        ("client_secret", "must not be empty")
+    ]
+    assert store.connection() is None
+
+
+def test_client_secret_before_configure_is_a_sync_error(store: Store) -> None:
+    with pytest.raises(SyncError, match="not configured"):
+        store.client_secret()
+
+
+def test_secret_is_never_stored_in_clear(store: Store, db_path: Path) -> None:
+    store.save_connection(entra(), "alice")
+    store.close()
+    files = [p for p in db_path.parent.iterdir() if p.name.startswith("sync.db")]
+    assert files
+    for path in files:
+        assert SECRET.encode() not in path.read_bytes()
+    with sqlite3.connect(db_path) as raw:
+        stored = raw.execute("SELECT client_secret_encrypted FROM entra_connection").fetchone()
+    assert stored[0]
+    assert SECRET not in stored[0]
+
+
+def test_views_never_show_the_secret(store: Store) -> None:
+    store.save_connection(entra(), "alice")
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    store.save_preview(run_id, sample_plan(), "alice")
+    store.audit("alice", "configure", "entra")
+    shown: list[object] = [store.connection(), store.run(run_id), store]
+    shown += [*store.pending_previews(), *store.audit_events()]
+    for value in shown:
+        assert SECRET not in repr(value)
+        assert SECRET not in str(value)
+
+
+def test_another_key_cannot_read_the_secret(db_path: Path, store: Store) -> None:
+    store.save_connection(entra(), "alice")
+    other = Store(f"sqlite:///{db_path}", SecretCipher([Fernet.generate_key()]))
+    try:
+        with pytest.raises(SyncError, match="cannot be decrypted") as caught:
+            other.client_secret()
+        assert SECRET not in str(caught.value)
+    finally:
+        other.close()
+
+
+# -- runs -------------------------------------------------------------------------------
+
+
+def test_run_lifecycle(store: Store, clock: Clock) -> None:
+    run_id = store.start_run(RunKind.MANUAL, "alice")
+    view = store.run(run_id)
+    assert view is not None
+    assert (view.kind, view.status, view.started_at, view.finished_at) == (
+        RunKind.MANUAL,
+        RunStatus.RUNNING,
+        START,
+        None,
+    )
+    assert [r.id for r in store.running()] == [run_id]
+    clock.advance(timedelta(minutes=5))
+    store.finish_run(
+        run_id,
+        RunStatus.PARTIAL,
+        counts={"creates": 2},
+        requests={"graph": 3, "assets": 9},
+        error="1 write failed",
+        fingerprint="abc",
+    )
+    view = store.run(run_id)
+    assert view is not None
+    assert view.status is RunStatus.PARTIAL
+    assert view.finished_at == START + timedelta(minutes=5)
+    assert view.counts == {"creates": 2}
+    assert view.requests == {"graph": 3, "assets": 9}
+    assert (view.error, view.fingerprint) == ("1 write failed", "abc")
+    assert store.running() == []
+
+
+def test_unknown_run(store: Store) -> None:
+    assert store.run(404) is None
+    with pytest.raises(SyncError, match="404"):
+        store.finish_run(404, RunStatus.FAILED)
+
+
+def test_recent_and_last_runs(store: Store) -> None:
+    first = store.start_run(RunKind.SCHEDULED, "scheduler")
+    store.finish_run(first, RunStatus.SUCCEEDED)
+    second = store.start_run(RunKind.SCHEDULED, "scheduler")
+    store.finish_run(second, RunStatus.FAILED, error="boom")
+    third = store.start_run(RunKind.PREVIEW, "bob")
+    assert [r.id for r in store.recent_runs()] == [third, second, first]
+    assert [r.id for r in store.recent_runs(limit=2)] == [third, second]
+    last = store.last_run(RunKind.SCHEDULED)
+    assert last is not None
+    assert last.id == second
+    succeeded = store.last_run(RunKind.SCHEDULED, RunStatus.SUCCEEDED)
+    assert succeeded is not None
+    assert succeeded.id == first
+    assert store.last_run(RunKind.MANUAL) is None
+
+
+# -- previews ---------------------------------------------------------------------------
+
+
+def test_preview_round_trip(store: Store) -> None:
+    plan = sample_plan()
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    preview_id = store.save_preview(run_id, plan, "alice", ttl=timedelta(hours=2))
+    view = store.preview(preview_id)
+    assert view is not None
+    assert view.plan == plan
+    assert view.fingerprint == plan.fingerprint
+    assert (view.run_id, view.status, view.requested_by) == (run_id, PreviewStatus.PENDING, "alice")
+    assert (view.created_at, view.expires_at) == (START, START + timedelta(hours=2))
+    assert (view.decided_by, view.decided_at) == (None, None)
+    assert store.preview(999) is None
+
+
+def test_new_preview_supersedes_older_pending_ones(store: Store, clock: Clock) -> None:
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    expired = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(minutes=1))
+    clock.advance(timedelta(minutes=2))
+    approved = store.save_preview(run_id, Plan(), "alice")
+    assert store.transition_preview(approved, [PreviewStatus.PENDING], PreviewStatus.APPROVED)
+    older = store.save_preview(run_id, Plan(), "alice")
+    newest = store.save_preview(run_id, sample_plan(), "bob")
+    statuses = {}
+    for preview_id in (expired, approved, older, newest):
+        view = store.preview(preview_id)
+        assert view is not None
+        statuses[preview_id] = view.status
+    assert statuses == {
+        expired: PreviewStatus.EXPIRED,
+        approved: PreviewStatus.APPROVED,
+        older: PreviewStatus.SUPERSEDED,
+        newest: PreviewStatus.PENDING,
+    }
+    assert [p.id for p in store.pending_previews()] == [newest]
+
+
+def test_pending_preview_past_its_ttl_reads_as_expired(store: Store, clock: Clock) -> None:
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    preview_id = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
+    clock.advance(timedelta(hours=1))
+    view = store.preview(preview_id)
+    assert view is not None
+    assert view.status is PreviewStatus.EXPIRED
+    assert store.pending_previews() == []
+    assert not store.transition_preview(preview_id, [PreviewStatus.PENDING], PreviewStatus.APPROVED)
+    assert store.transition_preview(preview_id, [PreviewStatus.EXPIRED], PreviewStatus.STALE)
+    view = store.preview(preview_id)
+    assert view is not None
+    assert view.status is PreviewStatus.STALE
+
+
+def test_transition_records_the_decider(store: Store, clock: Clock) -> None:
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    preview_id = store.save_preview(run_id, Plan(), "alice")
+    clock.advance(timedelta(minutes=3))
+    moved = store.transition_preview(
+        preview_id, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor="bob"
+    )
+    assert moved
+    assert store.transition_preview(preview_id, [PreviewStatus.APPROVED], PreviewStatus.APPLYING)
+    assert not store.transition_preview(
+        preview_id, [PreviewStatus.PENDING, PreviewStatus.APPROVED], PreviewStatus.APPLYING
+    )
+    assert not store.transition_preview(preview_id, [], PreviewStatus.APPLIED)
+    view = store.preview(preview_id)
+    assert view is not None
+    assert view.status is PreviewStatus.APPLYING
+    assert (view.decided_by, view.decided_at) == ("bob", START + timedelta(minutes=3))
+
+
+def test_concurrent_transitions_move_a_preview_once(db_path: Path, cipher: SecretCipher) -> None:
+    setup = Store(f"sqlite:///{db_path}", cipher)
+    run_id = setup.start_run(RunKind.PREVIEW, "alice")
+    preview_id = setup.save_preview(run_id, sample_plan(), "alice")
+    setup.close()
+    contenders = 8
+    stores = [Store(f"sqlite:///{db_path}", cipher) for _ in range(contenders)]
+    barrier = threading.Barrier(contenders)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def click(store: Store, who: str) -> None:
+        barrier.wait()
+        moved = store.transition_preview(
+            preview_id, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=who
+        )
+        with lock:
+            results.append(moved)
+
+    threads = [threading.Thread(target=click, args=(s, f"user{i}")) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * (contenders - 1) + [True]
+    view = stores[0].preview(preview_id)
+    assert view is not None
+    assert view.status is PreviewStatus.APPROVED
+    for store in stores:
+        store.close()
+
+
+def test_tampered_plan_is_refused(store: Store, db_path: Path) -> None:
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    preview_id = store.save_preview(run_id, sample_plan(), "alice")
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE preview SET plan = ? WHERE id = ?", (_empty_plan_json(), preview_id))
+    with pytest.raises(SyncError, match="fingerprint"):
+        store.preview(preview_id)
+
+
+def _empty_plan_json() -> str:
+    return json.dumps(Plan().to_dict())
+
+
+# -- outcomes, audit, time, engines -----------------------------------------------------
+
+
+def test_outcomes_round_trip_in_order(store: Store) -> None:
+    run_id = store.start_run(RunKind.MANUAL, "alice")
+    outcomes = [
+        ChangeOutcome(ChangeKind.CREATE, "u1", "Ada", OutcomeStatus.OK, "ENTRA-1"),
+        ChangeOutcome(ChangeKind.UPDATE, "u2", "Grace", OutcomeStatus.FAILED, None, "HTTP 400"),
+        ChangeOutcome(ChangeKind.MANAGER, "u3", "Linus", OutcomeStatus.SKIPPED),
+    ]
+    store.record_outcomes(run_id, outcomes)
+    store.record_outcomes(run_id, [])
+    assert store.outcomes(run_id) == outcomes
+    assert store.outcomes(run_id + 1) == []
+
+
+def test_audit_events_newest_first(store: Store, clock: Clock) -> None:
+    store.audit("alice", "configure", "entra", "cadence 7")
+    clock.advance(timedelta(seconds=1))
+    store.audit("bob", "approve", "preview 1")
+    events = store.audit_events()
+    assert [(e.actor, e.action, e.subject, e.detail) for e in events] == [
+        ("bob", "approve", "preview 1", ""),
+        ("alice", "configure", "entra", "cadence 7"),
+    ]
+    assert events[1].at == START
+    assert len(store.audit_events(limit=1)) == 1
+
+
+def test_datetimes_come_back_aware_utc(db_path: Path, cipher: SecretCipher) -> None:
+    paris = timezone(timedelta(hours=1))
+    local_start = datetime(2025, 3, 1, 10, 0, tzinfo=paris)
+    store = Store(f"sqlite:///{db_path}", cipher, clock=lambda: local_start)
+    try:
+        run = store.run(store.start_run(RunKind.MANUAL, "alice"))
+        assert run is not None
+        assert run.started_at == START
+        assert run.started_at.tzinfo is UTC
+    finally:
+        store.close()
+
+
+def test_naive_clock_is_refused(db_path: Path, cipher: SecretCipher) -> None:
+    store = Store(f"sqlite:///{db_path}", cipher, clock=lambda: datetime(2025, 3, 1))
+    try:
+        with pytest.raises(ValueError, match="timezone-aware"):
+            store.start_run(RunKind.MANUAL, "alice")
+    finally:
+        store.close()
+
+
+def test_file_database_parent_directory_is_created(store: Store, db_path: Path) -> None:
+    assert db_path.is_file()
+
+
+def test_in_memory_database_is_shared_across_threads(cipher: SecretCipher) -> None:
+    store = Store("sqlite://", cipher)
+    ids: list[int] = []
+    worker = threading.Thread(target=lambda: ids.append(store.start_run(RunKind.MANUAL, "t")))
+    worker.start()
+    worker.join()
+    try:
+        assert [r.id for r in store.recent_runs()] == ids
+    finally:
+        store.close()
+
+
+def test_repr_hides_database_password(cipher: SecretCipher) -> None:
+    store = Store("sqlite://", cipher)
+    try:
+        assert "sqlite://" in repr(store)
+    finally:
+        store.close()
