@@ -158,6 +158,15 @@ class ApiClient:
         self._headers = headers
         self._limiter = limiter
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy in force, for callers that retry parts of an answer themselves.
+
+        Graph's ``$batch`` answers 200 while single items inside it are throttled;
+        the Graph client retries those items with this same budget and ``sleep``.
+        """
+        return self._retry
+
     def url(self, path: str) -> str:
         """An absolute URL: paths are joined to the base, absolute URLs pass through."""
         if path.startswith(("https://", "http://")):

@@ -150,7 +150,7 @@ def test_every_invalid_variable_is_reported_at_once() -> None:
     }
     message = str(caught.value)
     assert "must be one of global, usgov, dod, china" in message
-    assert "must be a whole number from 1 to 10000" in message
+    assert "must be a whole number from 0 to 10000" in message
     assert "pw@" not in message
     assert "mars" not in message
 

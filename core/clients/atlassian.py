@@ -1,0 +1,92 @@
+"""Atlassian accounts of the Jira site, with emails the profile settings hide filled in.
+
+Jira user search lists every account but shows ``emailAddress`` only where the
+person's profile visibility allows it. The organisation admin API sees the email of
+every *managed* account, so when (and only when) some emails are hidden and an org API
+key is configured, it fills them in. Unmanaged accounts may stay without an email.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from core.http import ApiClient
+from core.models import AtlassianAccount
+
+SEARCH_PATH = "/rest/api/3/users/search"
+SEARCH_PAGE_SIZE = 1000  # the endpoint's maximum
+
+
+class AtlassianDirectory:
+    """Reads Jira's accounts; ``admin`` is an ApiClient for ``https://api.atlassian.com``."""
+
+    def __init__(
+        self, jira: ApiClient, admin: ApiClient | None = None, org_id: str | None = None
+    ) -> None:
+        self._jira = jira
+        self._admin = admin
+        self._org_id = org_id
+
+    def list_accounts(self) -> list[AtlassianAccount]:
+        """Every ``atlassian`` account, active or not, sorted by account id."""
+        accounts = [parse_account(raw) for raw in self._search_pages() if _is_person(raw)]
+        if any(account.email is None for account in accounts):
+            accounts = self._fill_hidden_emails(accounts)
+        return sorted(accounts, key=lambda account: account.account_id)
+
+    def _search_pages(self) -> Iterator[Mapping[str, Any]]:
+        """Page user search; the answer is a bare array, so a short page is the last."""
+        start = 0
+        while True:
+            params = {"startAt": start, "maxResults": SEARCH_PAGE_SIZE}
+            page = self._jira.get_json(SEARCH_PATH, params=params)
+            if not isinstance(page, list):
+                return
+            yield from (raw for raw in page if isinstance(raw, dict))
+            if len(page) < SEARCH_PAGE_SIZE:
+                return
+            start += len(page)
+
+    def _fill_hidden_emails(self, accounts: list[AtlassianAccount]) -> list[AtlassianAccount]:
+        """Emails from the org admin API, only for accounts whose email Jira hid."""
+        if self._admin is None or not self._org_id:
+            return accounts
+        hidden = {account.account_id for account in accounts if account.email is None}
+        found = _admin_emails(self._admin, self._org_id, hidden)
+        return [
+            replace(account, email=found[account.account_id])
+            if account.account_id in found
+            else account
+            for account in accounts
+        ]
+
+
+def _admin_emails(admin: ApiClient, org_id: str, wanted: set[str]) -> dict[str, str]:
+    """Follow ``links.next`` until it ends, or until every wanted email is known."""
+    found: dict[str, str] = {}
+    path: str | None = f"/admin/v1/orgs/{org_id}/users"
+    while path and len(found) < len(wanted):
+        page = admin.get_json(path)
+        for raw in page.get("data") or []:
+            account_id, email = raw.get("account_id"), raw.get("email")
+            if account_id in wanted and email:
+                found[str(account_id)] = str(email)
+        path = (page.get("links") or {}).get("next") or None
+    return found
+
+
+def _is_person(raw: Mapping[str, Any]) -> bool:
+    """Apps, customers and unknown accounts are never Employees."""
+    return raw.get("accountType") == "atlassian"
+
+
+def parse_account(raw: Mapping[str, Any]) -> AtlassianAccount:
+    """An account from a user search item; an empty ``emailAddress`` means hidden."""
+    return AtlassianAccount(
+        account_id=str(raw["accountId"]),
+        display_name=str(raw.get("displayName") or ""),
+        email=raw.get("emailAddress") or None,
+        active=bool(raw.get("active")),
+    )

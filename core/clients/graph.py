@@ -1,0 +1,315 @@
+"""Microsoft Graph: the Entra users the sync reads, with their managers.
+
+Two ways to read, and :meth:`GraphDirectory.read_for` picks the cheaper one:
+
+* **full**: page through ``/users`` with the manager expanded. Graph caps pages that
+  use ``$expand`` at 100 users whatever ``$top`` says, so this costs about
+  ``size / 100`` requests.
+* **lookup**: ask only for the users the sync already knows (Atlassian emails, Entra
+  ids stored in Assets), 20 sub-requests per ``$batch``. Cheaper for a small site in
+  a big tenant.
+
+Either way there is never one sequential request per user.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from core.errors import RateLimited, ServerError
+from core.http import ApiClient, error_for, parse_retry_after
+from core.models import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, DirectoryUser, ManagerRef
+
+USER_SELECT = (
+    "id,displayName,mail,userPrincipalName,proxyAddresses,department,jobTitle,"
+    "accountEnabled,userType"
+)
+MANAGER_EXPAND = "manager($select=id,displayName,mail,userPrincipalName)"
+
+PAGE_SIZE = 999  # Graph's maximum; with $expand it still answers 100 a page
+EXPANDED_PAGE_SIZE = 100
+BATCH_LIMIT = 20  # Graph's maximum number of sub-requests in one $batch
+
+# Item statuses inside a $batch that mean "not processed, send again later".
+# 424 Failed Dependency is what older batches answered for throttled items.
+RETRY_ITEM_STATUSES = frozenset({429, 503, 424})
+
+_USER_QUERY = {"$select": USER_SELECT, "$expand": MANAGER_EXPAND}
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRead:
+    """The users read for a run, how they were read, and how big the tenant is."""
+
+    users: tuple[DirectoryUser, ...]
+    strategy: Literal["full", "lookup"]
+    directory_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class _SubRequest:
+    """One GET inside a ``$batch``; ``by_id`` lookups may answer 404 (user gone)."""
+
+    id: str
+    url: str
+    by_id: bool
+
+
+class GraphDirectory:
+    """Reads Entra users through an :class:`ApiClient` whose base is ``{graph}/v1.0``.
+
+    ``priority`` is sent as ``x-ms-throttle-priority`` when set: a scheduled sync
+    should say ``low`` so Graph throttles it before interactive traffic.
+    """
+
+    def __init__(self, api: ApiClient, priority: str | None = None) -> None:
+        self._api = api
+        self._priority = priority
+
+    def probe(self) -> None:
+        """One cheap read that proves the token works and the permission is granted."""
+        self._api.request(
+            "GET", "/users", params={"$top": 1, "$select": "id"}, headers=self._headers()
+        )
+
+    def count_users(self) -> int:
+        """The number of users in the tenant; ``$count`` needs eventual consistency."""
+        headers = self._headers({"ConsistencyLevel": "eventual", "Accept": "text/plain"})
+        response = self._api.request("GET", "/users/$count", headers=headers)
+        return int(response.text.strip().lstrip("\ufeff"))
+
+    def list_all(self) -> list[DirectoryUser]:
+        """Every user with the manager expanded, following ``@odata.nextLink`` to the end."""
+        users: list[DirectoryUser] = []
+        params: dict[str, str | int] | None = {**_USER_QUERY, "$top": PAGE_SIZE}
+        path = "/users"
+        while True:
+            page = self._api.get_json(path, params=params, headers=self._headers())
+            users.extend(parse_user(raw) for raw in page.get("value") or [])
+            next_link = page.get("@odata.nextLink")
+            if not next_link:
+                return users
+            path, params = str(next_link), None  # the link carries the query and skiptoken
+
+    def lookup(self, emails: Iterable[str], ids: Iterable[str]) -> list[DirectoryUser]:
+        """The users answering to these emails or ids, plus stand-ins for their managers.
+
+        An id that answers 404 is a user deleted from Entra: a normal result, it just
+        is not in the output. Managers not otherwise returned are added as minimal
+        users built from the expanded manager, so the planner can tell "manager has
+        no Atlassian account" from "manager not found".
+        """
+        answers = self._run_batches(_sub_requests(emails, ids))
+        found: dict[str, DirectoryUser] = {}
+        stand_ins: dict[str, DirectoryUser] = {}
+        for status, body in answers:
+            if status == 404:
+                continue
+            for raw in body.get("value", [body]) if isinstance(body, dict) else []:
+                user = parse_user(raw)
+                found.setdefault(user.id, user)
+                stand_in = manager_stand_in(raw.get("manager"))
+                if stand_in is not None:
+                    stand_ins.setdefault(stand_in.id, stand_in)
+        for manager_id, stand_in in stand_ins.items():
+            found.setdefault(manager_id, stand_in)
+        return list(found.values())
+
+    def read_for(self, emails: Collection[str], ids: Collection[str]) -> DirectoryRead:
+        """Read the users these emails and ids need, by whichever way costs fewer requests."""
+        size = self.count_users()
+        full_cost = math.ceil(size / EXPANDED_PAGE_SIZE)
+        lookup_cost = math.ceil((len(emails) + len(ids)) / BATCH_LIMIT)
+        if full_cost <= lookup_cost:
+            return DirectoryRead(tuple(self.list_all()), "full", size)
+        return DirectoryRead(tuple(self.lookup(emails, ids)), "lookup", size)
+
+    def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if self._priority:
+            headers["x-ms-throttle-priority"] = self._priority
+        return headers
+
+    def _run_batches(self, requests: list[_SubRequest]) -> list[tuple[int, Any]]:
+        """Send sub-requests 20 at a time; throttled items go first into the next batch.
+
+        A throttled item waits the largest ``Retry-After`` of its batch (capped by the
+        retry policy) and is sent at most ``attempts`` times, like a plain request.
+        """
+        policy = self._api.retry_policy
+        queue = deque(requests)
+        sent: dict[str, int] = {}
+        answers: list[tuple[int, Any]] = []
+        while queue:
+            chunk = [queue.popleft() for _ in range(min(BATCH_LIMIT, len(queue)))]
+            for request in chunk:
+                sent[request.id] = sent.get(request.id, 0) + 1
+            done, throttled, waits = self._send_batch(chunk)
+            answers.extend(done)
+            if not throttled:
+                continue
+            attempt = max(sent[request.id] for request in throttled)
+            if attempt >= policy.attempts:
+                raise RateLimited(
+                    "graph",
+                    "Graph is still throttling after the retries",
+                    status=429,
+                    method="POST",
+                    path="/$batch",
+                )
+            known = [wait for wait in waits if wait is not None]
+            policy.sleep(
+                min(max(known), policy.max_retry_after) if known else policy.backoff(attempt)
+            )
+            queue.extendleft(reversed(throttled))
+        return answers
+
+    def _send_batch(
+        self, chunk: list[_SubRequest]
+    ) -> tuple[list[tuple[int, Any]], list[_SubRequest], list[float | None]]:
+        """One ``$batch``: the finished answers, the throttled items and their waits."""
+        body = {"requests": [self._batch_item(request) for request in chunk]}
+        page = self._api.post_json("/$batch", body, headers=self._headers())
+        items = {str(item.get("id")): item for item in page.get("responses") or []}
+        done: list[tuple[int, Any]] = []
+        throttled: list[_SubRequest] = []
+        waits: list[float | None] = []
+        for request in chunk:
+            item = items.get(request.id)
+            if item is None:
+                raise ServerError(
+                    "graph", "a $batch answer left out a request", method="POST", path="/$batch"
+                )
+            status = int(item.get("status") or 0)
+            if status in RETRY_ITEM_STATUSES:
+                throttled.append(request)
+                waits.append(_item_retry_after(item))
+            elif 200 <= status < 300 or (status == 404 and request.by_id):
+                done.append((status, item.get("body")))
+            else:
+                raise _item_error(request, item)
+        return done, throttled, waits
+
+    def _batch_item(self, request: _SubRequest) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": request.id, "method": "GET", "url": request.url}
+        headers = self._headers()
+        if headers:
+            item["headers"] = headers
+        return item
+
+
+def _sub_requests(emails: Iterable[str], ids: Iterable[str]) -> list[_SubRequest]:
+    """One sub-request per distinct email (case-insensitive) and per distinct id."""
+    unique_emails = list(dict.fromkeys(email.strip().lower() for email in emails if email))
+    unique_ids = list(dict.fromkeys(user_id.strip() for user_id in ids if user_id))
+    requests = [_SubRequest("", _email_url(email), by_id=False) for email in unique_emails]
+    requests += [_SubRequest("", _id_url(user_id), by_id=True) for user_id in unique_ids]
+    return [
+        _SubRequest(str(number), request.url, request.by_id)
+        for number, request in enumerate(requests, start=1)
+    ]
+
+
+def _email_url(email: str) -> str:
+    """``/users?$filter=…`` matching mail, UPN or an smtp alias, fully URL-encoded.
+
+    ``'`` doubles per OData; ``#`` of guest UPNs, ``+``, ``&`` and spaces are
+    percent-encoded so the filter reaches Graph whole.
+    """
+    value = email.replace("'", "''")
+    condition = (
+        f"mail eq '{value}' or userPrincipalName eq '{value}' "
+        f"or proxyAddresses/any(p:p eq 'smtp:{value}')"
+    )
+    return f"/users?{_query({'$filter': condition, **_USER_QUERY})}"
+
+
+def _id_url(user_id: str) -> str:
+    return f"/users/{quote(user_id, safe='')}?{_query(_USER_QUERY)}"
+
+
+def _query(params: Mapping[str, str]) -> str:
+    """Encode a query string the way Graph reads it back: ``$``, ``,`` and ``()`` literal."""
+    return urlencode(params, quote_via=quote, safe="$,()'")
+
+
+def _item_retry_after(item: Mapping[str, Any]) -> float | None:
+    """The ``Retry-After`` of a batch item; its header names come in any case."""
+    headers = item.get("headers") or {}
+    for name, value in headers.items():
+        if str(name).lower() == "retry-after":
+            return parse_retry_after(str(value))
+    return None
+
+
+def _item_error(request: _SubRequest, item: Mapping[str, Any]) -> Exception:
+    """The typed error a plain request with this status would have raised."""
+    headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
+    body = item.get("body")
+    response = httpx.Response(
+        int(item.get("status") or 500),
+        headers=headers,
+        json=body if body is not None else {},
+    )
+    return error_for("graph", "GET", request.url, response)
+
+
+def parse_user(raw: Mapping[str, Any]) -> DirectoryUser:
+    """A :class:`DirectoryUser` from a Graph user object selected with ``USER_SELECT``."""
+    # accountEnabled is always $select-ed, so a missing or null value is Graph saying
+    # nothing rather than "disabled"; treating it as enabled avoids deactivating people
+    # on an incomplete answer. Only an explicit false disables.
+    enabled = raw.get("accountEnabled") is not False
+    return DirectoryUser(
+        id=str(raw["id"]),
+        display_name=str(raw.get("displayName") or ""),
+        mail=raw.get("mail") or None,
+        user_principal_name=str(raw.get("userPrincipalName") or ""),
+        proxy_addresses=tuple(str(a) for a in raw.get("proxyAddresses") or ()),
+        department=raw.get("department") or None,
+        job_title=raw.get("jobTitle") or None,
+        account_enabled=enabled,
+        user_type=raw.get("userType") or None,
+        manager=parse_manager(raw.get("manager")),
+    )
+
+
+def parse_manager(raw: Any) -> ManagerRef | None:
+    """The expanded manager; ``@odata.type`` is absent for users on some answers."""
+    if not isinstance(raw, dict) or not raw.get("id"):
+        return None
+    return ManagerRef(
+        id=str(raw["id"]),
+        odata_type=str(raw.get("@odata.type") or GRAPH_USER_TYPE),
+        display_name=raw.get("displayName") or None,
+    )
+
+
+def manager_stand_in(raw: Any) -> DirectoryUser | None:
+    """A minimal user from expanded manager data, for lookup mode.
+
+    Contacts get none (they can never be an Employee), and neither does a manager
+    Graph returned without a userPrincipalName (limited info): an empty UPN would
+    match nothing and only pretend to be a user.
+    """
+    manager = parse_manager(raw)
+    if manager is None or manager.odata_type == GRAPH_CONTACT_TYPE:
+        return None
+    upn = raw.get("userPrincipalName")
+    if not upn:
+        return None
+    return DirectoryUser(
+        id=manager.id,
+        display_name=str(raw.get("displayName") or ""),
+        mail=raw.get("mail") or None,
+        user_principal_name=str(upn),
+        user_type="Member",
+        account_enabled=True,
+    )
