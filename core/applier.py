@@ -174,7 +174,12 @@ def _ok(kind: ChangeKind, entra_user_id: str, label: str, key: str) -> ChangeOut
 def _failed(change: Create | Update | Inactivation, detail: str) -> ChangeOutcome:
     if isinstance(change, Create):
         return ChangeOutcome(
-            ChangeKind.CREATE, change.entra_user_id, change.label, OutcomeStatus.FAILED, None, detail
+            ChangeKind.CREATE,
+            change.entra_user_id,
+            change.label,
+            OutcomeStatus.FAILED,
+            None,
+            detail,
         )
     kind = ChangeKind.INACTIVATE if isinstance(change, Inactivation) else ChangeKind.UPDATE
     return ChangeOutcome(

@@ -41,7 +41,9 @@ class Clients:
         self._lock = threading.Lock()
         self._tokens: dict[str, GraphTokenProvider] = {}
         self._workspace: str | None = None
-        self._limiter = RateLimiter(settings.assets_requests_per_minute)
+        # 0 turns client-side pacing off: for the sandbox, which has no rate limit.
+        rate = settings.assets_requests_per_minute
+        self._limiter = RateLimiter(rate) if rate > 0 else None
 
     def close(self) -> None:
         self.http.close()

@@ -1,0 +1,224 @@
+"""``entra-sync``: the terminal shell over :class:`core.service.SyncService`.
+
+Exit codes: 0 success, 1 a run failed or partly failed, 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from core.demo import run_demo
+from core.errors import ApiError, InvalidInput, SchemaConflict, SchemaMissing, SyncError
+from core.plan import Plan
+from core.report import (
+    failures_text,
+    plan_csv,
+    plan_text,
+    requests_text,
+    run_line,
+    status_text,
+)
+from core.sandbox_command import serve_sandbox
+from core.secrets import load_cipher
+from core.service import SyncService
+from core.settings import load_settings
+from core.store import RunStatus, Store
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="entra-sync", description="Sync Microsoft Entra ID users into JSM Assets."
+    )
+    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="optional .env file")
+    sub = parser.add_subparsers(dest="command", required=True)
+    conf = sub.add_parser("configure", help="store the Entra connection (secret from a prompt)")
+    conf.add_argument("--tenant-id", required=True)
+    conf.add_argument("--client-id", required=True)
+    conf.add_argument("--cadence-days", required=True, help="scheduled sync every N days, 1-100")
+    conf.add_argument("--keep-secret", action="store_true", help="keep the stored client secret")
+    sub.add_parser("schema", help="create or complete the Entra Directory schema")
+    prev = sub.add_parser("preview", help="show what a sync would change; writes nothing")
+    prev.add_argument("--json", action="store_true", help="print the whole plan as JSON")
+    prev.add_argument("--csv", type=Path, metavar="FILE", help="write every row to FILE")
+    sync = sub.add_parser("sync", help="preview, then apply now")
+    sync.add_argument("--yes", action="store_true", help="apply without asking")
+    sub.add_parser("status", help="last syncs, current run and recent history")
+    hist = sub.add_parser("history", help="recent runs")
+    hist.add_argument("--limit", type=int, default=20)
+    demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
+    demo.add_argument("--people", type=int, default=60)
+    demo.add_argument("--atlassian", type=int, default=45)
+    demo.add_argument("--seed", type=int, default=7)
+    box = sub.add_parser("sandbox", help="serve the sandbox APIs on loopback over HTTPS")
+    box.add_argument("--port", type=int, default=8443)
+    box.add_argument("--people", type=int, default=60)
+    box.add_argument("--atlassian", type=int, default=45)
+    box.add_argument("--seed", type=int, default=7)
+    box.add_argument("--cert-dir", type=Path, default=Path("data/sandbox-tls"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
+    """Run one command. ``transport`` replaces the network (the in-process sandbox)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args, transport)
+    except (InvalidInput, SchemaConflict, SchemaMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except (ApiError, SyncError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -> int:
+    if args.command == "demo":
+        return run_demo(people=args.people, atlassian=args.atlassian, seed=args.seed)
+    if args.command == "sandbox":
+        return serve_sandbox(args)
+    service = open_service(args.env_file, transport)
+    try:
+        return COMMANDS[args.command](service, args, sys.stdout)
+    finally:
+        service.close()
+
+
+def open_service(
+    env_file: Path | None, transport: httpx.BaseTransport | None = None
+) -> SyncService:
+    settings = load_settings(env_file=env_file)
+    store = Store(settings.database_url, load_cipher(settings))
+    return SyncService(settings, store, transport=transport)
+
+
+def _say(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def _progress(done: int, total: int) -> None:
+    step = max(1, total // 10)
+    if done == total or done % step == 0:
+        print(f"... applied {done}/{total}", file=sys.stderr, flush=True)
+
+
+def cmd_configure(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    secret = None if args.keep_secret else _read_secret()
+    view = service.configure(args.tenant_id, args.client_id, secret, args.cadence_days, _actor())
+    print(
+        f"Saved: tenant {view.tenant_id}, client {view.client_id}, "
+        f"sync every {view.cadence_days} days.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _read_secret() -> str:
+    """From a hidden prompt on a terminal, else the first line of stdin; never argv."""
+    if sys.stdin.isatty():
+        return getpass.getpass("Client secret (input hidden): ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def cmd_schema(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    report = service.create_schema(_actor(), _say)
+    if not report.changed:
+        print("Schema Entra Directory (ENTRA) is complete; nothing to add.", file=out)
+    else:
+        made = ["schema"] if report.created_schema else []
+        made += ["object type Employee"] if report.created_object_type else []
+        made += [f"attribute {name}" for name in report.created_attributes]
+        print("Created: " + ", ".join(made), file=out)
+    for note in report.mismatched_attributes:
+        print(f"note: {note}", file=out)
+    return EXIT_OK
+
+
+def cmd_preview(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    result = service.preview(_actor(), _say)
+    if args.csv:
+        args.csv.write_text(plan_csv(result.plan), encoding="utf-8")
+    if args.json:
+        body = {
+            "fingerprint": result.plan.fingerprint,
+            "counts": result.plan.counts(),
+            "requests": result.requests,
+            "seconds": result.seconds,
+            "plan": result.plan.to_dict(),
+        }
+        print(json.dumps(body, indent=2, sort_keys=True), file=out)
+        return EXIT_OK
+    print(plan_text(result.plan), file=out)
+    print(f"Read with {requests_text(result.requests)} in {result.seconds:.2f}s", file=out)
+    if args.csv:
+        print(f"Wrote every row to {args.csv}", file=out)
+    return EXIT_OK
+
+
+def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    result = service.sync(_actor(), confirm=_confirmer(args.yes, out), say=_say, progress=_progress)
+    if result.status is RunStatus.CANCELLED:
+        print("Not applied.", file=out)
+        return EXIT_OK
+    print(
+        f"Sync {result.status.value}: {requests_text(result.requests)} in {result.seconds:.2f}s",
+        file=out,
+    )
+    if result.applied is not None:
+        print(f"  applied {result.applied.succeeded}, failed {result.applied.failed}", file=out)
+        text = failures_text(result.applied.outcomes)
+        if text:
+            print(text, file=out)
+    return EXIT_OK if result.status is RunStatus.SUCCEEDED else EXIT_FAILED
+
+
+def _confirmer(yes: bool, out: TextIO) -> Callable[[Plan], bool]:
+    def confirm(plan: Plan) -> bool:
+        print(plan_text(plan), file=out)
+        if plan.is_empty or yes:
+            return True
+        if not sys.stdin.isatty():
+            print("Refusing to apply without --yes when stdin is not a terminal.", file=out)
+            return False
+        return input(f"Apply {plan.write_count} changes? [y/N] ").strip().lower() == "y"
+
+    return confirm
+
+
+def cmd_status(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    print(status_text(service.status()), file=out)
+    return EXIT_OK
+
+
+def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    for run in service.history(args.limit):
+        print(run_line(run), file=out)
+        if run.requests:
+            print(f"    {requests_text(dict(run.requests))}", file=out)
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = {
+    "configure": cmd_configure,
+    "schema": cmd_schema,
+    "preview": cmd_preview,
+    "sync": cmd_sync,
+    "status": cmd_status,
+    "history": cmd_history,
+}

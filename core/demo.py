@@ -1,0 +1,135 @@
+"""``entra-sync demo``: the whole story on the in-process sandbox, with a throwaway database.
+
+Schema, preview, sync, then a directory change (someone leaves, someone changes title,
+a new hire), preview and sync again, and the status page. Every step prints the
+requests each sandbox service received and the time it took.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from core.models import Attr
+from core.report import plan_text, requests_text, status_text
+from core.sandbox import (
+    SANDBOX_ATLASSIAN_API_TOKEN,
+    SANDBOX_ATLASSIAN_EMAIL,
+    SANDBOX_CLIENT_ID,
+    SANDBOX_CLIENT_SECRET,
+    SANDBOX_ORG_API_KEY,
+    SANDBOX_ORG_ID,
+    SANDBOX_TENANT_ID,
+    Sandbox,
+)
+from core.secrets import load_cipher
+from core.service import SyncService
+from core.settings import Settings, load_settings
+from core.store import Store
+
+T = TypeVar("T")
+
+IN_PROCESS_HOSTS = {
+    "ENTRA_SYNC_LOGIN_URL": "https://login.sandbox.invalid",
+    "ENTRA_SYNC_GRAPH_URL": "https://graph.sandbox.invalid",
+    "ENTRA_SYNC_ATLASSIAN_SITE": "https://contoso.sandbox.invalid",
+    "ENTRA_SYNC_ATLASSIAN_API_URL": "https://api.sandbox.invalid",
+}
+
+
+def sandbox_environ(database_url: str) -> dict[str, str]:
+    """Settings that point the engine at the in-process sandbox."""
+    return {
+        **IN_PROCESS_HOSTS,
+        "ENTRA_SYNC_DATABASE_URL": database_url,
+        "ENTRA_SYNC_ATLASSIAN_EMAIL": SANDBOX_ATLASSIAN_EMAIL,
+        "ENTRA_SYNC_ATLASSIAN_API_TOKEN": SANDBOX_ATLASSIAN_API_TOKEN,
+        "ENTRA_SYNC_ATLASSIAN_ORG_ID": SANDBOX_ORG_ID,
+        "ENTRA_SYNC_ATLASSIAN_ORG_API_KEY": SANDBOX_ORG_API_KEY,
+    }
+
+
+def sandbox_service(sandbox: Sandbox, settings: Settings) -> SyncService:
+    store = Store(settings.database_url, load_cipher(settings))
+    return SyncService(settings, store, transport=sandbox.transport())
+
+
+def configure_sandbox(service: SyncService, cadence_days: int = 7) -> None:
+    service.configure(
+        SANDBOX_TENANT_ID, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, cadence_days, "demo"
+    )
+
+
+def run_demo(*, people: int = 60, atlassian: int = 45, seed: int = 7) -> int:
+    print(
+        f"Building a sandbox organisation: {people} directory users, "
+        f"{atlassian} Atlassian accounts (seed {seed})"
+    )
+    sandbox = Sandbox(seed=seed, people=people, atlassian=atlassian)
+    with tempfile.TemporaryDirectory(prefix="entra-sync-demo-") as tmp:
+        db = Path(tmp) / "demo.db"
+        settings = load_settings(sandbox_environ(f"sqlite:///{db}"), env_file=None)
+        service = sandbox_service(sandbox, settings)
+        try:
+            _story(sandbox, service)
+        finally:
+            service.close()
+    return 0
+
+
+def _step(sandbox: Sandbox, title: str, action: Callable[[], T]) -> T:
+    print(f"\n== {title}")
+    sandbox.reset_counts()
+    started = time.monotonic()
+    result = action()
+    received = {k: v for k, v in sandbox.requests.items() if v}
+    print(f"   sandbox received {requests_text(received)} in {time.monotonic() - started:.2f}s")
+    return result
+
+
+def _story(sandbox: Sandbox, service: SyncService) -> None:
+    _step(sandbox, "1. Connect Entra (configure)", lambda: configure_sandbox(service))
+    report = _step(sandbox, "2. Create the schema", lambda: service.create_schema("demo"))
+    print(
+        f"   created schema: {report.created_schema}, "
+        f"attributes: {', '.join(report.created_attributes)}"
+    )
+    _preview_and_sync(sandbox, service, "3")
+    _directory_changes(sandbox, service)
+    _preview_and_sync(sandbox, service, "5")
+    again = _step(sandbox, "7. Preview once more", lambda: service.preview("demo"))
+    print(f"   {again.plan.write_count} changes: Assets matches the directory")
+    print("\n== 8. Status")
+    print(status_text(service.status()))
+
+
+def _preview_and_sync(sandbox: Sandbox, service: SyncService, number: str) -> None:
+    result = _step(sandbox, f"{number}. Preview", lambda: service.preview("demo"))
+    print(plan_text(result.plan, limit=5))
+    synced = _step(
+        sandbox, f"{int(number) + 1}. Sync", lambda: service.sync("demo", confirm=lambda p: True)
+    )
+    applied = synced.applied
+    ok = applied.succeeded if applied else 0
+    failed = applied.failed if applied else 0
+    print(f"   {synced.status.value}: {ok} writes applied, {failed} failed")
+
+
+def _directory_changes(sandbox: Sandbox, service: SyncService) -> None:
+    print("\n== 4. Meanwhile, in the directory")
+    employees = [e for e in sandbox.employees() if e["attributes"].get(Attr.ACTIVE.value) == "true"]
+    leaver, promoted = employees[0], employees[1]
+    leaver_id = leaver["attributes"][Attr.ENTRA_USER_ID.value]
+    promoted_id = promoted["attributes"][Attr.ENTRA_USER_ID.value]
+    sandbox.disable_user(leaver_id)
+    print(f"   {leaver['attributes'][Attr.FULL_NAME.value]} leaves (account disabled)")
+    sandbox.set_job_title(promoted_id, "Head of Platform")
+    print(f"   {promoted['attributes'][Attr.FULL_NAME.value]} becomes Head of Platform")
+    sandbox.hire("Grace Hopper", "Engineering", "Staff Engineer", promoted_id)
+    print(
+        "   Grace Hopper joins Engineering, reporting to "
+        f"{promoted['attributes'][Attr.FULL_NAME.value]}"
+    )

@@ -1,0 +1,213 @@
+"""Plain-text and CSV renderings of plans, results and run history.
+
+Pure functions from values to strings, shared by the CLI (and by the bot's CSV file).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from core.models import Attr
+from core.plan import FieldChange, Plan
+from core.results import ChangeOutcome, OutcomeStatus
+from core.store import RunView
+
+if TYPE_CHECKING:
+    from core.service import StatusReport
+
+COUNT_LABELS = (
+    ("creates", "Creates"),
+    ("updates", "Updates"),
+    ("inactivations", "Inactivations"),
+    ("unmatched", "Unmatched Atlassian accounts"),
+    ("missing_managers", "Missing manager links"),
+    ("warnings", "Warnings"),
+)
+CSV_HEADER = ("section", "subject", "id", "field", "before", "after", "reason")
+
+
+def counts_lines(counts: dict[str, int]) -> list[str]:
+    return [f"  {label:<30} {counts.get(key, 0):>6}" for key, label in COUNT_LABELS]
+
+
+def _value(plan: Plan, change: FieldChange, value: str | None) -> str:
+    if change.attr is Attr.MANAGER:
+        value = plan.manager_name(value)
+    return "(empty)" if value in (None, "") else str(value)
+
+
+def plan_text(plan: Plan, *, limit: int = 20) -> str:
+    """Counts, then the first ``limit`` rows of each section."""
+    lines = ["Preview", *counts_lines(plan.counts()), ""]
+    lines += _section(
+        "Creates",
+        (f"+ {c.label} <{c.get(Attr.EMAIL) or ''}>" for c in plan.creates),
+        len(plan.creates),
+        limit,
+    )
+    lines += _section(
+        "Updates",
+        (
+            f"~ {u.label} ({u.object_key}): "
+            + "; ".join(
+                f"{c.attr.value}: {_value(plan, c, c.before)} -> {_value(plan, c, c.after)}"
+                for c in u.changes
+            )
+            for u in plan.updates
+        ),
+        len(plan.updates),
+        limit,
+    )
+    lines += _section(
+        "Inactivations",
+        (f"- {i.label} ({i.object_key}): {i.reason.value}" for i in plan.inactivations),
+        len(plan.inactivations),
+        limit,
+    )
+    lines += _section(
+        "Unmatched Atlassian accounts",
+        (f"? {u.display_name} <{u.email or 'hidden'}>: {u.reason.value}" for u in plan.unmatched),
+        len(plan.unmatched),
+        limit,
+    )
+    lines += _section(
+        "Missing manager links",
+        (
+            f"! {m.label}: manager {m.manager_name or m.manager_id}: {m.reason.value}"
+            for m in plan.missing_managers
+        ),
+        len(plan.missing_managers),
+        limit,
+    )
+    lines += _section(
+        "Warnings",
+        (f"* {w.subject}: {w.message}" for w in plan.warnings),
+        len(plan.warnings),
+        limit,
+    )
+    if plan.is_empty:
+        lines.append("Nothing to write: Assets already matches the directory.")
+    lines.append(f"Fingerprint {plan.fingerprint[:16]}")
+    return "\n".join(lines)
+
+
+def _section(title: str, rows: Iterable[str], total: int, limit: int) -> list[str]:
+    if total == 0:
+        return []
+    shown = [f"  {row}" for _, row in zip(range(limit), rows, strict=False)]
+    more = [f"  ... and {total - limit} more (use --csv for all)"] if total > limit else []
+    return [f"{title}:", *shown, *more, ""]
+
+
+def plan_rows(plan: Plan) -> Iterator[tuple[str, ...]]:
+    """Every row of the plan, one per field change or finding, for CSV export."""
+    for c in plan.creates:
+        for attr, value in c.values:
+            shown = plan.manager_name(value) if attr is Attr.MANAGER else value
+            yield ("create", c.label, c.entra_user_id, attr.value, "", shown or "", "")
+    for u in plan.updates:
+        for ch in u.changes:
+            before, after = _value(plan, ch, ch.before), _value(plan, ch, ch.after)
+            yield ("update", u.label, u.object_key, ch.attr.value, before, after, "")
+    for i in plan.inactivations:
+        for ch in i.changes:
+            before, after = _value(plan, ch, ch.before), _value(plan, ch, ch.after)
+            yield (
+                "inactivate",
+                i.label,
+                i.object_key,
+                ch.attr.value,
+                before,
+                after,
+                i.reason.value,
+            )
+    for n in plan.unmatched:
+        yield (
+            "unmatched",
+            n.display_name,
+            n.account_id,
+            "email",
+            "",
+            n.email or "",
+            n.reason.value,
+        )
+    for m in plan.missing_managers:
+        yield (
+            "missing_manager",
+            m.label,
+            m.entra_user_id,
+            "manager",
+            "",
+            m.manager_name or m.manager_id,
+            m.reason.value,
+        )
+    for w in plan.warnings:
+        yield ("warning", w.subject, "", w.code.value, "", "", w.message)
+
+
+def plan_csv(plan: Plan) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    writer.writerows(_safe_cell_row(row) for row in plan_rows(plan))
+    return buffer.getvalue()
+
+
+def _safe_cell_row(row: Sequence[str]) -> list[str]:
+    """Neutralise spreadsheet formulas: directory data is not ours to execute."""
+    return ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in row]
+
+
+def failures_text(outcomes: Sequence[ChangeOutcome], limit: int = 10) -> str:
+    failed = [o for o in outcomes if o.status is OutcomeStatus.FAILED]
+    if not failed:
+        return ""
+    lines = [f"{len(failed)} changes failed:"]
+    lines += [f"  {o.kind.value} {o.label}: {o.detail}" for o in failed[:limit]]
+    if len(failed) > limit:
+        lines.append(f"  ... and {len(failed) - limit} more")
+    return "\n".join(lines)
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+def requests_text(requests: dict[str, int]) -> str:
+    total = sum(requests.values())
+    parts = ", ".join(f"{service} {count}" for service, count in sorted(requests.items()))
+    return f"{total} requests ({parts})" if parts else "0 requests"
+
+
+def status_text(report: StatusReport) -> str:
+    """The status page: connection, last syncs, current run, recent history."""
+    conn = report.connection
+    lines = [
+        "Connection: "
+        + (
+            f"tenant {conn.tenant_id}, client {conn.client_id}, every {conn.cadence_days} days"
+            if conn
+            else "not configured"
+        ),
+        f"Last manual sync:    {run_line(report.last_manual)}",
+        f"Last scheduled sync: {run_line(report.last_scheduled)}",
+        "Current run:         " + (", ".join(run_line(r) for r in report.running) or "none"),
+        "Recent runs:",
+        *[f"  {run_line(r)}" for r in report.recent],
+    ]
+    return "\n".join(lines)
+
+
+def run_line(run: RunView | None) -> str:
+    if run is None:
+        return "never"
+    counts = ", ".join(f"{k} {v}" for k, v in (run.counts or {}).items() if v)
+    error = f" error: {run.error}" if run.error else ""
+    return (
+        f"#{run.id} {run.kind.value} {run.status.value} at {when(run.started_at)} "
+        f"by {run.requested_by}" + (f" [{counts}]" if counts else "") + error
+    )

@@ -1,0 +1,84 @@
+"""End-to-end fixtures: the real CLI, engine and clients against the in-process sandbox."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.cli import main
+from core.demo import sandbox_environ
+from core.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TENANT_ID, Sandbox
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+Runner = Callable[..., Result]
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(seed=7, people=60, atlassian=45)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name, value in sandbox_environ(f"sqlite:///{tmp_path / 'sync.db'}").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ENTRA_SYNC_ASSETS_RATE", "0")
+    return tmp_path
+
+
+@pytest.fixture
+def cli(
+    sandbox: Sandbox,
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Runner:
+    def run(*argv: str, stdin: str = "", transport: httpx.BaseTransport | None = None) -> Result:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        code = main(list(argv), transport=transport or sandbox.transport())
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def configured(cli: Runner) -> Runner:
+    result = cli(
+        "configure",
+        "--tenant-id",
+        SANDBOX_TENANT_ID,
+        "--client-id",
+        SANDBOX_CLIENT_ID,
+        "--cadence-days",
+        "7",
+        stdin=SANDBOX_CLIENT_SECRET + "\n",
+    )
+    assert result.code == 0, result.err
+    return cli
+
+
+@pytest.fixture
+def with_schema(configured: Runner) -> Runner:
+    result = configured("schema")
+    assert result.code == 0, result.err
+    return configured

@@ -1,0 +1,102 @@
+"""The Assets client at the HTTP boundary: AQL paging and value parsing."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+
+from core.clients.assets import AQL_PAGE_SIZE, AssetsClient, EmployeeType, discover_workspace
+from core.errors import ApiError
+from core.http import ApiClient, RequestCounter, RetryPolicy
+from core.models import Attr
+
+BASE = "https://api.test/jsm/assets/workspace/w1/v1"
+TYPE = EmployeeType("1", "7", tuple((attr, str(100 + i)) for i, attr in enumerate(Attr)))
+
+
+def _api(base: str = BASE) -> ApiClient:
+    return ApiClient(
+        "assets",
+        base,
+        httpx.Client(),
+        counter=RequestCounter(),
+        retry=RetryPolicy(sleep=lambda s: None),
+    )
+
+
+def _obj(n: int, **values: object) -> dict[str, object]:
+    attributes = [
+        {
+            "objectTypeAttributeId": TYPE.attribute_id(Attr.ENTRA_USER_ID),
+            "objectAttributeValues": [{"value": f"u{n}"}],
+        },
+        {
+            "objectTypeAttributeId": TYPE.attribute_id(Attr.ACTIVE),
+            "objectAttributeValues": [{"value": values.get("active", "True")}],
+        },
+        {
+            "objectTypeAttributeId": TYPE.attribute_id(Attr.MANAGER),
+            "objectAttributeValues": [{"referencedObject": {"objectKey": "ENTRA-1"}}],
+        },
+        {"objectTypeAttributeId": "999", "objectAttributeValues": [{"value": "ignored"}]},
+    ]
+    return {"id": str(n), "objectKey": f"ENTRA-{n}", "attributes": attributes}
+
+
+@respx.mock
+def test_employees_pages_until_is_last() -> None:
+    """AQL is read page after page at 999 until isLast, never stopping early."""
+    pages = [
+        {"values": [_obj(1), _obj(2)], "isLast": False},
+        {"values": [_obj(3)], "isLast": True},
+    ]
+    route = respx.post(f"{BASE}/object/aql").mock(
+        side_effect=[httpx.Response(200, json=p) for p in pages]
+    )
+    records = AssetsClient(_api()).employees(TYPE)
+    assert [r.object_key for r in records] == ["ENTRA-1", "ENTRA-2", "ENTRA-3"]
+    first, second = route.calls
+    assert first.request.url.params["maxResults"] == str(AQL_PAGE_SIZE)
+    assert second.request.url.params["startAt"] == "2"
+    assert json.loads(first.request.content) == {"qlQuery": "objectTypeId = 7"}
+
+
+@respx.mock
+def test_employee_values_are_normalised() -> None:
+    """Booleans read lower-case, references as the object key, unknown attributes dropped."""
+    respx.post(f"{BASE}/object/aql").mock(
+        return_value=httpx.Response(200, json={"values": [_obj(4)], "isLast": True})
+    )
+    (record,) = AssetsClient(_api()).employees(TYPE)
+    assert record.get(Attr.ACTIVE) == "true"
+    assert record.get(Attr.MANAGER) == "ENTRA-1"
+    assert record.entra_user_id == "u4"
+    assert len(record.values) == 3
+
+
+@respx.mock
+def test_update_sends_only_given_attributes_and_clears_none() -> None:
+    """An update names only the changed attributes; None becomes an empty value list."""
+    route = respx.put(f"{BASE}/object/42").mock(return_value=httpx.Response(200, json={}))
+    AssetsClient(_api()).update_employee(TYPE, "42", {Attr.JOB_TITLE: "CTO", Attr.DEPARTMENT: None})
+    body = json.loads(route.calls.last.request.content)
+    assert body["attributes"] == [
+        {
+            "objectTypeAttributeId": TYPE.attribute_id(Attr.JOB_TITLE),
+            "objectAttributeValues": [{"value": "CTO"}],
+        },
+        {"objectTypeAttributeId": TYPE.attribute_id(Attr.DEPARTMENT), "objectAttributeValues": []},
+    ]
+
+
+@respx.mock
+def test_site_without_assets_workspace_is_an_error() -> None:
+    """A site with no Assets workspace says Assets needs Premium or Enterprise."""
+    respx.get("https://site.test/rest/servicedeskapi/assets/workspace").mock(
+        return_value=httpx.Response(200, json={"values": []})
+    )
+    with pytest.raises(ApiError, match="Premium"):
+        discover_workspace(_api("https://site.test"))
