@@ -1,0 +1,294 @@
+"""Planner rules for matching, ownership and desired values (rules 1 to 5)."""
+
+from __future__ import annotations
+
+from core.models import ATTR_ORDER, Attr, employee_record
+from core.plan import FieldChange, Plan, UnmatchedReason, WarningCode
+from core.planner import SyncPolicy
+from tests.test_planner_support import account, employee, plan_for, user
+
+
+def reasons(plan: Plan) -> dict[str, UnmatchedReason]:
+    """Unmatched reasons by account id."""
+    return {u.account_id: u.reason for u in plan.unmatched}
+
+
+# -- rule 1: the email index ---------------------------------------------------------
+
+
+def test_plan_matches_upn_and_smtp_alias_case_insensitively() -> None:
+    """An account email matches a user's UPN or smtp: proxy address, ignoring case."""
+    directory = [
+        user("alice", mail=None, upn="Alice.Smith@corp.example.com"),
+        user("bob", mail="bob@example.com", proxies=("SMTP:bob@example.com", "smtp:B@Old.com")),
+        user("carol", proxies=("x500:/o=carol@other.com",)),
+    ]
+    accounts = [
+        account("alice", "alice.smith@CORP.example.com"),
+        account("bob", "b@old.com"),
+        account("carol", "carol@other.com"),
+    ]
+    plan = plan_for(accounts, directory)
+    assert {c.entra_user_id for c in plan.creates} == {"u-alice", "u-bob"}
+    assert reasons(plan) == {"acc-carol": UnmatchedReason.NO_DIRECTORY_USER}
+
+
+def test_plan_ambiguous_email_is_unmatched() -> None:
+    """Two directory users answering to one address: unmatched as AMBIGUOUS, never a guess."""
+    directory = [user("alice"), user("alicia", proxies=("smtp:alice@example.com",))]
+    plan = plan_for([account("alice")], directory)
+    assert plan.creates == ()
+    assert reasons(plan) == {"acc-alice": UnmatchedReason.AMBIGUOUS}
+    assert "u-alice" in plan.unmatched[0].detail
+    assert "u-alicia" in plan.unmatched[0].detail
+
+
+# -- rule 2: which accounts are synced -----------------------------------------------
+
+
+def test_plan_skips_inactive_accounts_without_employee() -> None:
+    """An inactive account with no Employee yet is neither created nor reported."""
+    plan = plan_for([account("alice", active=False)], [user("alice")])
+    assert plan.creates == ()
+    assert plan.unmatched == ()
+    assert plan.stats.atlassian_accounts == 0
+
+
+def test_plan_hidden_email_is_unmatched() -> None:
+    """An active account whose email is hidden is unmatched as EMAIL_HIDDEN."""
+    plan = plan_for([account("alice", None)], [user("alice")])
+    assert reasons(plan) == {"acc-alice": UnmatchedReason.EMAIL_HIDDEN}
+
+
+def test_plan_unknown_email_is_unmatched() -> None:
+    """An email that no directory user answers to is unmatched as NO_DIRECTORY_USER."""
+    plan = plan_for([account("alice")], [user("bob")])
+    assert reasons(plan) == {"acc-alice": UnmatchedReason.NO_DIRECTORY_USER}
+
+
+def test_plan_shared_email_is_unmatched_and_warned_once() -> None:
+    """Active accounts sharing an email are unmatched unless already linked; one warning."""
+    linked = account("alice")
+    second = account("alice2", "alice@example.com")
+    third = account("alice3", "alice@example.com")
+    inactive = account("alice4", "alice@example.com", active=False)
+    plan = plan_for([linked, second, third, inactive], [user("alice")], [employee("E-1", "alice")])
+    assert reasons(plan) == {
+        "acc-alice2": UnmatchedReason.SHARED_EMAIL,
+        "acc-alice3": UnmatchedReason.SHARED_EMAIL,
+    }
+    assert [w.code for w in plan.warnings] == [WarningCode.DUPLICATE_EMAIL]
+    assert plan.is_empty
+
+
+def test_plan_case_variant_email_gets_its_own_warning() -> None:
+    """Shared emails that differ only in case are warned as CASE_VARIANT_EMAIL."""
+    accounts = [account("alice"), account("alice2", "Alice@Example.com")]
+    plan = plan_for(accounts, [user("alice")])
+    assert set(reasons(plan).values()) == {UnmatchedReason.SHARED_EMAIL}
+    assert [w.code for w in plan.warnings] == [WarningCode.CASE_VARIANT_EMAIL]
+
+
+def test_plan_two_accounts_reaching_one_user_by_different_addresses_are_unmatched() -> None:
+    """Two accounts whose different emails reach one directory user are both unmatched."""
+    directory = [user("alice", proxies=("smtp:a.smith@example.com",))]
+    accounts = [account("alice"), account("asmith", "a.smith@example.com")]
+    plan = plan_for(accounts, directory)
+    assert plan.creates == ()
+    assert set(reasons(plan).values()) == {UnmatchedReason.SHARED_EMAIL}
+
+
+# -- rule 3: hard matches --------------------------------------------------------------
+
+
+def test_plan_hard_match_by_account_id_wins_over_email() -> None:
+    """An Employee linked by account id keeps its directory user when the email moves."""
+    moved = account("alice", "bob@example.com")
+    plan = plan_for([moved], [user("alice"), user("bob")], [employee("E-1", "alice")])
+    assert plan.is_empty
+    assert plan.unmatched == ()
+
+
+def test_plan_hard_match_survives_hidden_email() -> None:
+    """A hidden email neither unlinks an Employee nor blanks its stored Email."""
+    directory = [user("alice", mail=None)]
+    plan = plan_for([account("alice", None)], directory, [employee("E-1", "alice")])
+    assert plan.is_empty
+    assert plan.unmatched == ()
+
+
+def test_plan_newcomer_takes_over_employee_of_same_entra_user() -> None:
+    """A new account whose email finds a user with an unlinked Employee updates that Employee."""
+    old = employee("E-1", "alice", active="false", ATLASSIAN_ACCOUNT_ID="acc-old", JIRA_USER=None)
+    accounts = [account("alice"), account("old", "gone@example.com", active=False)]
+    plan = plan_for(accounts, [user("alice")], [old])
+    assert plan.creates == ()
+    assert [u.changes for u in plan.updates] == [
+        (
+            FieldChange(Attr.ATLASSIAN_ACCOUNT_ID, "acc-old", "acc-alice"),
+            FieldChange(Attr.JIRA_USER, None, "acc-alice"),
+            FieldChange(Attr.ACTIVE, "false", "true"),
+        )
+    ]
+
+
+def test_plan_already_linked_directory_user_is_unmatched() -> None:
+    """A newcomer whose email finds a user already linked to another active account is unmatched."""
+    accounts = [account("alice"), account("alice2", "alice@corp.example.com")]
+    plan = plan_for(accounts, [user("alice")], [employee("E-1", "alice")])
+    assert reasons(plan) == {"acc-alice2": UnmatchedReason.ALREADY_LINKED}
+    assert "acc-alice" in plan.unmatched[0].detail
+    assert plan.is_empty
+
+
+# -- rule 4: ownership -------------------------------------------------------------------
+
+
+def test_plan_never_changes_unowned_employee() -> None:
+    """An Employee without an Entra User ID gets no change, however stale it is."""
+    unowned = employee("E-1", "alice", ENTRA_USER_ID=None, ATLASSIAN_ACCOUNT_ID="acc-x")
+    stale = employee("E-2", "bob", ENTRA_USER_ID=None, DEPARTMENT="Sales")
+    plan = plan_for([account("x", "x@example.com", active=False)], [user("bob")], [unowned, stale])
+    assert plan.is_empty
+    assert plan.stats.owned_employees == 0
+
+
+def test_plan_skips_create_when_unowned_employee_holds_account() -> None:
+    """A create whose account id an unowned Employee already holds is skipped with a warning."""
+    unowned = employee("E-7", "alice", ENTRA_USER_ID=None)
+    plan = plan_for([account("alice")], [user("alice")], [unowned])
+    assert plan.creates == ()
+    assert [w.code for w in plan.warnings] == [WarningCode.DUPLICATE_OWNED_OBJECT]
+    assert "E-7" in plan.warnings[0].message
+
+
+def test_plan_duplicate_owned_employees_use_lowest_key() -> None:
+    """Two owned Employees for one Entra user: warn, sync the lowest key, leave the other."""
+    first = employee("ENTRA-9", "alice", DEPARTMENT="Old")
+    second = employee("ENTRA-10", "alice", DEPARTMENT="Older")
+    plan = plan_for([account("alice")], [user("alice")], [second, first])
+    assert [(u.object_key, u.changes[0].after) for u in plan.updates] == [
+        ("ENTRA-9", "Engineering")
+    ]
+    assert [w.code for w in plan.warnings] == [WarningCode.DUPLICATE_OWNED_OBJECT]
+    assert plan.stats.owned_employees == 2
+
+
+def test_plan_account_held_by_two_owned_employees_syncs_lowest_key() -> None:
+    """Two owned Employees holding one account id: warn, sync the lowest key only."""
+    first = employee("ENTRA-2", "alice", DEPARTMENT="Old")
+    other = employee("ENTRA-11", "alicia", ATLASSIAN_ACCOUNT_ID="acc-alice", DEPARTMENT="Old")
+    directory = [user("alice"), user("alicia")]
+    plan = plan_for([account("alice")], directory, [other, first])
+    assert [u.object_key for u in plan.updates] == ["ENTRA-2"]
+    assert plan.inactivations == ()
+    assert [w.code for w in plan.warnings] == [WarningCode.DUPLICATE_OWNED_OBJECT]
+
+
+def test_plan_keeps_the_fuller_of_two_entries_for_one_directory_user() -> None:
+    """A user listed twice (full and as a bare manager entry) is read from the full entry."""
+    bare = user("alice", mail=None, department=None, job_title=None)
+    plan = plan_for([account("alice")], [user("alice"), bare])
+    assert plan.creates[0].get(Attr.DEPARTMENT) == "Engineering"
+    assert plan_for([account("alice")], [bare, user("alice")]) == plan
+
+
+# -- rule 5: desired values ---------------------------------------------------------------
+
+
+def test_plan_creates_employee_with_every_value_in_attribute_order() -> None:
+    """A new match is a Create holding every attribute, in ATTR_ORDER, as strings or None."""
+    directory = [user("alice", manager="bob", job_title="", department=None), user("bob")]
+    plan = plan_for([account("alice", "Alice@Example.com"), account("bob")], directory)
+    alice = next(c for c in plan.creates if c.entra_user_id == "u-alice")
+    assert [attr for attr, _ in alice.values] == list(ATTR_ORDER)
+    assert alice.label == "Alice"
+    assert dict(alice.values) == {
+        Attr.ENTRA_USER_ID: "u-alice",
+        Attr.FULL_NAME: "Alice",
+        Attr.EMAIL: "alice@example.com",
+        Attr.JOB_TITLE: None,
+        Attr.ATLASSIAN_ACCOUNT_ID: "acc-alice",
+        Attr.JIRA_USER: "acc-alice",
+        Attr.ACTIVE: "true",
+        Attr.DEPARTMENT: None,
+        Attr.MANAGER: "u-bob",
+        Attr.MANAGER_ACCOUNT_ID: "acc-bob",
+    }
+
+
+def test_plan_email_falls_back_to_account_email_in_original_case() -> None:
+    """Without a directory mail, Email is the account's address as spelt there."""
+    plan = plan_for([account("alice", "Alice@Corp.Example.com")], [user("alice", mail=None)])
+    assert plan.creates[0].get(Attr.EMAIL) == "Alice@Corp.Example.com"
+
+
+def test_plan_creates_disabled_directory_user_as_inactive() -> None:
+    """Active is "true" only when the account is active and the directory user enabled."""
+    plan = plan_for([account("alice")], [user("alice", enabled=False)])
+    assert plan.creates[0].get(Attr.ACTIVE) == "false"
+
+
+def test_plan_update_lists_only_differing_fields() -> None:
+    """An owned Employee gets an Update naming just the fields that differ."""
+    stale = employee("E-1", "alice", DEPARTMENT="Sales", JOB_TITLE="")
+    directory = [user("alice", job_title=None)]
+    plan = plan_for([account("alice")], directory, [stale])
+    assert len(plan.updates) == 1
+    assert plan.updates[0].changes == (FieldChange(Attr.DEPARTMENT, "Sales", "Engineering"),)
+    assert (plan.updates[0].object_id, plan.updates[0].label) == ("id-E-1", "Alice")
+
+
+def test_plan_in_step_employee_needs_nothing() -> None:
+    """An Employee whose values already match gets no change at all."""
+    plan = plan_for([account("alice")], [user("alice")], [employee("E-1", "alice", active="True")])
+    assert plan.is_empty
+    assert plan.warnings == ()
+
+
+def test_plan_reactivates_employee() -> None:
+    """Active false->true for a returning user is an Update, not an inactivation."""
+    plan = plan_for([account("alice")], [user("alice")], [employee("E-1", "alice", active="false")])
+    assert plan.inactivations == ()
+    assert plan.updates[0].changes == (FieldChange(Attr.ACTIVE, "false", "true"),)
+
+
+def test_plan_compares_manager_through_object_key() -> None:
+    """A stored Manager object key equals the manager's Entra id; a changed manager is listed."""
+    directory = [user("alice", manager="bob"), user("bob"), user("carol", manager="alice")]
+    employees = [
+        employee("E-1", "alice", manager_key="E-2", manager_account="acc-bob"),
+        employee("E-2", "bob"),
+        employee("E-3", "carol", manager_key="E-2", manager_account="acc-bob"),
+    ]
+    plan = plan_for([account("alice"), account("bob"), account("carol")], directory, employees)
+    assert [(u.object_key, u.changes) for u in plan.updates] == [
+        (
+            "E-3",
+            (
+                FieldChange(Attr.MANAGER, "u-bob", "u-alice"),
+                FieldChange(Attr.MANAGER_ACCOUNT_ID, "acc-bob", "acc-alice"),
+            ),
+        )
+    ]
+
+
+def test_plan_unknown_manager_key_compares_as_none() -> None:
+    """A Manager key naming no known or no owned Employee counts as no manager."""
+    unowned = employee_record("id-E-5", "E-5", {Attr.FULL_NAME: "Someone"})
+    employees = [
+        employee("E-1", "alice", manager_key="E-404"),
+        employee("E-2", "bob", manager_key="E-5"),
+        unowned,
+    ]
+    plan = plan_for([account("alice"), account("bob")], [user("alice"), user("bob")], employees)
+    assert plan.is_empty
+
+
+def test_plan_guest_excluded_by_policy_is_not_created() -> None:
+    """With include_guests off, a guest gets no Employee, only a GUEST warning."""
+    plan = plan_for(
+        [account("gina")], [user("gina", guest=True)], policy=SyncPolicy(include_guests=False)
+    )
+    assert plan.creates == ()
+    assert [w.code for w in plan.warnings] == [WarningCode.GUEST]
