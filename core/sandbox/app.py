@@ -1,0 +1,203 @@
+"""The sandbox: one stateful handler for every API the engine talks to.
+
+It dispatches on the URL path only, so the same instance serves in-process clients
+that use distinct fake hosts (through :meth:`Sandbox.transport`) and the HTTPS server
+that puts everything on one loopback origin.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+
+from core.models import OBJECT_TYPE_NAME
+from core.sandbox.assets import handle_assets
+from core.sandbox.assets_objects import ObjectRenderer
+from core.sandbox.atlassian import handle_admin, handle_jira
+from core.sandbox.builder import Builder
+from core.sandbox.faults import Fault, FaultBook
+from core.sandbox.graph import handle_graph
+from core.sandbox.http import HttpError, json_response
+from core.sandbox.login import handle_login, is_login_path
+from core.sandbox.org import generate_org
+from core.sandbox.records import SandboxAccount, SandboxContact, SandboxOrg, SandboxUser
+from core.sandbox.state import SandboxState
+
+__all__ = ["Fault", "Sandbox", "classify"]
+
+
+def classify(path: str) -> str:
+    """The service a path belongs to; the five path families never overlap."""
+    parts = path.split("/")[1:]
+    if parts[0] == "v1.0":
+        return "graph"
+    if parts[0] == "rest":
+        return "jira"
+    if parts[0] == "admin":
+        return "admin"
+    if parts[:2] == ["jsm", "assets"]:
+        return "assets"
+    return "login" if is_login_path(parts) else "other"
+
+
+class Sandbox:
+    """Stateful stand-in for login, Graph, Jira, the org admin API and Assets.
+
+    Thread-safe: one lock guards all state, so the threaded HTTPS server can share it.
+    ``requests`` counts requests received per service (a Graph ``$batch`` is one).
+    """
+
+    def __init__(
+        self,
+        org: SandboxOrg | None = None,
+        *,
+        seed: int = 7,
+        people: int = 60,
+        atlassian: int = 45,
+        latency: float = 0.0,
+    ) -> None:
+        self.org = org if org is not None else generate_org(seed, people, atlassian)
+        self.latency = latency
+        self.requests: Counter[str] = Counter()
+        self.request_log: list[tuple[str, str, str]] = []
+        self._state = SandboxState.from_org(self.org)
+        self._faults = FaultBook()
+        self._builder = Builder.resume(self.org)
+        self._lock = threading.RLock()
+
+    # -- HTTP ------------------------------------------------------------------------
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request, or raise ``httpx.ReadTimeout`` for a timeout fault."""
+        request.read()
+        service = classify(request.url.path)
+        if self.latency > 0:
+            time.sleep(self.latency)
+        query = request.url.query.decode("ascii", "replace")
+        target = unquote(request.url.path + (f"?{query}" if query else ""))
+        with self._lock:
+            self.requests[service] += 1
+            self.request_log.append((service, request.method, request.url.path))
+            fault = self._faults.take(service, request.method, target, batch_item=False)
+            if fault is None:
+                return self._dispatch(service, request)
+        if fault.timeout:
+            raise httpx.ReadTimeout("Sandbox fault: the read timed out", request=request)
+        return fault.error(service).response()
+
+    def _dispatch(self, service: str, request: httpx.Request) -> httpx.Response:
+        handlers: dict[str, Callable[[SandboxState, httpx.Request], httpx.Response]] = {
+            "graph": lambda state, req: handle_graph(state, req, self._faults),
+            "login": handle_login,
+            "jira": handle_jira,
+            "admin": handle_admin,
+            "assets": handle_assets,
+        }
+        handler = handlers.get(service)
+        if handler is None:
+            message = f"The sandbox has no endpoint for {request.method} {request.url.path}"
+            return json_response(404, {"error": "not_found", "message": message})
+        try:
+            return handler(self._state, request)
+        except HttpError as error:
+            return error.response()
+
+    def transport(self) -> httpx.MockTransport:
+        """An in-process transport for ``httpx.Client(transport=...)``."""
+        return httpx.MockTransport(self.handle)
+
+    def add_fault(self, fault: Fault) -> None:
+        self._faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.request_log.clear()
+
+    # -- read access -----------------------------------------------------------------
+    @property
+    def directory_users(self) -> dict[str, SandboxUser]:
+        """Current directory users by id (a copy; deleted users are absent)."""
+        with self._lock:
+            return dict(self._state.users)
+
+    @property
+    def atlassian_accounts(self) -> dict[str, SandboxAccount]:
+        with self._lock:
+            return dict(self._state.accounts)
+
+    @property
+    def contacts(self) -> dict[str, SandboxContact]:
+        with self._lock:
+            return dict(self._state.contacts)
+
+    def employees(self) -> list[dict[str, Any]]:
+        """Stored objects of every type named Employee, attributes by name."""
+        with self._lock:
+            store = self._state.assets
+            renderer = ObjectRenderer(store, self._state.accounts)
+            return [
+                {
+                    "id": obj.id,
+                    "objectKey": obj.key,
+                    "objectTypeId": obj.object_type_id,
+                    "label": renderer.label(obj),
+                    "attributes": renderer.plain_values(obj),
+                }
+                for obj in store.objects.values()
+                if store.types[obj.object_type_id].name == OBJECT_TYPE_NAME
+            ]
+
+    # -- mutations for the demo and tests ---------------------------------------------
+    def _change_user(self, user_id: str, **changes: Any) -> None:
+        with self._lock:
+            self._state.users[user_id] = replace(self._state.users[user_id], **changes)
+
+    def disable_user(self, user_id: str) -> None:
+        self._change_user(user_id, account_enabled=False)
+
+    def set_job_title(self, user_id: str, title: str | None) -> None:
+        self._change_user(user_id, job_title=title)
+
+    def delete_user(self, user_id: str) -> None:
+        """Gone from Graph: absent from listings and 404 by id."""
+        with self._lock:
+            del self._state.users[user_id]
+
+    def hire(
+        self, display_name: str, department: str | None, job_title: str | None,
+        manager_id: str | None,
+    ) -> str:  # fmt: skip
+        """A new enabled user plus a matching active Atlassian account; returns the user id."""
+        first, _, last = display_name.strip().partition(" ")
+        with self._lock:
+            if manager_id is not None and not (
+                manager_id in self._state.users or manager_id in self._state.contacts
+            ):
+                raise KeyError(f"no user or contact with id {manager_id}")
+            user = self._builder.member(department, job_title, manager_id, (first, last))
+            user = replace(user, display_name=display_name.strip(), surname=last)
+            self._state.users[user.id] = user
+            account = self._builder.account_for(user)
+            self._state.accounts[account.account_id] = account
+            return user.id
+
+    def deactivate_account(self, account_id: str) -> None:
+        with self._lock:
+            account = self._state.accounts[account_id]
+            self._state.accounts[account_id] = replace(account, active=False)
+
+    def create_foreign_schema(self, name: str = "Legacy HR", key: str = "ENTRA") -> str:
+        """Plant a schema someone else made with our key; returns its id."""
+        with self._lock:
+            body = {"name": name, "objectSchemaKey": key, "description": "Not ours"}
+            return self._state.assets.create_schema(body).id

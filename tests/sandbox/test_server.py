@@ -1,0 +1,48 @@
+"""The sandbox over real HTTPS on loopback, trusted through its own CA."""
+
+from __future__ import annotations
+
+import ssl
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.sandbox import SANDBOX_ORG_API_KEY, Sandbox, SandboxServer, settings_env
+from tests.sandbox.conftest import SITE_AUTH
+
+
+def test_https_request_trusting_the_ca(tmp_path: Path) -> None:
+    sandbox = Sandbox()
+    with SandboxServer(sandbox, cert_dir=tmp_path) as server:
+        assert server.base_url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(server.ca_cert_path))
+        with httpx.Client(base_url=server.base_url, verify=context) as client:
+            workspace = client.get(
+                "/rest/servicedeskapi/assets/workspace", headers={"Authorization": SITE_AUTH}
+            )
+            assert workspace.json()["values"][0]["workspaceId"] == sandbox.org.workspace_id
+            org = client.get(
+                f"/admin/v1/orgs/{settings_env(server)['ENTRA_SYNC_ATLASSIAN_ORG_ID']}/users",
+                headers={"Authorization": f"Bearer {SANDBOX_ORG_API_KEY}"},
+            )
+            assert org.status_code == 200
+            assert org.json()["links"]["self"].startswith(server.base_url)
+        with (
+            httpx.Client(base_url=server.base_url) as untrusting,
+            pytest.raises(httpx.ConnectError),
+        ):
+            untrusting.get("/rest/api/3/users")
+    keys = list(tmp_path.glob("*key*"))
+    assert keys
+    assert all(stat.S_IMODE(k.stat().st_mode) == 0o600 for k in keys)
+    assert sandbox.requests["jira"] == 1  # the untrusting client never got through
+
+
+def test_settings_env_points_at_the_server(tmp_path: Path) -> None:
+    with SandboxServer(Sandbox(), cert_dir=tmp_path) as server:
+        env = settings_env(server)
+        assert env["ENTRA_SYNC_GRAPH_URL"] == server.base_url
+        assert env["SSL_CERT_FILE"] == str(server.ca_cert_path)
+        assert {"ENTRA_TENANT_ID", "ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET"} <= env.keys()
