@@ -222,3 +222,7 @@ COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = 
     "status": cmd_status,
     "history": cmd_history,
 }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -229,9 +229,7 @@ class ApiClient:
 
     @staticmethod
     def _should_retry(status: int, idempotent: bool) -> bool:
-        return status in RETRY_NOW_STATUSES or (
-            idempotent and status in RETRY_IDEMPOTENT_STATUSES
-        )
+        return status in RETRY_NOW_STATUSES or (idempotent and status in RETRY_IDEMPOTENT_STATUSES)
 
     def _transport_error(
         self, method: str, path: str, exc: httpx.TransportError

@@ -168,8 +168,12 @@ class SyncService:
         accounts = tuple(self.clients.atlassian().list_accounts())
         say("Reading Employee objects")
         employees = tuple(assets.employees(employee_type))
-        emails = {a.email.lower() for a in accounts if a.active and a.email}
         ids = {e.entra_user_id for e in employees if e.entra_user_id}
+        # A linked account is matched by its Entra User ID; only newcomers need email.
+        linked = {e.atlassian_account_id for e in employees if e.entra_user_id}
+        emails = {
+            a.email.lower() for a in accounts if a.active and a.email and a.account_id not in linked
+        }
         say(f"Reading the directory for {len(emails)} emails and {len(ids)} linked users")
         directory = self.clients.directory().read_for(sorted(emails), sorted(ids))
         return Snapshot(employee_type, accounts, directory, employees)

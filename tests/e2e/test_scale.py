@@ -1,0 +1,37 @@
+"""Request budget at scale: 20,000 directory users and 5,000 Atlassian accounts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from core.demo import configure_sandbox, sandbox_environ, sandbox_service
+from core.sandbox import Sandbox
+from core.settings import load_settings
+
+PREVIEW_REQUEST_BUDGET = 300
+
+
+def test_preview_after_sync_stays_within_request_budget(tmp_path: Path) -> None:
+    """After a full sync, a preview of 20k users / 5k accounts makes at most 300 requests."""
+    sandbox = Sandbox(seed=11, people=20_000, atlassian=5_000)
+    settings = load_settings(sandbox_environ(f"sqlite:///{tmp_path / 'scale.db'}"), env_file=None)
+    service = sandbox_service(sandbox, settings)
+    try:
+        configure_sandbox(service)
+        service.create_schema("test")
+        synced = service.sync("test")
+        assert synced.applied is not None
+        assert synced.applied.failed == 0
+        sandbox.reset_counts()
+        started = time.monotonic()
+        preview = service.preview("test")
+        elapsed = time.monotonic() - started
+    finally:
+        service.close()
+    received = sum(sandbox.requests.values())
+    assert preview.plan.is_empty
+    assert sum(preview.requests.values()) == received
+    assert received <= PREVIEW_REQUEST_BUDGET, dict(sandbox.requests)
+    assert sandbox.requests["graph"] <= 202  # $count + 200 pages of 100 with the manager
+    assert elapsed < 30
