@@ -9,6 +9,7 @@ killed half-way converges on the rerun without duplicates.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,14 +79,19 @@ def apply_plan(
 
 
 class _Counter:
+    """Counts finished writes across worker threads and reports progress."""
+
     def __init__(self, total: int, progress: Progress) -> None:
         self._done = 0
         self._total = total
         self._progress = progress
+        self._lock = threading.Lock()
 
     def tick(self) -> None:
-        self._done += 1  # worker threads race here only for a progress figure
-        self._progress(self._done, self._total)
+        with self._lock:
+            self._done += 1
+            done = self._done
+        self._progress(done, self._total)
 
 
 def _changes(plan: Plan) -> list[Create | Update | Inactivation]:

@@ -21,7 +21,6 @@ from core.http import RetryPolicy
 from core.models import AtlassianAccount, EmployeeRecord
 from core.plan import Plan
 from core.planner import SyncPolicy, build_plan
-from core.results import OutcomeStatus
 from core.schema import SchemaReport, ensure_schema, load_employee_type
 from core.settings import Settings
 from core.store import ConnectionView, RunKind, RunStatus, RunView, Store
@@ -300,14 +299,3 @@ def _status_of(result: ApplyResult) -> RunStatus:
 def _key_order(object_key: str) -> tuple[str, int]:
     prefix, _, number = object_key.rpartition("-")
     return (prefix, int(number)) if number.isdigit() else (object_key, 0)
-
-
-__all__ = [
-    "OutcomeStatus",
-    "PreviewResult",
-    "Snapshot",
-    "StalePlan",
-    "StatusReport",
-    "SyncResult",
-    "SyncService",
-]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+from collections import Counter
+from pathlib import Path
+
 import httpx
 
 from core.models import Attr
@@ -226,3 +230,31 @@ EXPECTED_FIRST_COUNTS = {
     "missing_managers": 17,
     "warnings": 3,
 }
+
+
+def test_one_failed_write_does_not_stop_the_run(with_schema: Runner, sandbox: Sandbox) -> None:
+    """A rejected create is reported with its reason; the rest apply; a rerun finishes it."""
+    sandbox.add_fault(
+        Fault(service="assets", method="POST", path_contains="object/create", status=400, times=1)
+    )
+    result = with_schema("sync", "--yes")
+    assert result.code == 1
+    assert "failed 1" in result.out
+    assert "1 changes failed" in result.out
+    assert len(sandbox.employees()) == EXPECTED_FIRST_COUNTS["creates"] - 1
+    assert "partial" in with_schema("history").out
+    assert with_schema("sync", "--yes").code == 0
+    assert len(sandbox.employees()) == EXPECTED_FIRST_COUNTS["creates"]
+
+
+def test_preview_csv_has_every_row(with_schema: Runner, workdir: Path) -> None:
+    """--csv writes one row per field of every create, and every finding."""
+    assert with_schema("preview", "--csv", "plan.csv").code == 0
+    with (workdir / "plan.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    sections = Counter(row["section"] for row in rows)
+    creates = {row["id"] for row in rows if row["section"] == "create"}
+    assert len(creates) == EXPECTED_FIRST_COUNTS["creates"]
+    assert sections["unmatched"] == EXPECTED_FIRST_COUNTS["unmatched"]
+    assert sections["missing_manager"] == EXPECTED_FIRST_COUNTS["missing_managers"]
+    assert sections["warning"] == EXPECTED_FIRST_COUNTS["warnings"]
