@@ -15,6 +15,7 @@ from typing import TextIO
 
 import httpx
 
+from bot.serve import run_serve
 from core.demo import run_demo
 from core.errors import ApiError, InvalidInput, SchemaConflict, SchemaMissing, SyncError
 from core.plan import Plan
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--atlassian", type=int, default=45)
     box.add_argument("--seed", type=int, default=7)
     box.add_argument("--cert-dir", type=Path, default=Path("data/sandbox-tls"))
+    sub.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN, else HTTP)")
     return parser
 
 
@@ -89,6 +91,8 @@ def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -
         return run_demo(people=args.people, atlassian=args.atlassian, seed=args.seed)
     if args.command == "sandbox":
         return serve_sandbox(args)
+    if args.command == "serve":
+        return run_serve(args.env_file)
     service = open_service(args.env_file, transport)
     try:
         return COMMANDS[args.command](service, args, sys.stdout)

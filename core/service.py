@@ -7,32 +7,67 @@ any read error ends the run before the first write.
 
 from __future__ import annotations
 
+import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import httpx
 
 from core.applier import ApplyResult, apply_plan
 from core.clients.assets import AssetsClient, AttributeValues, EmployeeType
 from core.clients.graph import DirectoryRead
-from core.errors import SyncError
+from core.errors import FieldProblem, InvalidInput, SyncError
 from core.http import RetryPolicy
 from core.models import AtlassianAccount, EmployeeRecord
 from core.plan import Plan
 from core.planner import SyncPolicy, build_plan
 from core.schema import SchemaReport, ensure_schema, load_employee_type
 from core.settings import Settings
-from core.store import ConnectionView, RunKind, RunStatus, RunView, Store
+from core.store import (
+    ConnectionView,
+    PreviewView,
+    RunKind,
+    RunStatus,
+    RunView,
+    Store,
+    TeamSettings,
+)
 from core.validation import validate_entra_input
 from core.wiring import Clients
 
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
 
+RUN_STALE_AFTER = timedelta(hours=6)
+"""A run still marked running after this long belongs to a process that died."""
+
+RULE_SLACK_CHANNEL = "must be a Slack channel id such as C0123456789"
+RULE_SLACK_USERS = "must be Slack user ids such as U0123456789"
+_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,}")
+
 
 class StalePlan(SyncError):
     """The plan changed since it was previewed; nothing was applied."""
+
+
+class RunInProgress(SyncError):
+    """Another preview or sync is running; two runs at once would race on Assets."""
+
+    def __init__(self, requested_by: str, started_at: datetime, kind: RunKind) -> None:
+        self.requested_by = requested_by
+        self.started_at = started_at
+        self.kind = kind
+        super().__init__(
+            f"A sync is already running, started by {requested_by} "
+            f"at {started_at:%Y-%m-%d %H:%M} UTC."
+        )
+
+    @classmethod
+    def holding(cls, run: RunView) -> RunInProgress:
+        return cls(run.requested_by, run.started_at, run.kind)
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,8 @@ class SyncService:
         self.store = store
         self.policy = policy or SyncPolicy()
         self.clients = Clients(settings, store, transport=transport, retry=retry)
+        # Check-and-start of a run must be atomic between this process's threads.
+        self._run_lock = threading.Lock()
 
     def close(self) -> None:
         self.clients.close()
@@ -150,6 +187,19 @@ class SyncService:
         view = self.store.connection()
         assert view is not None
         return view
+
+    def team_settings(self) -> TeamSettings:
+        return self.store.team_settings()
+
+    def save_team_settings(self, settings: TeamSettings, actor: str) -> TeamSettings:
+        """Validate and store who approves and where reports go; returns what was stored.
+
+        Problems are keyed ``report_channel`` and ``approvers`` (the setup form's
+        fields). Approvers are de-duplicated, order kept.
+        """
+        normalised = normalise_team_settings(settings)
+        self.store.save_team_settings(normalised, actor)
+        return normalised
 
     def create_schema(self, actor: str, say: Say = lambda _: None) -> SchemaReport:
         report = ensure_schema(self.clients.assets(), say)
@@ -184,12 +234,13 @@ class SyncService:
 
     def preview(self, actor: str, say: Say = lambda _: None) -> PreviewResult:
         """Plan without writing; the plan is stored so it can be approved later."""
+        run_id = self._begin_run(RunKind.PREVIEW, actor)
         meter = _RunMeter(self.clients)
-        run_id = self.store.start_run(RunKind.PREVIEW, actor)
         try:
             snapshot = self.read_snapshot(say)
             plan = self.plan(snapshot)
-            preview_id = self.store.save_preview(run_id, plan, actor)
+            ttl = timedelta(hours=self.settings.preview_ttl_hours)
+            preview_id = self.store.save_preview(run_id, plan, actor, ttl=ttl)
         except BaseException as exc:
             self._finish_failed(run_id, meter, exc)
             raise
@@ -216,8 +267,8 @@ class SyncService:
         progress: ApplyProgress = lambda done, total: None,
     ) -> SyncResult:
         """Read, plan and apply. With ``expected_fingerprint`` only that exact plan applies."""
+        run_id = self._begin_run(kind, actor)
         meter = _RunMeter(self.clients)
-        run_id = self.store.start_run(kind, actor)
         try:
             snapshot = self.read_snapshot(say)
             plan = self.plan(snapshot)
@@ -249,6 +300,20 @@ class SyncService:
             run_id, status, counts=counts, requests=requests, fingerprint=plan.fingerprint
         )
         return SyncResult(run_id, plan, status, result, requests, meter.seconds())
+
+    def current_run(self) -> RunView | None:
+        """The newest run still running, ignoring any older than :data:`RUN_STALE_AFTER`."""
+        cutoff = self.store.now() - RUN_STALE_AFTER
+        live = [run for run in self.store.running() if run.started_at > cutoff]
+        return live[0] if live else None
+
+    def _begin_run(self, kind: RunKind, actor: str) -> int:
+        """Start a run row, or raise :class:`RunInProgress` before anything is read."""
+        with self._run_lock:
+            holder = self.current_run()
+            if holder is not None:
+                raise RunInProgress.holding(holder)
+            return self.store.start_run(kind, actor)
 
     def _apply(
         self, snapshot: Snapshot, plan: Plan, say: Say, progress: ApplyProgress
@@ -288,6 +353,31 @@ class SyncService:
 
     def history(self, limit: int = 20) -> list[RunView]:
         return self.store.recent_runs(limit)
+
+    def pending_previews(self) -> list[PreviewView]:
+        """Previews still awaiting a decision, newest first."""
+        return self.store.pending_previews()
+
+    def preview_view(self, preview_id: int) -> PreviewView | None:
+        return self.store.preview(preview_id)
+
+
+def normalise_team_settings(settings: TeamSettings) -> TeamSettings:
+    """Trimmed, de-duplicated Slack ids; raises :class:`InvalidInput` naming each bad field."""
+    channel = (settings.report_channel or "").strip() or None
+    approvers = _unique(a.strip() for a in settings.approvers if a.strip())
+    problems = []
+    if channel is not None and not _SLACK_ID.fullmatch(channel):
+        problems.append(FieldProblem("report_channel", RULE_SLACK_CHANNEL))
+    if not all(_SLACK_ID.fullmatch(a) for a in approvers):
+        problems.append(FieldProblem("approvers", RULE_SLACK_USERS))
+    if problems:
+        raise InvalidInput(problems)
+    return TeamSettings(channel, approvers)
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
 
 
 def _status_of(result: ApplyResult) -> RunStatus:

@@ -44,6 +44,8 @@ ENV_GRAPH_URL = PREFIX + "GRAPH_URL"
 ENV_ASSETS_RATE = PREFIX + "ASSETS_RATE"
 ENV_WRITE_CONCURRENCY = PREFIX + "WRITE_CONCURRENCY"
 ENV_HTTP_TIMEOUT = PREFIX + "HTTP_TIMEOUT"
+ENV_PREVIEW_TTL_HOURS = PREFIX + "PREVIEW_TTL_HOURS"
+ENV_ALLOW_SELF_APPROVAL = PREFIX + "ALLOW_SELF_APPROVAL"
 
 RULE_REQUIRED = "must be set"
 RULE_URL = "must be an https URL without credentials (http only for localhost or 127.0.0.1)"
@@ -54,7 +56,11 @@ RULE_ORG_PAIR = (
     f"must be set together with {{other}}: set both {ENV_ATLASSIAN_ORG_ID} and "
     f"{ENV_ATLASSIAN_ORG_API_KEY}, or neither"
 )
+RULE_BOOLEAN = "must be one of true, false, yes, no, 1, 0"
 MAX_TIMEOUT_SECONDS = 600.0
+MAX_PREVIEW_TTL_HOURS = 720  # 30 days: an older plan says little about the directory
+TRUE_WORDS = frozenset({"true", "yes", "1"})
+FALSE_WORDS = frozenset({"false", "no", "0"})
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -82,6 +88,8 @@ class Settings:
     assets_requests_per_minute: int = 900
     write_concurrency: int = 4
     http_timeout: float = 30.0
+    preview_ttl_hours: int = 24
+    allow_self_approval: bool = False
 
     def __repr__(self) -> str:
         parts = []
@@ -159,6 +167,8 @@ def _read(r: _Reader) -> Settings:
         assets_requests_per_minute=r.integer(ENV_ASSETS_RATE, 900, 0, 10000),
         write_concurrency=r.integer(ENV_WRITE_CONCURRENCY, 4, 1, 32),
         http_timeout=r.seconds(ENV_HTTP_TIMEOUT, 30.0),
+        preview_ttl_hours=r.integer(ENV_PREVIEW_TTL_HOURS, 24, 1, MAX_PREVIEW_TTL_HOURS),
+        allow_self_approval=r.boolean(ENV_ALLOW_SELF_APPROVAL, False),
     )
 
 
@@ -218,6 +228,10 @@ class _Reader:
 
         value = self.checked(name, in_range, f"must be a whole number from {low} to {high}")
         return default if value is None else int(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.checked(name, lambda v: v.lower() in TRUE_WORDS | FALSE_WORDS, RULE_BOOLEAN)
+        return default if value is None else value.lower() in TRUE_WORDS
 
     def seconds(self, name: str, default: float) -> float:
         rule = f"must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}"

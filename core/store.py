@@ -25,6 +25,7 @@ from core.results import ChangeOutcome
 from core.secrets import SecretCipher
 from core.store_tables import (
     CONNECTION_ROW_ID,
+    TEAM_SETTINGS_ROW_ID,
     AuditEventRow,
     AuditEventView,
     ConnectionView,
@@ -37,6 +38,8 @@ from core.store_tables import (
     RunRow,
     RunStatus,
     RunView,
+    TeamSettings,
+    TeamSettingsRow,
     as_utc,
     audit_view,
     outcome_from_row,
@@ -55,6 +58,7 @@ __all__ = [
     "RunStatus",
     "RunView",
     "Store",
+    "TeamSettings",
     "utc_now",
 ]
 
@@ -130,6 +134,32 @@ class Store:
         if not encrypted:
             raise SyncError("the Entra connection is not configured yet; run configure first")
         return self._cipher.decrypt(encrypted)
+
+    # -- team settings ----------------------------------------------------------------
+
+    def team_settings(self) -> TeamSettings:
+        """Approvers and report channel; nobody approves until an admin names someone."""
+        with Session(self._engine) as session:
+            row = session.get(TeamSettingsRow, TEAM_SETTINGS_ROW_ID)
+            if row is None:
+                return TeamSettings()
+            return TeamSettings(row.report_channel, tuple(str(a) for a in row.approvers))
+
+    def save_team_settings(self, settings: TeamSettings, actor: str) -> None:
+        """Replace the team settings and audit who changed them to what."""
+        row = TeamSettingsRow(
+            id=TEAM_SETTINGS_ROW_ID,
+            report_channel=settings.report_channel,
+            approvers=list(settings.approvers),
+            updated_at=self._now(),
+            updated_by=actor,
+        )
+        with Session(self._engine) as session:
+            session.merge(row)
+            session.commit()
+        channel = settings.report_channel or "none"
+        approvers = ", ".join(settings.approvers) or "none"
+        self.audit(actor, "settings", "team settings", f"channel {channel}; approvers {approvers}")
 
     # -- runs -------------------------------------------------------------------------
 
@@ -234,6 +264,67 @@ class Store:
             row = session.get(PreviewRow, preview_id)
             return None if row is None else self._preview_view(row)
 
+    def set_preview_message(self, preview_id: int, channel: str, ts: str) -> None:
+        """Remember the Slack message showing a preview, so it can be updated later."""
+        statement = (
+            update(PreviewRow)
+            .where(col(PreviewRow.id) == preview_id)
+            .values(channel=channel, message_ts=ts)
+        )
+        with Session(self._engine) as session:
+            result = session.exec(statement)
+            session.commit()
+        if result.rowcount != 1:
+            raise SyncError(f"preview {preview_id} does not exist")
+
+    def previews_with_status(
+        self, statuses: Sequence[PreviewStatus], limit: int = 50
+    ) -> list[PreviewView]:
+        """Previews in any of ``statuses`` as callers see them, newest first."""
+        statement = (
+            select(PreviewRow)
+            .where(self._status_in(statuses, self._now()))
+            .order_by(col(PreviewRow.id).desc())
+            .limit(limit)
+        )
+        with Session(self._engine) as session:
+            return [self._preview_view(row) for row in session.exec(statement)]
+
+    def expire_due_previews(self) -> list[PreviewView]:
+        """Store ``expired`` on pending previews past their TTL; return the ones moved here.
+
+        Each row moves by its own conditional update, so when two processes sweep at
+        once every preview is returned by exactly one of them (one message to edit).
+        """
+        now = self._now()
+        due = select(col(PreviewRow.id)).where(
+            col(PreviewRow.status) == PreviewStatus.PENDING.value,
+            col(PreviewRow.expires_at) <= now,
+        )
+        moved: list[PreviewView] = []
+        with Session(self._engine) as session:
+            for preview_id in [i for i in session.exec(due) if i is not None]:
+                if self._expire(session, preview_id, now):
+                    row = session.get(PreviewRow, preview_id)
+                    if row is not None:
+                        moved.append(self._preview_view(row))
+        return moved
+
+    @staticmethod
+    def _expire(session: Session, preview_id: int, now: datetime) -> bool:
+        statement = (
+            update(PreviewRow)
+            .where(
+                col(PreviewRow.id) == preview_id,
+                col(PreviewRow.status) == PreviewStatus.PENDING.value,
+                col(PreviewRow.expires_at) <= now,
+            )
+            .values(status=PreviewStatus.EXPIRED.value)
+        )
+        result = session.exec(statement)
+        session.commit()
+        return result.rowcount == 1
+
     def pending_previews(self) -> list[PreviewView]:
         """Previews still awaiting a decision (expired ones excluded), newest first."""
         statement = (
@@ -304,6 +395,8 @@ class Store:
             expires_at=row.expires_at,
             decided_by=row.decided_by,
             decided_at=row.decided_at,
+            channel=row.channel,
+            message_ts=row.message_ts,
         )
 
     # -- outcomes and audit -----------------------------------------------------------
@@ -346,6 +439,10 @@ class Store:
             return [audit_view(row) for row in session.exec(statement)]
 
     # -- helpers ----------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The store's clock, so callers judge ages and expiry by the same time it does."""
+        return self._now()
 
     def _now(self) -> datetime:
         return as_utc(self._clock())

@@ -48,6 +48,7 @@ class PreviewStatus(StrEnum):
     STALE = "stale"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
+    FAILED = "failed"  # approved, but the apply could not run (e.g. a read error)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -107,6 +108,22 @@ class PreviewRow(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UtcDateTime)
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    channel: str | None = None  # where the Slack message showing it was posted
+    message_ts: str | None = None
+
+
+TEAM_SETTINGS_ROW_ID = 1
+"""Approval and notification settings are per installation: one row, this id."""
+
+
+class TeamSettingsRow(SQLModel, table=True):
+    __tablename__ = "team_settings"
+
+    id: int = Field(default=TEAM_SETTINGS_ROW_ID, primary_key=True)
+    report_channel: str | None = None
+    approvers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    updated_by: str
 
 
 class OutcomeRow(SQLModel, table=True):
@@ -181,6 +198,16 @@ class PreviewView:
     expires_at: datetime
     decided_by: str | None
     decided_at: datetime | None
+    channel: str | None = None
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSettings:
+    """Who approves previews and where reports go: Slack channel and user ids."""
+
+    report_channel: str | None = None
+    approvers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

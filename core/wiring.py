@@ -100,7 +100,7 @@ class Clients:
 
     def directory(self, *, priority: str | None = None) -> GraphDirectory:
         """Graph with the stored Entra connection's token."""
-        tokens = self._token_provider()
+        tokens = self.token_provider()
         api = ApiClient(
             "graph",
             f"{self._settings.graph_url}/v1.0",
@@ -111,7 +111,8 @@ class Clients:
         )
         return GraphDirectory(api, priority=priority)
 
-    def _token_provider(self) -> GraphTokenProvider:
+    def token_provider(self) -> GraphTokenProvider:
+        """The sign-in for the stored Entra connection, shared by every Graph client."""
         connection = self._store.connection()
         if connection is None:
             raise ConfigError(

@@ -34,6 +34,8 @@ def test_defaults_need_nothing_from_atlassian() -> None:
     assert settings.assets_requests_per_minute == 900
     assert settings.write_concurrency == 4
     assert settings.http_timeout == 30
+    assert settings.preview_ttl_hours == 24
+    assert settings.allow_self_approval is False
     assert settings.has_org_admin is False
     assert settings == Settings()
 
@@ -51,6 +53,8 @@ def test_reads_and_normalises_every_variable() -> None:
         ASSETS_RATE="600",
         WRITE_CONCURRENCY="8",
         HTTP_TIMEOUT="12.5",
+        PREVIEW_TTL_HOURS="48",
+        ALLOW_SELF_APPROVAL="yes",
     )
     assert settings.database_url == "postgresql://sync@db.example/sync"
     assert settings.secret_key == FERNET
@@ -63,6 +67,8 @@ def test_reads_and_normalises_every_variable() -> None:
     assert settings.assets_requests_per_minute == 600
     assert settings.write_concurrency == 8
     assert settings.http_timeout == 12.5
+    assert settings.preview_ttl_hours == 48
+    assert settings.allow_self_approval is True
 
 
 @pytest.mark.parametrize("name", sorted(CLOUDS))
@@ -134,6 +140,8 @@ def test_every_invalid_variable_is_reported_at_once() -> None:
             ATLASSIAN_ORG_ID="org-1",
             ATLASSIAN_EMAIL="not-an-email",
             DATABASE_URL="::nonsense::",
+            PREVIEW_TTL_HOURS="0",
+            ALLOW_SELF_APPROVAL="maybe",
         )
     assert problem_fields(caught.value) == {
         "ENTRA_SYNC_ATLASSIAN_SITE",
@@ -147,12 +155,16 @@ def test_every_invalid_variable_is_reported_at_once() -> None:
         "ENTRA_SYNC_ATLASSIAN_ORG_API_KEY",
         "ENTRA_SYNC_ATLASSIAN_EMAIL",
         "ENTRA_SYNC_DATABASE_URL",
+        "ENTRA_SYNC_PREVIEW_TTL_HOURS",
+        "ENTRA_SYNC_ALLOW_SELF_APPROVAL",
     }
     message = str(caught.value)
     assert "must be one of global, usgov, dod, china" in message
     assert "must be a whole number from 0 to 10000" in message
     assert "pw@" not in message
     assert "mars" not in message
+    assert "must be a whole number from 1 to 720" in message
+    assert "must be one of true, false, yes, no, 1, 0" in message
 
 
 @pytest.mark.parametrize(
@@ -166,6 +178,10 @@ def test_every_invalid_variable_is_reported_at_once() -> None:
         ("HTTP_TIMEOUT", "abc"),
         ("HTTP_TIMEOUT", "nan"),
         ("HTTP_TIMEOUT", "601"),
+        ("PREVIEW_TTL_HOURS", "721"),
+        ("PREVIEW_TTL_HOURS", "1.5"),
+        ("ALLOW_SELF_APPROVAL", "2"),
+        ("ALLOW_SELF_APPROVAL", "on"),
     ],
 )
 def test_bad_numbers(name: str, value: str) -> None:
@@ -225,3 +241,27 @@ def test_invalid_secret_values_never_reach_the_message() -> None:
     with pytest.raises(ConfigError) as caught:
         load(ATLASSIAN_ORG_ID="org-1", ATLASSIAN_API_TOKEN=TOKEN, ASSETS_RATE=TOKEN)
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("Yes", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("NO", False),
+    ],
+)
+def test_allow_self_approval_words(value: str, expected: bool) -> None:
+    """Booleans accept true/false, yes/no and 1/0 in any case."""
+    assert load(ALLOW_SELF_APPROVAL=value).allow_self_approval is expected
+
+
+def test_preview_ttl_bounds() -> None:
+    """One hour to thirty days."""
+    assert load(PREVIEW_TTL_HOURS="1").preview_ttl_hours == 1
+    assert load(PREVIEW_TTL_HOURS="720").preview_ttl_hours == 720

@@ -15,7 +15,7 @@ from core.models import Attr
 from core.plan import Create, FieldChange, Plan, PlanStats, Update
 from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
 from core.secrets import SecretCipher
-from core.store import PreviewStatus, RunKind, RunStatus, Store
+from core.store import PreviewStatus, RunKind, RunStatus, Store, TeamSettings
 from core.validation import EntraInput
 
 SECRET = "client-secret-do-not-print-7Q~x"
@@ -322,6 +322,102 @@ def test_tampered_plan_is_refused(store: Store, db_path: Path) -> None:
 
 def _empty_plan_json() -> str:
     return json.dumps(Plan().to_dict())
+
+
+def test_preview_message_location_round_trip(store: Store) -> None:
+    """The Slack message showing a preview is remembered so it can be edited later."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    preview_id = store.save_preview(run_id, Plan(), "alice")
+    view = store.preview(preview_id)
+    assert view is not None
+    assert (view.channel, view.message_ts) == (None, None)
+    store.set_preview_message(preview_id, "C0REPORTS", "1712345678.000100")
+    view = store.preview(preview_id)
+    assert view is not None
+    assert (view.channel, view.message_ts) == ("C0REPORTS", "1712345678.000100")
+    with pytest.raises(SyncError, match="999"):
+        store.set_preview_message(999, "C0REPORTS", "1.2")
+
+
+def test_previews_with_status_newest_first(store: Store, clock: Clock) -> None:
+    """Statuses are matched as callers see them: a pending preview past its TTL is expired."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    old = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(minutes=1))
+    clock.advance(timedelta(minutes=2))
+    failed = store.save_preview(run_id, Plan(), "alice")
+    store.transition_preview(failed, [PreviewStatus.PENDING], PreviewStatus.APPROVED)
+    store.transition_preview(failed, [PreviewStatus.APPROVED], PreviewStatus.FAILED)
+    pending = store.save_preview(run_id, sample_plan(), "alice")
+    wanted = [PreviewStatus.EXPIRED, PreviewStatus.FAILED, PreviewStatus.PENDING]
+    assert [p.id for p in store.previews_with_status(wanted)] == [pending, failed, old]
+    assert [p.id for p in store.previews_with_status(wanted, limit=2)] == [pending, failed]
+    assert [p.id for p in store.previews_with_status([PreviewStatus.EXPIRED])] == [old]
+    assert store.previews_with_status([]) == []
+
+
+def test_expire_due_previews_moves_each_once(store: Store, clock: Clock, db_path: Path) -> None:
+    """Pending previews past their TTL are stored as expired and returned by one sweep only."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    due = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
+    store.set_preview_message(due, "C0REPORTS", "1.1")
+    clock.advance(timedelta(hours=2))
+    live = store.save_preview(run_id, sample_plan(), "bob")  # retires ``due`` as expired
+    store.transition_preview(live, [PreviewStatus.PENDING], PreviewStatus.REJECTED)
+    fresh = store.save_preview(run_id, Plan(), "carol", ttl=timedelta(hours=1))
+    assert store.expire_due_previews() == []  # ``due`` was already stored as expired
+    clock.advance(timedelta(hours=1))
+    moved = store.expire_due_previews()
+    assert [(p.id, p.status) for p in moved] == [(fresh, PreviewStatus.EXPIRED)]
+    assert store.expire_due_previews() == []
+    view = store.preview(live)
+    assert view is not None
+    assert view.status is PreviewStatus.REJECTED
+    with sqlite3.connect(db_path) as raw:
+        stored = raw.execute("SELECT status FROM preview WHERE id = ?", (fresh,)).fetchone()
+    assert stored == ("expired",)
+
+
+def test_expire_due_previews_returns_message_locations(store: Store, clock: Clock) -> None:
+    """The sweep hands back where each expired preview was posted, to strip its buttons."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    preview_id = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
+    store.set_preview_message(preview_id, "C0REPORTS", "1712345678.000100")
+    clock.advance(timedelta(hours=1))
+    [moved] = store.expire_due_previews()
+    assert (moved.id, moved.channel, moved.message_ts) == (
+        preview_id,
+        "C0REPORTS",
+        "1712345678.000100",
+    )
+
+
+# -- team settings ----------------------------------------------------------------------
+
+
+def test_team_settings_default_to_nobody(store: Store) -> None:
+    """Before setup there is no report channel and no approver."""
+    assert store.team_settings() == TeamSettings(None, ())
+
+
+def test_team_settings_round_trip_and_audit(store: Store, clock: Clock) -> None:
+    """Saving replaces the settings and leaves an audit record of who changed them."""
+    store.save_team_settings(TeamSettings("C0REPORTS", ("U0ADA", "U0BOB")), "U0ADMIN")
+    assert store.team_settings() == TeamSettings("C0REPORTS", ("U0ADA", "U0BOB"))
+    clock.advance(timedelta(minutes=1))
+    store.save_team_settings(TeamSettings(None, ("U0BOB",)), "U0ADMIN")
+    assert store.team_settings() == TeamSettings(None, ("U0BOB",))
+    events = [(e.actor, e.action, e.subject, e.detail) for e in store.audit_events()]
+    assert events[0] == ("U0ADMIN", "settings", "team settings", "channel none; approvers U0BOB")
+    assert events[1][3] == "channel C0REPORTS; approvers U0ADA, U0BOB"
+
+
+def test_fresh_database_has_the_new_columns(store: Store, db_path: Path) -> None:
+    """create_all makes the message-location columns and the team settings table."""
+    with sqlite3.connect(db_path) as raw:
+        columns = {row[1] for row in raw.execute("PRAGMA table_info(preview)")}
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    assert {"channel", "message_ts"} <= columns
+    assert "team_settings" in tables
 
 
 # -- outcomes, audit, time, engines -----------------------------------------------------

@@ -1,0 +1,270 @@
+"""Approving and rejecting stored previews: who may decide, and what a click does.
+
+No Slack here: the bot renders :class:`Decision` and nothing else. Every rule lives
+in this module so the CLI, the bot and the tests agree on it:
+
+* authorisation is checked when the click happens, not when the preview was posted;
+* a preview is applied at most once, however many people click at once: every move
+  is one conditional update in :meth:`core.store.Store.transition_preview`;
+* only the exact plan that was previewed is applied (its fingerprint is re-checked
+  after a fresh read), so an approver never signs off one plan and gets another.
+
+Every decision, denials included, leaves an audit record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.errors import SyncError
+from core.service import (
+    ApplyProgress,
+    RunInProgress,
+    Say,
+    StalePlan,
+    SyncResult,
+    SyncService,
+)
+from core.store import PreviewStatus, PreviewView, RunKind, RunStatus, RunView
+
+NO_APPROVERS = "No approvers are configured: an admin can add them with /entra setup."
+NOT_AN_APPROVER = "Only approvers can approve or reject: {approvers}."
+OWN_PREVIEW = "You asked for this preview, so someone else must approve it."
+STALE_REASON = "Assets or the directory changed since this preview; nothing was applied."
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    approvers: tuple[str, ...]
+    allow_self_approval: bool = False
+
+
+class DecisionKind(StrEnum):
+    APPLIED = "applied"
+    PARTIAL = "partial"  # applied, but some writes failed
+    FAILED = "failed"  # approved, but the sync could not run or every write failed
+    REJECTED = "rejected"
+    STALE = "stale"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    DENIED = "denied"  # the actor may not decide; nothing changed
+    ALREADY_DECIDED = "already_decided"
+    BUSY = "busy"  # another run is in progress; the preview is still pending
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a click did. ``preview`` is the preview as it stands afterwards."""
+
+    kind: DecisionKind
+    preview: PreviewView | None
+    actor: str
+    reason: str
+    result: SyncResult | None = None
+    approvers: tuple[str, ...] = ()
+
+
+# A preview no longer pending answers every click with the same kind.
+_CLOSED_KINDS = {
+    PreviewStatus.EXPIRED: DecisionKind.EXPIRED,
+    PreviewStatus.SUPERSEDED: DecisionKind.SUPERSEDED,
+    PreviewStatus.STALE: DecisionKind.STALE,
+}
+
+
+@dataclass(frozen=True)
+class _Click:
+    """One person's click on one preview: what every step reports and audits."""
+
+    action: str  # "approve" or "reject"
+    preview_id: int
+    actor: str
+    policy: ApprovalPolicy
+
+
+class Approvals:
+    """Approve or reject previews on behalf of a person (a Slack user id)."""
+
+    def __init__(self, service: SyncService) -> None:
+        self._service = service
+        self._store = service.store
+
+    def policy(self) -> ApprovalPolicy:
+        """Approvers come from the team settings, self-approval from the process settings."""
+        return ApprovalPolicy(
+            approvers=self._service.team_settings().approvers,
+            allow_self_approval=self._service.settings.allow_self_approval,
+        )
+
+    def denial_reason(self, preview: PreviewView, actor: str) -> str | None:
+        """Why ``actor`` may not decide on ``preview``; None when they may."""
+        return _denial(self.policy(), preview, actor)
+
+    def approve(
+        self,
+        preview_id: int,
+        actor: str,
+        *,
+        say: Say = lambda _: None,
+        progress: ApplyProgress = lambda done, total: None,
+    ) -> Decision:
+        """Apply exactly the previewed plan, once, if ``actor`` may approve it."""
+        click = _Click("approve", preview_id, actor, self.policy())
+        preview = self._precheck(click)
+        if isinstance(preview, Decision):
+            return preview
+        holder = self._service.current_run()
+        if holder is not None:
+            return self._busy(click, holder)
+        if not self._store.transition_preview(
+            preview_id, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=actor
+        ):
+            return self._lost_race(click)
+        self._store.transition_preview(preview_id, [PreviewStatus.APPROVED], PreviewStatus.APPLYING)
+        return self._apply(click, preview.fingerprint, say, progress)
+
+    def reject(self, preview_id: int, actor: str) -> Decision:
+        """Close a pending preview without applying it, if ``actor`` may decide on it."""
+        click = _Click("reject", preview_id, actor, self.policy())
+        checked = self._precheck(click)
+        if isinstance(checked, Decision):
+            return checked
+        if not self._store.transition_preview(
+            preview_id, [PreviewStatus.PENDING], PreviewStatus.REJECTED, actor=actor
+        ):
+            return self._lost_race(click)
+        reason = f"Preview #{preview_id} was rejected; nothing was applied."
+        return self._decide(click, DecisionKind.REJECTED, reason)
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _precheck(self, click: _Click) -> PreviewView | Decision:
+        """The pending preview, or the Decision when it is unknown, denied or closed."""
+        preview = self._store.preview(click.preview_id)
+        if preview is None:
+            reason = f"Preview #{click.preview_id} does not exist."
+            return self._decide(click, DecisionKind.NOT_FOUND, reason)
+        denial = _denial(click.policy, preview, click.actor)
+        if denial is not None:
+            detail = f"{click.action}: {denial}"
+            self._store.audit(click.actor, "deny", _subject(click.preview_id), detail)
+            approvers = click.policy.approvers
+            return Decision(DecisionKind.DENIED, preview, click.actor, denial, approvers=approvers)
+        if preview.status is not PreviewStatus.PENDING:
+            return self._closed(click, preview)
+        return preview
+
+    def _busy(self, click: _Click, holder: RunView) -> Decision:
+        """Another run holds the lock; a preview someone just decided says so instead."""
+        current = self._store.preview(click.preview_id)
+        if current is not None and current.status is not PreviewStatus.PENDING:
+            return self._closed(click, current)
+        reason = str(RunInProgress.holding(holder)) + " Try again when it has finished."
+        return self._decide(click, DecisionKind.BUSY, reason)
+
+    def _closed(self, click: _Click, preview: PreviewView) -> Decision:
+        """A preview that can no longer be decided; one past its TTL is stored as expired."""
+        if preview.status is PreviewStatus.EXPIRED:
+            self._store.transition_preview(
+                preview.id, [PreviewStatus.EXPIRED], PreviewStatus.EXPIRED
+            )
+        kind = _CLOSED_KINDS.get(preview.status, DecisionKind.ALREADY_DECIDED)
+        return self._decide(click, kind, _closed_reason(preview))
+
+    def _lost_race(self, click: _Click) -> Decision:
+        """The conditional update matched nothing: someone else decided, or time ran out."""
+        current = self._store.preview(click.preview_id)
+        if current is None:  # pragma: no cover - previews are never deleted
+            reason = f"Preview #{click.preview_id} does not exist."
+            return self._decide(click, DecisionKind.NOT_FOUND, reason)
+        return self._closed(click, current)
+
+    def _apply(
+        self, click: _Click, fingerprint: str, say: Say, progress: ApplyProgress
+    ) -> Decision:
+        """Run the sync pinned to the preview's fingerprint; the preview ends applied or not."""
+        try:
+            result = self._service.sync(
+                click.actor,
+                kind=RunKind.MANUAL,
+                expected_fingerprint=fingerprint,
+                say=say,
+                progress=progress,
+            )
+        except StalePlan:
+            return self._finish(click, PreviewStatus.STALE, STALE_REASON)
+        except SyncError as exc:
+            reason = f"The sync could not run, so nothing was applied: {exc}"
+            return self._finish(click, PreviewStatus.FAILED, reason)
+        except BaseException:
+            self._finish(click, PreviewStatus.FAILED, "The sync was interrupted.")
+            raise
+        return self._applied(click, result)
+
+    def _applied(self, click: _Click, result: SyncResult) -> Decision:
+        applied = result.applied
+        succeeded = applied.succeeded if applied else 0
+        failed = applied.failed if applied else 0
+        summary = f"{succeeded} writes succeeded, {failed} failed (run #{result.run_id})."
+        if result.status is RunStatus.FAILED:
+            return self._finish(click, PreviewStatus.FAILED, summary, result)
+        kind = DecisionKind.PARTIAL if failed else DecisionKind.APPLIED
+        return self._finish(click, PreviewStatus.APPLIED, summary, result, kind)
+
+    def _finish(
+        self,
+        click: _Click,
+        status: PreviewStatus,
+        reason: str,
+        result: SyncResult | None = None,
+        kind: DecisionKind | None = None,
+    ) -> Decision:
+        """Move the preview out of ``applying``; the decision kind defaults to the status."""
+        self._store.transition_preview(click.preview_id, [PreviewStatus.APPLYING], status)
+        return self._decide(click, kind or DecisionKind(status.value), reason, result)
+
+    def _decide(
+        self, click: _Click, kind: DecisionKind, reason: str, result: SyncResult | None = None
+    ) -> Decision:
+        """Audit the decision and hand back the preview as it now stands."""
+        detail = f"{kind.value}: {reason}"
+        self._store.audit(click.actor, click.action, _subject(click.preview_id), detail)
+        preview = self._store.preview(click.preview_id)
+        return Decision(kind, preview, click.actor, reason, result, click.policy.approvers)
+
+
+def _denial(policy: ApprovalPolicy, preview: PreviewView, actor: str) -> str | None:
+    if not policy.approvers:
+        return NO_APPROVERS
+    if actor not in policy.approvers:
+        return NOT_AN_APPROVER.format(approvers=", ".join(_mention(a) for a in policy.approvers))
+    if actor == preview.requested_by and not policy.allow_self_approval:
+        return OWN_PREVIEW
+    return None
+
+
+def _closed_reason(preview: PreviewView) -> str:
+    """One sentence on why this preview can no longer be decided."""
+    number = f"Preview #{preview.id}"
+    by = f" by {_mention(preview.decided_by)}" if preview.decided_by else ""
+    reasons = {
+        PreviewStatus.EXPIRED: f"{number} has expired; nothing was applied. Run a new preview.",
+        PreviewStatus.SUPERSEDED: f"{number} was replaced by a newer preview; nothing was applied.",
+        PreviewStatus.STALE: f"{number} is out of date: {STALE_REASON}",
+        PreviewStatus.REJECTED: f"{number} was already rejected{by}.",
+        PreviewStatus.APPLIED: f"{number} was already applied{by}.",
+        PreviewStatus.APPLYING: f"{number} is being applied{by}.",
+        PreviewStatus.APPROVED: f"{number} was already approved{by}.",
+        PreviewStatus.FAILED: f"{number} was approved{by} but the sync failed; run a new preview.",
+    }
+    return reasons.get(preview.status, f"{number} is {preview.status.value}.")
+
+
+def _mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def _subject(preview_id: int) -> str:
+    return f"preview #{preview_id}"

@@ -1,0 +1,491 @@
+"""Approvals and one-run-at-a-time on the in-process sandbox, with a real service and SQLite."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core.approvals import NO_APPROVERS, OWN_PREVIEW, STALE_REASON, Approvals, DecisionKind
+from core.demo import configure_sandbox, sandbox_environ
+from core.errors import InvalidInput
+from core.http import RetryPolicy
+from core.models import Attr
+from core.sandbox import Fault, Sandbox
+from core.secrets import load_cipher
+from core.service import RUN_STALE_AFTER, PreviewResult, RunInProgress, SyncService
+from core.settings import load_settings
+from core.store import PreviewStatus, RunKind, RunStatus, Store, TeamSettings, utc_now
+
+APPROVER = "UAPPROVER"
+SECOND = "USECOND"
+REQUESTER = "UREQUESTER"
+OUTSIDER = "UOUTSIDER"
+CREATES = 38  # seed 7, 60 people, 45 accounts: see tests/e2e/test_cli_flow.py
+
+
+class Clock:
+    """Real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+Build = Callable[..., SyncService]
+
+
+@pytest.fixture(scope="module")
+def secret_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(seed=7, people=60, atlassian=45)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def build(tmp_path: Path, sandbox: Sandbox, clock: Clock, secret_key: str) -> Iterator[Build]:
+    """Services on one database; keyword arguments are ENTRA_SYNC_* variables."""
+    built: list[SyncService] = []
+
+    def make(**env: str) -> SyncService:
+        environ = {
+            **sandbox_environ(f"sqlite:///{tmp_path / 'sync.db'}"),
+            "ENTRA_SYNC_SECRET_KEY": secret_key,
+            **{f"ENTRA_SYNC_{name}": value for name, value in env.items()},
+        }
+        settings = load_settings(environ, env_file=None)
+        store = Store(settings.database_url, load_cipher(settings), clock=clock)
+        retry = RetryPolicy(sleep=lambda _: None)
+        service = SyncService(settings, store, transport=sandbox.transport(), retry=retry)
+        built.append(service)
+        return service
+
+    yield make
+    for service in built:
+        service.close()
+        service.store.close()
+
+
+@pytest.fixture
+def service(build: Build) -> SyncService:
+    """Configured, schema created, two approvers named."""
+    service = build()
+    configure_sandbox(service)
+    service.create_schema("UADMIN")
+    service.save_team_settings(TeamSettings("C0REPORTS", (APPROVER, SECOND)), "UADMIN")
+    return service
+
+
+@pytest.fixture
+def approvals(service: SyncService) -> Approvals:
+    return Approvals(service)
+
+
+def creates(sandbox: Sandbox) -> int:
+    return sum(
+        1 for _, method, path in sandbox.request_log if method == "POST" and "object/create" in path
+    )
+
+
+def writes(sandbox: Sandbox) -> list[tuple[str, str, str]]:
+    return [
+        entry
+        for entry in sandbox.request_log
+        if entry[0] == "assets" and entry[1] in {"POST", "PUT", "DELETE"} and "/aql" not in entry[2]
+    ]
+
+
+def preview_id(result: PreviewResult) -> int:
+    assert result.preview_id is not None
+    return result.preview_id
+
+
+def status_of(service: SyncService, pid: int) -> PreviewStatus:
+    view = service.preview_view(pid)
+    assert view is not None
+    return view.status
+
+
+# -- approving -------------------------------------------------------------------------
+
+
+def test_approver_applies_exactly_the_previewed_plan(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """An approver's click applies the plan that was previewed, and records who decided."""
+    previewed = service.preview(REQUESTER)
+    decision = approvals.approve(preview_id(previewed), APPROVER)
+    assert decision.kind is DecisionKind.APPLIED, decision.reason
+    assert decision.result is not None
+    assert decision.result.plan.fingerprint == previewed.plan.fingerprint
+    assert len(sandbox.employees()) == len(previewed.plan.creates) == CREATES
+    assert decision.preview is not None
+    assert decision.preview.status is PreviewStatus.APPLIED
+    assert decision.preview.decided_by == APPROVER
+    assert decision.approvers == (APPROVER, SECOND)
+    applied, run = decision.result.applied, decision.result.run_id
+    assert applied is not None and applied.succeeded >= previewed.plan.write_count
+    assert decision.reason == f"{applied.succeeded} writes succeeded, 0 failed (run #{run})."
+
+
+def test_non_approver_is_denied_and_nothing_changes(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """Someone not in the approver list is told who may decide; the preview stays pending."""
+    pid = preview_id(service.preview(REQUESTER))
+    sandbox.request_log.clear()
+    for decide in (approvals.approve, approvals.reject):
+        decision = decide(pid, OUTSIDER)
+        assert decision.kind is DecisionKind.DENIED
+        assert decision.reason == (
+            f"Only approvers can approve or reject: <@{APPROVER}>, <@{SECOND}>."
+        )
+    assert writes(sandbox) == []
+    assert status_of(service, pid) is PreviewStatus.PENDING
+
+
+def test_without_approvers_nobody_can_approve(build: Build, sandbox: Sandbox) -> None:
+    """Until an admin names approvers, every approval is denied with the way to fix it."""
+    service = build()
+    configure_sandbox(service)
+    service.create_schema("UADMIN")
+    pid = preview_id(service.preview(REQUESTER))
+    decision = Approvals(service).approve(pid, APPROVER)
+    assert (decision.kind, decision.reason) == (DecisionKind.DENIED, NO_APPROVERS)
+    assert sandbox.employees() == []
+
+
+def test_requester_cannot_approve_their_own_preview(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """An approver who asked for the preview needs someone else to approve it."""
+    pid = preview_id(service.preview(APPROVER))
+    decision = approvals.approve(pid, APPROVER)
+    assert (decision.kind, decision.reason) == (DecisionKind.DENIED, OWN_PREVIEW)
+    assert sandbox.employees() == []
+    assert approvals.approve(pid, SECOND).kind is DecisionKind.APPLIED
+
+
+def test_self_approval_when_the_setting_allows_it(build: Build, sandbox: Sandbox) -> None:
+    """ENTRA_SYNC_ALLOW_SELF_APPROVAL=true lets an approver approve their own preview."""
+    service = build(ALLOW_SELF_APPROVAL="true")
+    configure_sandbox(service)
+    service.create_schema("UADMIN")
+    service.save_team_settings(TeamSettings(None, (APPROVER,)), "UADMIN")
+    approvals = Approvals(service)
+    assert approvals.policy().allow_self_approval
+    decision = approvals.approve(preview_id(service.preview(APPROVER)), APPROVER)
+    assert decision.kind is DecisionKind.APPLIED
+    assert len(sandbox.employees()) == CREATES
+
+
+def test_second_approval_applies_nothing(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """Approving an applied preview again is already decided and writes nothing."""
+    pid = preview_id(service.preview(REQUESTER))
+    assert approvals.approve(pid, APPROVER).kind is DecisionKind.APPLIED
+    again = approvals.approve(pid, SECOND)
+    assert again.kind is DecisionKind.ALREADY_DECIDED
+    assert again.reason == f"Preview #{pid} was already applied by <@{APPROVER}>."
+    assert creates(sandbox) == CREATES
+
+
+def test_two_simultaneous_approvals_apply_once(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """Two approvers clicking at the same moment: one applies, the other is turned away."""
+    pid = preview_id(service.preview(REQUESTER))
+    barrier = threading.Barrier(2)
+    kinds: list[DecisionKind] = []
+
+    def click(actor: str) -> None:
+        barrier.wait()
+        kinds.append(approvals.approve(pid, actor).kind)
+
+    threads = [threading.Thread(target=click, args=(a,)) for a in (APPROVER, SECOND)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert DecisionKind.APPLIED in kinds
+    assert len(kinds) == 2
+    assert set(kinds) - {DecisionKind.APPLIED} <= {DecisionKind.ALREADY_DECIDED, DecisionKind.BUSY}
+    assert creates(sandbox) == CREATES
+    assert len(sandbox.employees()) == CREATES
+
+
+def test_changed_directory_makes_the_preview_stale(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """A directory change after the preview: nothing is applied and the preview is stale."""
+    previewed = service.preview(REQUESTER)
+    sandbox.set_job_title(previewed.plan.creates[0].entra_user_id, "Chief Surprise Officer")
+    sandbox.request_log.clear()
+    decision = approvals.approve(preview_id(previewed), APPROVER)
+    assert (decision.kind, decision.reason) == (DecisionKind.STALE, STALE_REASON)
+    assert writes(sandbox) == []
+    assert decision.preview is not None
+    assert decision.preview.status is PreviewStatus.STALE
+    assert approvals.approve(preview_id(previewed), SECOND).kind is DecisionKind.STALE
+
+
+def test_expired_preview_is_not_applied(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox, clock: Clock
+) -> None:
+    """Past its TTL a preview answers expired, is stored as expired, and writes nothing."""
+    pid = preview_id(service.preview(REQUESTER))
+    clock.advance(timedelta(hours=service.settings.preview_ttl_hours, minutes=1))
+    sandbox.request_log.clear()
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.EXPIRED
+    assert sandbox.request_log == []
+    assert service.store.previews_with_status([PreviewStatus.PENDING]) == []
+    assert service.store.expire_due_previews() == []  # already stored as expired
+
+
+def test_superseded_preview_is_not_applied(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """A newer preview replaces the older one, which can no longer be approved."""
+    older = preview_id(service.preview(REQUESTER))
+    newer = preview_id(service.preview(REQUESTER))
+    decision = approvals.approve(older, APPROVER)
+    assert decision.kind is DecisionKind.SUPERSEDED
+    assert sandbox.employees() == []
+    assert status_of(service, newer) is PreviewStatus.PENDING
+
+
+def test_reject_then_approve_is_already_decided(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """A rejected preview records the rejecter and can no longer be approved."""
+    pid = preview_id(service.preview(REQUESTER))
+    rejected = approvals.reject(pid, SECOND)
+    assert rejected.kind is DecisionKind.REJECTED
+    assert rejected.preview is not None
+    assert (rejected.preview.status, rejected.preview.decided_by) == (
+        PreviewStatus.REJECTED,
+        SECOND,
+    )
+    assert rejected.preview.decided_at is not None
+    approved = approvals.approve(pid, APPROVER)
+    assert approved.kind is DecisionKind.ALREADY_DECIDED
+    assert approved.reason == f"Preview #{pid} was already rejected by <@{SECOND}>."
+    assert approvals.reject(pid, APPROVER).kind is DecisionKind.ALREADY_DECIDED
+    assert sandbox.employees() == []
+
+
+def test_unknown_preview_is_not_found(approvals: Approvals) -> None:
+    """A preview id that does not exist is reported, not raised."""
+    decision = approvals.approve(999, APPROVER)
+    assert (decision.kind, decision.preview) == (DecisionKind.NOT_FOUND, None)
+
+
+def test_busy_while_another_run_is_in_progress(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """A running run blocks approval; the preview stays pending and can be approved later."""
+    pid = preview_id(service.preview(REQUESTER))
+    run_id = service.store.start_run(RunKind.SCHEDULED, "scheduler")
+    sandbox.request_log.clear()
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.BUSY
+    assert decision.reason.startswith("A sync is already running, started by scheduler at ")
+    assert sandbox.request_log == []
+    assert status_of(service, pid) is PreviewStatus.PENDING
+    service.store.finish_run(run_id, RunStatus.SUCCEEDED)
+    assert approvals.approve(pid, APPROVER).kind is DecisionKind.APPLIED
+
+
+def test_run_started_during_approval_fails_the_preview(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If another run slips in after the busy check, the preview fails and nothing applies."""
+    store = service.store
+    transition = store.transition_preview
+
+    def racing(pid: int, source: Sequence[PreviewStatus], target: PreviewStatus, **kw: Any) -> bool:
+        if target is PreviewStatus.APPROVED:
+            store.start_run(RunKind.SCHEDULED, "scheduler")
+        return transition(pid, source, target, **kw)
+
+    monkeypatch.setattr(store, "transition_preview", racing)
+    pid = preview_id(service.preview(REQUESTER))
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.FAILED
+    assert "already running" in decision.reason
+    assert status_of(service, pid) is PreviewStatus.FAILED
+    assert sandbox.employees() == []
+
+
+def test_read_error_after_approval_fails_the_preview(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """A read error during the apply marks the preview failed; nothing is written."""
+    pid = preview_id(service.preview(REQUESTER))
+    sandbox.add_fault(Fault(service="graph", status=403, times=5))
+    sandbox.request_log.clear()
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.FAILED
+    assert decision.reason.startswith("The sync could not run, so nothing was applied: graph")
+    assert writes(sandbox) == []
+    assert status_of(service, pid) is PreviewStatus.FAILED
+    assert service.store.previews_with_status([PreviewStatus.FAILED])[0].id == pid
+
+
+def test_partial_apply_is_reported(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """One rejected write: the preview is applied, the decision partial with the result."""
+    pid = preview_id(service.preview(REQUESTER))
+    sandbox.add_fault(
+        Fault(service="assets", method="POST", path_contains="object/create", status=400)
+    )
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.PARTIAL
+    assert decision.result is not None and decision.result.applied is not None
+    assert decision.result.applied.failed == 1
+    assert status_of(service, pid) is PreviewStatus.APPLIED
+
+
+def test_every_decision_is_audited(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """Denials, rejections and approvals each leave an audit record naming the preview."""
+    first = preview_id(service.preview(REQUESTER))
+    approvals.approve(first, OUTSIDER)
+    approvals.reject(first, SECOND)
+    second = preview_id(service.preview(REQUESTER))
+    approvals.approve(second, APPROVER)
+    events = [(e.actor, e.action, e.subject, e.detail) for e in service.store.audit_events()]
+    subjects = {(actor, action, subject) for actor, action, subject, _ in events}
+    assert {
+        (OUTSIDER, "deny", f"preview #{first}"),
+        (SECOND, "reject", f"preview #{first}"),
+        (APPROVER, "approve", f"preview #{second}"),
+    } <= subjects
+    approved = next(e for e in events if e[1] == "approve")
+    assert approved[3].startswith("applied: ")
+    assert ("UADMIN", "settings", "team settings") in subjects
+
+
+# -- one run at a time -------------------------------------------------------------------
+
+
+def test_preview_and_sync_refuse_while_a_run_is_running(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """A fresh running run blocks both entry points before any request is sent."""
+    service.store.start_run(RunKind.MANUAL, "UOTHER")
+    holder = service.current_run()
+    assert holder is not None and holder.requested_by == "UOTHER"
+    sandbox.request_log.clear()
+    with pytest.raises(RunInProgress) as caught:
+        service.preview(REQUESTER)
+    assert (caught.value.requested_by, caught.value.kind) == ("UOTHER", RunKind.MANUAL)
+    assert caught.value.started_at == holder.started_at
+    assert str(caught.value) == (
+        f"A sync is already running, started by UOTHER at {holder.started_at:%Y-%m-%d %H:%M} UTC."
+    )
+    with pytest.raises(RunInProgress):
+        service.sync(REQUESTER)
+    assert sandbox.request_log == []
+    assert len(service.store.running()) == 1
+
+
+def test_a_run_older_than_the_stale_limit_is_ignored(service: SyncService, clock: Clock) -> None:
+    """A run left running by a dead process stops blocking after RUN_STALE_AFTER."""
+    service.store.start_run(RunKind.MANUAL, "UOTHER")
+    clock.advance(RUN_STALE_AFTER + timedelta(seconds=1))
+    assert service.current_run() is None
+    assert service.preview(REQUESTER).preview_id is not None
+
+
+def test_two_threads_cannot_both_start_a_run(
+    service: SyncService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check and the start are one step per process: one preview runs, one is refused."""
+    store = service.store
+    start_run = store.start_run
+
+    def slow_start(kind: RunKind, requested_by: str) -> int:
+        time.sleep(0.05)  # widen the gap between the check and the insert
+        return start_run(kind, requested_by)
+
+    monkeypatch.setattr(store, "start_run", slow_start)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def preview(actor: str) -> None:
+        barrier.wait()
+        try:
+            service.preview(actor)
+            outcomes.append("ran")
+        except RunInProgress:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=preview, args=(a,)) for a in (APPROVER, SECOND)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ran", "refused"]
+
+
+# -- service odds and ends -----------------------------------------------------------------
+
+
+def test_preview_lives_for_the_configured_ttl(build: Build) -> None:
+    """ENTRA_SYNC_PREVIEW_TTL_HOURS sets how long a preview can be approved."""
+    service = build(PREVIEW_TTL_HOURS="2")
+    configure_sandbox(service)
+    service.create_schema("UADMIN")
+    view = service.preview_view(preview_id(service.preview(REQUESTER)))
+    assert view is not None
+    assert view.expires_at - view.created_at == timedelta(hours=2)
+    assert service.pending_previews() == [view]
+
+
+def test_team_settings_are_validated_and_deduplicated(service: SyncService) -> None:
+    """Slack ids are trimmed and de-duplicated; anything else names the setup field."""
+    stored = service.save_team_settings(
+        TeamSettings(" C0NEWS ", ("U0ADA", "U0BOB", "U0ADA", " ")), "UADMIN"
+    )
+    assert stored == TeamSettings("C0NEWS", ("U0ADA", "U0BOB")) == service.team_settings()
+    with pytest.raises(InvalidInput) as caught:
+        service.save_team_settings(TeamSettings("#general", ("@ada",)), "UADMIN")
+    assert {p.field for p in caught.value.problems} == {"report_channel", "approvers"}
+    assert service.team_settings() == stored
+
+
+def test_employees_carry_the_previewed_titles(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """What lands in Assets is what the preview showed, field by field."""
+    previewed = service.preview(REQUESTER)
+    approvals.approve(preview_id(previewed), APPROVER)
+    titles = {
+        e["attributes"][Attr.ENTRA_USER_ID.value]: e["attributes"].get(Attr.JOB_TITLE.value)
+        for e in sandbox.employees()
+    }
+    assert titles == {c.entra_user_id: c.get(Attr.JOB_TITLE) for c in previewed.plan.creates}
