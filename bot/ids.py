@@ -28,7 +28,7 @@ class SetupBlock(StrEnum):
 
     TENANT_ID = "tenant_id"
     CLIENT_ID = "client_id"
-    CLIENT_SECRET = "client_secret"
+    CLIENT_SECRET = "client_secret"  # noqa: S105 - a block id, not a secret
     CADENCE_DAYS = "cadence_days"
     REPORT_CHANNEL = "report_channel"
     APPROVERS = "approvers"
@@ -39,7 +39,7 @@ class SetupInput(StrEnum):
 
     TENANT_ID = "tenant_id_input"
     CLIENT_ID = "client_id_input"
-    CLIENT_SECRET = "client_secret_input"
+    CLIENT_SECRET = "client_secret_input"  # noqa: S105 - an action id, not a secret
     CADENCE_DAYS = "cadence_days_input"
     REPORT_CHANNEL = "report_channel_input"
     APPROVERS = "approvers_input"

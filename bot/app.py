@@ -1,0 +1,50 @@
+"""Builds the Bolt app: one service, one worker, listeners registered per surface."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import listeners
+from bot.config import SlackSettings, build_web_client
+from bot.context import BotContext
+from bot.permissions import Permissions
+from bot.worker import Worker
+from core.approvals import Approvals
+from core.service import SyncService
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_app(
+    service: SyncService,
+    slack: SlackSettings,
+    *,
+    client: WebClient | None = None,
+    worker: Worker | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+    token_verification_enabled: bool = True,
+) -> App:
+    """The Slack app. Tests pass a client aimed at the fake Web API and their own worker."""
+    web = client or build_web_client(slack)
+    app = App(
+        client=web,
+        signing_secret=slack.signing_secret or None,
+        request_verification_enabled=not slack.socket_mode,
+        token_verification_enabled=token_verification_enabled,
+    )
+    ctx = BotContext(
+        service=service,
+        approvals=Approvals(service),
+        client=web,
+        permissions=Permissions(web, service, slack.admin_user_ids),
+        worker=worker or Worker(),
+        clock=clock,
+    )
+    listeners.register(app, ctx)
+    return app

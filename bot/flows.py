@@ -1,0 +1,224 @@
+"""The Slack side of each long operation, run on the worker after the listener acked.
+
+Each flow calls one service method and turns its result into messages; the sync logic
+stays in :mod:`core`. Progress edits one message in place, at most every two seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import (
+    Message,
+    busy_message,
+    closed_message,
+    connection_check_message,
+    decided_message,
+    preview_csv_filename,
+    preview_message,
+    sync_failed_message,
+    sync_progress_message,
+    sync_report_message,
+)
+from bot.context import BotContext
+from core.approvals import Decision, DecisionKind
+from core.connection_check import check_connection
+from core.errors import SyncError
+from core.plan import Plan
+from core.report import plan_csv
+from core.service import RunInProgress
+from core.store import PreviewStatus, PreviewView
+
+log = logging.getLogger(__name__)
+
+Reply = Callable[[str], None]
+PROGRESS_INTERVAL = 2.0
+
+
+class MessageEditor:
+    """Posts one message, then edits it in place; edits are throttled for Slack's limits."""
+
+    def __init__(self, ctx: BotContext, channel: str, interval: float = PROGRESS_INTERVAL) -> None:
+        self._ctx = ctx
+        self.channel = channel
+        self.ts: str | None = None
+        self._interval = interval
+        self._last = 0.0
+
+    def show(self, message: Message, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.ts is not None and not force and now - self._last < self._interval:
+            return
+        self._last = now
+        client = self._ctx.client
+        if self.ts is None:
+            response = client.chat_postMessage(
+                channel=self.channel, text=message.text, blocks=message.blocks
+            )
+            self.channel = str(response["channel"])
+            self.ts = str(response["ts"])
+        else:
+            client.chat_update(
+                channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks
+            )
+
+
+def post_preview(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> None:
+    """Generate a preview, post it with Approve/Reject, attach the CSV, close older ones."""
+    superseded = ctx.service.pending_previews()
+    try:
+        result = ctx.service.preview(user_id)
+    except RunInProgress as exc:
+        reply(str(exc))
+        return
+    except SyncError as exc:
+        reply(f"The preview failed: {exc}")
+        return
+    preview = ctx.service.preview_view(result.preview_id) if result.preview_id else None
+    if preview is None:
+        reply("The preview was generated but could not be stored.")
+        return
+    message = preview_message(preview, result.plan, now=ctx.clock())
+    try:
+        response = ctx.client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks
+        )
+    except SlackApiError as exc:
+        reply(_post_failed(exc))
+        return
+    posted_channel, ts = str(response["channel"]), str(response["ts"])
+    ctx.service.store.set_preview_message(preview.id, posted_channel, ts)
+    _attach_csv(ctx, posted_channel, ts, preview, result.plan)
+    for old in superseded:
+        close_message(ctx, old, PreviewStatus.SUPERSEDED)
+
+
+def _attach_csv(ctx: BotContext, channel: str, ts: str, preview: PreviewView, plan: Plan) -> None:
+    try:
+        ctx.client.files_upload_v2(
+            channel=channel,
+            thread_ts=ts,
+            content=plan_csv(plan),
+            filename=preview_csv_filename(preview.id),
+            title=f"Preview #{preview.id}: every change",
+        )
+    except SlackApiError as exc:
+        log.warning("could not attach the preview CSV: %s", exc.response.get("error"))
+
+
+def _post_failed(exc: SlackApiError) -> str:
+    error = exc.response.get("error", "unknown_error")
+    if error in {"not_in_channel", "channel_not_found"}:
+        return (
+            "I cannot post in this channel. Invite me (`/invite @Entra Assets Sync`) "
+            "or run the command in a public channel."
+        )
+    return f"Slack refused the message: {error}"
+
+
+def close_message(ctx: BotContext, preview: PreviewView, status: PreviewStatus) -> None:
+    """Strip the buttons of a preview that can no longer be decided."""
+    if not preview.channel or not preview.message_ts:
+        return
+    message = closed_message(preview, preview.plan, status, now=ctx.clock())
+    _update(ctx, preview, message)
+
+
+def close_expired(ctx: BotContext) -> None:
+    for preview in ctx.service.store.expire_due_previews():
+        close_message(ctx, preview, PreviewStatus.EXPIRED)
+
+
+def _update(ctx: BotContext, preview: PreviewView, message: Message) -> None:
+    if not preview.channel or not preview.message_ts:
+        return
+    try:
+        ctx.client.chat_update(
+            channel=preview.channel, ts=preview.message_ts, text=message.text, blocks=message.blocks
+        )
+    except SlackApiError as exc:
+        log.warning("could not update preview #%s: %s", preview.id, exc.response.get("error"))
+
+
+def decide(ctx: BotContext, preview_id: int, user_id: str, approve: bool, reply: Reply) -> None:
+    """Approve or reject, then show the outcome on the preview message itself."""
+    preview = ctx.service.preview_view(preview_id)
+    if approve:
+        editor = _progress_editor(ctx, preview)
+        decision = ctx.approvals.approve(
+            preview_id,
+            user_id,
+            progress=lambda done, total: editor(f"Applying changes {done}/{total}", done, total),
+        )
+    else:
+        decision = ctx.approvals.reject(preview_id, user_id)
+    _show_decision(ctx, decision, reply)
+
+
+def _progress_editor(
+    ctx: BotContext, preview: PreviewView | None
+) -> Callable[[str, int, int], None]:
+    if preview is None or not preview.channel or not preview.message_ts:
+        return lambda step, done, total: None
+    throttle = MessageEditor(ctx, preview.channel)
+    throttle.ts = preview.message_ts
+    throttle.show(sync_progress_message("", "Applying the approved preview", 0, 1))
+
+    def show(step: str, done: int, total: int) -> None:
+        throttle.show(sync_progress_message("", step, done, total))
+
+    return show
+
+
+def _show_decision(ctx: BotContext, decision: Decision, reply: Reply) -> None:
+    preview = decision.preview
+    private = {
+        DecisionKind.DENIED,
+        DecisionKind.BUSY,
+        DecisionKind.NOT_FOUND,
+        DecisionKind.ALREADY_DECIDED,
+    }
+    if decision.kind in private:
+        reply(decision.reason)  # only the clicker learns why; the message stays as it is
+        return
+    if preview is not None:
+        _update(ctx, preview, decided_message(preview, preview.plan, decision, now=ctx.clock()))
+
+
+def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> None:
+    """An approver's manual sync: one progress message updated in place, then the report."""
+    holder = ctx.service.current_run()
+    if holder is not None:
+        busy = busy_message(holder)
+        reply(busy.text)
+        return
+    editor = MessageEditor(ctx, channel)
+    editor.show(sync_progress_message(user_id, "Reading Atlassian, Entra and Assets", 0, 0))
+    try:
+        result = ctx.service.sync(
+            user_id,
+            say=lambda step: editor.show(sync_progress_message(user_id, step, 0, 0)),
+            progress=lambda done, total: editor.show(
+                sync_progress_message(user_id, "Applying changes", done, total)
+            ),
+        )
+    except RunInProgress as exc:
+        reply(str(exc))
+        return
+    except SyncError as exc:
+        editor.show(sync_failed_message(user_id, str(exc)), force=True)
+        return
+    editor.show(sync_report_message(result, user_id), force=True)
+
+
+def send_connection_check(ctx: BotContext, user_id: str) -> None:
+    """Test the saved connection and tell the person privately what to fix, if anything."""
+    check = check_connection(ctx.service)
+    connection = ctx.service.store.connection()
+    tenant = connection.tenant_id if connection else ""
+    message = connection_check_message(check, tenant_id=tenant)
+    ctx.client.chat_postMessage(channel=user_id, text=message.text, blocks=message.blocks)

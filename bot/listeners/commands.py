@@ -1,0 +1,100 @@
+"""``/entra <subcommand>``: ack within Slack's 3 seconds, then hand long work to the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import flows
+from bot.blocks import help_message, setup_modal, status_message
+from bot.context import BotContext
+from bot.ids import COMMAND
+from bot.listeners.replies import private
+from core.errors import SyncError
+
+ONLY_ADMINS = "Only Slack workspace admins (or the users in ENTRA_SYNC_ADMIN_USER_IDS) can {what}."
+
+Handler = Callable[[BotContext, Ack, Mapping[str, Any], Respond], None]
+
+
+def register(app: App, ctx: BotContext) -> None:
+    @app.command(COMMAND)
+    def entra(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        words = (command.get("text") or "").split()
+        handler = SUBCOMMANDS.get(words[0].lower() if words else "", _help)
+        handler(ctx, ack, command, respond)
+
+
+def _help(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    message = help_message()
+    ack(text=message.text, blocks=message.blocks)
+
+
+def _setup(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    user = command["user_id"]
+    if not ctx.permissions.is_admin(user):
+        ack(text=ONLY_ADMINS.format(what="change the setup"))
+        return
+    ack()
+    view = setup_modal(ctx.service.store.connection(), ctx.service.team_settings())
+    ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def _schema(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    user = command["user_id"]
+    if not ctx.permissions.is_admin(user):
+        ack(text=ONLY_ADMINS.format(what="create the schema"))
+        return
+    ack(text="Creating the Entra Directory schema...")
+    ctx.worker.submit(lambda: _create_schema(ctx, user, private(respond)), name="schema")
+
+
+def _create_schema(ctx: BotContext, user: str, reply: flows.Reply) -> None:
+    try:
+        report = ctx.service.create_schema(user)
+    except SyncError as exc:
+        reply(f"The schema was not created: {exc}")
+        return
+    if not report.changed:
+        reply("Schema Entra Directory (ENTRA) is complete; nothing to add.")
+        return
+    made = ["schema Entra Directory (ENTRA)"] if report.created_schema else []
+    made += ["object type Employee"] if report.created_object_type else []
+    made += [f"attribute {name}" for name in report.created_attributes]
+    reply("Created " + ", ".join(made) + ".")
+
+
+def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    ack(text="Generating preview...")
+    channel, user = command["channel_id"], command["user_id"]
+    ctx.worker.submit(
+        lambda: flows.post_preview(ctx, channel, user, private(respond)), name="preview"
+    )
+
+
+def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    channel, user = command["channel_id"], command["user_id"]
+    reply = private(respond)
+    if ctx.permissions.is_approver(user):
+        ack(text="Starting the sync...")
+        ctx.worker.submit(lambda: flows.run_sync_now(ctx, channel, user, reply), name="sync")
+        return
+    ack(text="You are not an approver, so I am posting a preview for an approver to apply.")
+    ctx.worker.submit(lambda: flows.post_preview(ctx, channel, user, reply), name="preview")
+
+
+def _status(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    message = status_message(ctx.service.status(), next_check=None, now=ctx.clock())
+    ack(text=message.text, blocks=message.blocks)
+
+
+SUBCOMMANDS: dict[str, Handler] = {
+    "help": _help,
+    "setup": _setup,
+    "schema": _schema,
+    "preview": _preview,
+    "sync": _sync,
+    "status": _status,
+}

@@ -1,0 +1,31 @@
+"""``app_home_opened``: publish the dashboard for the person who opened it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot.blocks import home_view
+from bot.context import BotContext
+
+
+def register(app: App, ctx: BotContext) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        publish_home(ctx, event["user"])
+
+
+def publish_home(ctx: BotContext, user_id: str) -> None:
+    view = home_view(
+        user_id=user_id,
+        report=ctx.service.status(),
+        pending=ctx.service.pending_previews(),
+        team=ctx.service.team_settings(),
+        is_admin=ctx.permissions.is_admin(user_id),
+        is_approver=ctx.permissions.is_approver(user_id),
+        now=ctx.clock(),
+    )
+    ctx.client.views_publish(user_id=user_id, view=view)

@@ -1,0 +1,133 @@
+"""``entra-sync serve``: run the Slack bot until interrupted.
+
+Socket Mode when ``SLACK_APP_TOKEN`` is set (no public endpoint needed), otherwise HTTP
+on ``PORT`` via :class:`bot.server.SlackHttpServer`. Both the engine settings and the
+Slack settings are checked before anything starts, and their problems are reported
+together, so a first deployment fails once with the whole list.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.config import SlackSettings, build_web_client, load_slack_settings
+from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
+from core.errors import ConfigError, FieldProblem
+from core.secrets import load_cipher
+from core.service import SyncService
+from core.settings import Settings, load_settings
+from core.store import Store
+
+AppBuilder = Callable[[SyncService, SlackSettings], App]
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AppBuilder", "build_web_client", "load_all_settings", "run_serve"]
+
+
+def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
+    """Serve until Ctrl-C or SIGTERM; returns the exit code (0).
+
+    ``build`` defaults to :func:`bot.app.build_app`; tests pass a smaller app.
+    Raises :class:`ConfigError` (exit 2 in the CLI) before opening anything.
+    """
+    _configure_logging()
+    settings, slack = load_all_settings(env_file)
+    service = SyncService(settings, Store(settings.database_url, load_cipher(settings)))
+    restore = _stop_on_sigterm()
+    try:
+        app = (build or _default_builder())(service, slack)
+        _serve(app, slack)
+    except KeyboardInterrupt:
+        logger.info("Stopping")
+    finally:
+        restore()
+        service.close()
+    return 0
+
+
+def load_all_settings(env_file: Path | None) -> tuple[Settings, SlackSettings]:
+    """Engine and Slack settings, with the problems of both in one :class:`ConfigError`."""
+    problems: list[FieldProblem] = []
+    settings: Settings | None = None
+    slack: SlackSettings | None = None
+    try:
+        settings = load_settings(env_file=env_file)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    try:
+        slack = load_slack_settings(env_file=env_file)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if problems or settings is None or slack is None:
+        raise ConfigError(problems)
+    return settings, slack
+
+
+def _default_builder() -> AppBuilder:
+    """Imported late so this module stays importable while the app is assembled."""
+    from bot.app import build_app  # noqa: PLC0415
+
+    return build_app
+
+
+def _serve(app: App, slack: SlackSettings) -> None:
+    if slack.app_token is not None:
+        _serve_socket_mode(app, slack.app_token)
+    else:
+        _serve_http(app, slack.port)
+
+
+def _serve_socket_mode(app: App, app_token: str) -> None:
+    logger.info("Serving Slack in Socket Mode (outbound WebSocket, no public endpoint)")
+    handler = SocketModeHandler(app, app_token)
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+
+
+def _serve_http(app: App, port: int) -> None:
+    server = SlackHttpServer(app, port=port)
+    logger.info(
+        "Serving Slack over HTTP on port %d: POST %s, GET %s",
+        server.port,
+        EVENTS_PATH,
+        HEALTH_PATH,
+    )
+    server.serve_forever()
+
+
+def _configure_logging() -> None:
+    """INFO to stderr unless the host process already set logging up."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _stop_on_sigterm() -> Callable[[], None]:
+    """Containers stop with SIGTERM; treat it as Ctrl-C so the service closes cleanly.
+
+    Returns a function that puts the previous handler back. Only the main thread may
+    install handlers, so elsewhere (an embedding test) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,16 @@
+"""Fixtures for the Slack bot tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.bot.slack_fake import FakeSlack
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on a free loopback port, stopped after the test."""
+    with FakeSlack() as fake:
+        yield fake

@@ -1,0 +1,224 @@
+"""HTTP mode over real sockets: health, signature checks, replay window and routing."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.config import SlackSettings
+from bot.ids import COMMAND
+from bot.serve import run_serve
+from bot.server import SlackHttpServer
+from core.cli import main
+from core.service import SyncService
+from tests.bot.harness import (
+    JSON,
+    SIGNING_SECRET,
+    action_body,
+    command_body,
+    home_opened_body,
+    signed_headers,
+    signed_request,
+    view_submission_body,
+)
+from tests.bot.slack_fake import FakeSlack
+
+SLACK_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "PORT",
+    "ENTRA_SYNC_SLACK_API_URL",
+    "ENTRA_SYNC_ADMIN_USER_IDS",
+)
+
+
+def tiny_app(fake: FakeSlack, *, verify: bool = True) -> App:
+    app = App(
+        token="xoxb-test",
+        signing_secret=SIGNING_SECRET,
+        client=WebClient(base_url=fake.base_url, token="xoxb-test"),
+        token_verification_enabled=False,
+        request_verification_enabled=verify,
+    )
+
+    @app.command(COMMAND)
+    def entra(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond("pong")
+
+    return app
+
+
+@pytest.fixture
+def server(fake_slack: FakeSlack) -> Iterator[SlackHttpServer]:
+    with SlackHttpServer(tiny_app(fake_slack), host="127.0.0.1", port=0) as running:
+        yield running
+
+
+def post_events(server: SlackHttpServer, body: str, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(server.events_url, content=body, headers=headers)
+
+
+def test_healthz(server: SlackHttpServer) -> None:
+    response = httpx.get(server.url + "/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+
+
+def test_a_signed_command_is_acked_and_runs(server: SlackHttpServer, fake_slack: FakeSlack) -> None:
+    body = command_body("status", response_url=fake_slack.response_url)
+
+    response = post_events(server, body, signed_headers(body))
+
+    assert response.status_code == 200
+    assert fake_slack.wait_for("response_url")[0].params["text"] == "pong"
+
+
+def test_a_forged_signature_is_refused(server: SlackHttpServer, fake_slack: FakeSlack) -> None:
+    body = command_body("sync", response_url=fake_slack.response_url)
+
+    response = post_events(server, body, signed_headers(body, secret="guessed-secret"))
+
+    assert response.status_code == 401
+    assert fake_slack.calls("response_url") == []
+
+
+def test_a_tampered_body_is_refused(server: SlackHttpServer, fake_slack: FakeSlack) -> None:
+    headers = signed_headers(command_body("status", response_url=fake_slack.response_url))
+
+    response = post_events(server, command_body("sync", response_url="x"), headers)
+
+    assert response.status_code == 401
+
+
+def test_a_replayed_request_older_than_five_minutes_is_refused(
+    server: SlackHttpServer, fake_slack: FakeSlack
+) -> None:
+    body = command_body("sync", response_url=fake_slack.response_url)
+    six_minutes_ago = int(time.time()) - 6 * 60
+
+    response = post_events(server, body, signed_headers(body, timestamp=six_minutes_ago))
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/"), ("POST", "/slack/other"), ("GET", "/slack/events")]
+)
+def test_unknown_paths_are_404(server: SlackHttpServer, method: str, path: str) -> None:
+    assert httpx.request(method, server.url + path).status_code == 404
+
+
+def test_an_oversized_body_is_refused_unread(server: SlackHttpServer) -> None:
+    # Only the header claims a huge body, so the refusal is read before any reset.
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request("POST", "/slack/events", body=b"", headers={"Content-Length": "2000000"})
+        assert connection.getresponse().status == 413
+    finally:
+        connection.close()
+
+
+def test_port_zero_binds_a_free_port(fake_slack: FakeSlack) -> None:
+    server = SlackHttpServer(tiny_app(fake_slack), host="127.0.0.1", port=0)
+    try:
+        assert server.port > 0
+        assert server.url == f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+def test_an_app_without_request_verification_is_refused(fake_slack: FakeSlack) -> None:
+    app = tiny_app(fake_slack, verify=False)
+
+    with pytest.raises(ValueError, match="request_verification_enabled"):
+        SlackHttpServer(app, host="127.0.0.1", port=0)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No Slack variables from the machine; the database in a temporary directory."""
+    for name in SLACK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENTRA_SYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'sync.db'}")
+    return tmp_path / "absent.env"
+
+
+def test_serve_reports_every_configuration_problem_at_once(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ENTRA_SYNC_CLOUD", "mars")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-a-user-token")
+
+    assert main(["--env-file", str(clean_env), "serve"]) == 2
+
+    error = capsys.readouterr().err
+    for name in ("ENTRA_SYNC_CLOUD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+        assert name in error
+    assert "xoxp-a-user-token" not in error
+
+
+def test_serve_runs_the_built_app_over_http(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("PORT", "0")
+    served: list[int] = []
+
+    def serve_once(self: SlackHttpServer) -> None:
+        served.append(self.port)
+        self.stop()
+
+    monkeypatch.setattr(SlackHttpServer, "serve_forever", serve_once)
+    built: list[SlackSettings] = []
+
+    def build(service: SyncService, slack: SlackSettings) -> App:
+        built.append(slack)
+        return tiny_app(fake_slack)
+
+    assert run_serve(clean_env, build=build) == 0
+    assert built[0].port == 0
+    assert served[0] > 0
+
+
+def test_harness_bodies_reach_the_matching_bolt_listeners(fake_slack: FakeSlack) -> None:
+    app = tiny_app(fake_slack)
+    seen: dict[str, object] = {}
+
+    @app.action("approve")
+    def approve(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        seen["action"] = (body["actions"][0]["value"], body["container"]["message_ts"])
+
+    @app.view("setup")
+    def setup(ack: Ack, view: dict[str, Any]) -> None:
+        ack()
+        seen["view"] = (view["state"]["values"], view["private_metadata"])
+
+    @app.event("app_home_opened")
+    def home(event: dict[str, Any]) -> None:
+        seen["home"] = event["user"]
+
+    values = {"tenant_id": {"tenant_id_input": {"type": "plain_text_input", "value": "t"}}}
+    requests = [
+        signed_request(action_body("approve", "p1", message_ts="1.5", response_url="u")),
+        signed_request(view_submission_body("setup", values, private_metadata="m")),
+        signed_request(home_opened_body("U_ALICE"), content_type=JSON),
+    ]
+
+    assert [app.dispatch(request).status for request in requests] == [200, 200, 200]
+    deadline = time.monotonic() + 5
+    while len(seen) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen == {"action": ("p1", "1.5"), "view": (values, "m"), "home": "U_ALICE"}
