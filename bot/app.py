@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 
 from slack_bolt import App
@@ -29,6 +30,7 @@ def build_app(
     worker: Worker | None = None,
     clock: Callable[[], datetime] = _utc_now,
     token_verification_enabled: bool = True,
+    listener_executor: Executor | None = None,
 ) -> App:
     """The Slack app. Tests pass a client aimed at the fake Web API and their own worker."""
     web = client or build_web_client(slack)
@@ -37,6 +39,7 @@ def build_app(
         signing_secret=slack.signing_secret or None,
         request_verification_enabled=not slack.socket_mode,
         token_verification_enabled=token_verification_enabled,
+        listener_executor=listener_executor,
     )
     ctx = BotContext(
         service=service,

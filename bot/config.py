@@ -52,7 +52,6 @@ REQUIRED_BOT_SCOPES: tuple[str, ...] = (
     "chat:write.public",  # reports to a chosen channel the bot has not joined
     "files:write",  # the preview's CSV in the thread
     "users:read",  # users.info: is the clicker a workspace admin or owner?
-    "im:write",  # conversations.open: DM the private connection-test result
 )
 
 RULE_BOT_TOKEN = "must be a bot token starting with xoxb-"  # noqa: S105

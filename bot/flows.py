@@ -146,13 +146,13 @@ def _update(ctx: BotContext, preview: PreviewView, message: Message) -> None:
 
 def decide(ctx: BotContext, preview_id: int, user_id: str, approve: bool, reply: Reply) -> None:
     """Approve or reject, then show the outcome on the preview message itself."""
-    preview = ctx.service.preview_view(preview_id)
     if approve:
-        editor = _progress_editor(ctx, preview)
+        show = _progress_editor(ctx, ctx.service.preview_view(preview_id))
         decision = ctx.approvals.approve(
             preview_id,
             user_id,
-            progress=lambda done, total: editor(f"Applying changes {done}/{total}", done, total),
+            say=lambda step: show(step, 0, 0),
+            progress=lambda done, total: show("Applying changes", done, total),
         )
     else:
         decision = ctx.approvals.reject(preview_id, user_id)
@@ -162,14 +162,14 @@ def decide(ctx: BotContext, preview_id: int, user_id: str, approve: bool, reply:
 def _progress_editor(
     ctx: BotContext, preview: PreviewView | None
 ) -> Callable[[str, int, int], None]:
+    """Progress on the preview message. Nothing shows until the approval is under way."""
     if preview is None or not preview.channel or not preview.message_ts:
         return lambda step, done, total: None
-    throttle = MessageEditor(ctx, preview.channel)
-    throttle.ts = preview.message_ts
-    throttle.show(sync_progress_message("", "Applying the approved preview", 0, 1))
+    editor = MessageEditor(ctx, preview.channel)
+    editor.ts = preview.message_ts
 
     def show(step: str, done: int, total: int) -> None:
-        throttle.show(sync_progress_message("", step, done, total))
+        editor.show(sync_progress_message("", step, done, total))
 
     return show
 

@@ -9,9 +9,13 @@ from slack_bolt import App
 from bot.blocks import home_view
 from bot.context import BotContext
 
+HOME_OPENED = "app_home_opened"
+EVENTS: tuple[str, ...] = (HOME_OPENED,)
+"""Every Events API event the app subscribes to; the manifests must list exactly these."""
+
 
 def register(app: App, ctx: BotContext) -> None:
-    @app.event("app_home_opened")
+    @app.event(HOME_OPENED)
     def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return

@@ -14,3 +14,6 @@ def fake_slack() -> Iterator[FakeSlack]:
     """A fake Slack Web API on a free loopback port, stopped after the test."""
     with FakeSlack() as fake:
         yield fake
+
+
+from tests.bot.scenario import bot  # noqa: E402, F401 - the scenario fixture, shared by tests

@@ -119,5 +119,4 @@ def test_the_scopes_are_the_ones_the_features_use() -> None:
         "chat:write.public",
         "files:write",
         "users:read",
-        "im:write",
     )

@@ -1,0 +1,75 @@
+"""The App Home dashboard, published per person on app_home_opened."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from bot.ids import Action
+from tests.bot.scenario import ADMIN, ALICE, BOB, Bot, action_ids
+
+
+def _home(bot: Bot, user: str) -> dict[str, object]:
+    bot.open_home(user)
+    call = bot.fake.last("views.publish")
+    assert call.params["user_id"] == user
+    view = call.params["view"]
+    assert isinstance(view, dict)
+    return view
+
+
+def test_home_shows_runs_pending_previews_and_configuration(bot: Bot) -> None:
+    """After a sync and a preview the dashboard names both, plus the connection without secrets."""
+    bot.command("sync", user=BOB)
+    bot.command("preview", user=ALICE)
+    view = _home(bot, ALICE)
+    rendered = json.dumps(view)
+    assert view["type"] == "home"
+    assert len(view["blocks"]) <= 100  # type: ignore[arg-type]
+    assert "Last manual sync" in rendered
+    assert "Last scheduled sync" in rendered
+    assert "0f1c2d3e-4a5b-4c6d-8e9f-a0b1c2d3e4f5" in rendered
+    assert "sandbox-client-secret" not in rendered
+    assert "#1" in rendered or "Preview 1" in rendered or "preview #" in rendered.lower()
+
+
+def test_members_see_only_the_preview_button(bot: Bot) -> None:
+    """A member may generate a preview, but sync, schema and settings are not offered."""
+    actions = action_ids(_home(bot, ALICE)["blocks"])  # type: ignore[arg-type]
+    assert Action.NEW_PREVIEW.value in actions
+    assert (
+        not {Action.RUN_SYNC.value, Action.CREATE_SCHEMA.value, Action.OPEN_SETTINGS.value}
+        & actions
+    )
+
+
+def test_admins_see_settings_and_schema(bot: Bot) -> None:
+    """Admins get Create Schema and Settings; approvers get Run Manual Sync."""
+    admin = action_ids(_home(bot, ADMIN)["blocks"])  # type: ignore[arg-type]
+    assert {Action.CREATE_SCHEMA.value, Action.OPEN_SETTINGS.value} <= admin
+    approver = action_ids(_home(bot, BOB)["blocks"])  # type: ignore[arg-type]
+    assert Action.RUN_SYNC.value in approver
+
+
+def test_home_preview_button_posts_to_the_report_channel(bot: Bot) -> None:
+    """Generate Preview from the Home tab (no channel, no response_url) uses the report channel."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": ALICE},
+        "api_app_id": "A_ENTRA",
+        "team": {"id": "T0"},
+        "container": {"type": "view", "view_id": "V1"},
+        "view": {"id": "V1", "type": "home"},
+        "trigger_id": "T1",
+        "actions": [
+            {
+                "action_id": Action.NEW_PREVIEW.value,
+                "block_id": "b",
+                "value": "home",
+                "type": "button",
+                "action_ts": "1.1",
+            }
+        ],
+    }
+    bot.dispatch("payload=" + quote(json.dumps(payload)))
+    assert bot.posted_previews()[-1]["channel"] == "C0OPS"
