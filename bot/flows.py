@@ -25,6 +25,7 @@ from bot.blocks import (
     sync_report_message,
 )
 from bot.context import BotContext
+from bot.housekeeping import close_expired_previews
 from core.approvals import Decision, DecisionKind
 from core.connection_check import check_connection
 from core.errors import SyncError
@@ -69,6 +70,7 @@ class MessageEditor:
 
 def post_preview(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> None:
     """Generate a preview, post it with Approve/Reject, attach the CSV, close older ones."""
+    close_expired_previews(ctx.service, ctx.client, ctx.clock)
     superseded = ctx.service.pending_previews()
     try:
         result = ctx.service.preview(user_id)
@@ -126,11 +128,6 @@ def close_message(ctx: BotContext, preview: PreviewView, status: PreviewStatus) 
         return
     message = closed_message(preview, preview.plan, status, now=ctx.clock())
     _update(ctx, preview, message)
-
-
-def close_expired(ctx: BotContext) -> None:
-    for preview in ctx.service.store.expire_due_previews():
-        close_message(ctx, preview, PreviewStatus.EXPIRED)
 
 
 def _update(ctx: BotContext, preview: PreviewView, message: Message) -> None:

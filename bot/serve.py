@@ -19,6 +19,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.config import SlackSettings, build_web_client, load_slack_settings
+from bot.housekeeping import start_housekeeping
 from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
 from core.errors import ConfigError, FieldProblem
 from core.secrets import load_cipher
@@ -45,7 +46,11 @@ def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
     restore = _stop_on_sigterm()
     try:
         app = (build or _default_builder())(service, slack)
-        _serve(app, slack)
+        housekeeping = start_housekeeping(service, app.client)
+        try:
+            _serve(app, slack)
+        finally:
+            housekeeping.shutdown(wait=False)
     except KeyboardInterrupt:
         logger.info("Stopping")
     finally:

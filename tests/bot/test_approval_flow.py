@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from bot.housekeeping import close_expired_previews
 from bot.ids import Action
 from core.store import PreviewStatus, RunKind
 from tests.bot.scenario import ALICE, BOB, CAROL, Bot, action_ids, text_of
@@ -158,3 +159,17 @@ def test_decisions_are_audited(bot: Bot) -> None:
     actors = {(e.actor, e.action) for e in bot.service.store.audit_events()}
     assert (ALICE, "deny") in actors
     assert (BOB, "approve") in actors
+
+
+def test_housekeeping_closes_expired_previews_nobody_clicked(bot: Bot) -> None:
+    """The background sweep strips the buttons of a preview once it has expired."""
+    preview_id, ts = _preview(bot)
+    assert close_expired_previews(bot.service, bot.app.client, bot.clock) == 0
+    bot.clock.advance(hours=25)
+    assert close_expired_previews(bot.service, bot.app.client, bot.clock) == 1
+    final = _final_update(bot)
+    assert final["ts"] == ts
+    assert Action.APPROVE.value not in action_ids(final["blocks"])
+    view = bot.service.preview_view(int(preview_id))
+    assert view is not None
+    assert view.status is PreviewStatus.EXPIRED
