@@ -269,7 +269,7 @@ def _claim(
             f"account {account.account_id} not linked: Employee {holder_record.object_key}, "
             "which the sync does not own, already holds it"
         )
-        return [PlanWarning(WarningCode.DUPLICATE_OWNED_OBJECT, user.display_name, message)]
+        return [PlanWarning(WarningCode.UNOWNED_OBJECT_CONFLICT, user.display_name, message)]
     linked[user.id] = account
     return []
 

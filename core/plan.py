@@ -42,6 +42,7 @@ class WarningCode(StrEnum):
     CASE_VARIANT_EMAIL = "case_variant_email"
     GUEST = "guest"
     DUPLICATE_OWNED_OBJECT = "duplicate_owned_object"
+    UNOWNED_OBJECT_CONFLICT = "unowned_object_conflict"
     MANAGER_CYCLE = "manager_cycle"
     NO_MAIL = "no_mail"
 

@@ -158,7 +158,7 @@ def test_plan_skips_create_when_unowned_employee_holds_account() -> None:
     unowned = employee("E-7", "alice", ENTRA_USER_ID=None)
     plan = plan_for([account("alice")], [user("alice")], [unowned])
     assert plan.creates == ()
-    assert [w.code for w in plan.warnings] == [WarningCode.DUPLICATE_OWNED_OBJECT]
+    assert [w.code for w in plan.warnings] == [WarningCode.UNOWNED_OBJECT_CONFLICT]
     assert "E-7" in plan.warnings[0].message
 
 
