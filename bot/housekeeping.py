@@ -1,7 +1,9 @@
-"""Background upkeep in the ``serve`` process: expired previews lose their buttons.
+"""Upkeep of posted previews: expired previews lose their buttons.
 
 Expiry is also enforced at click time (an expired preview is never applied); this
 sweep only keeps the channel honest, so nobody reaches for a button that is dead.
+:mod:`bot.scheduler` runs it every :data:`SWEEP_MINUTES` in the ``serve`` process, and
+each new preview runs it first.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -41,19 +42,3 @@ def close_expired_previews(
         except SlackApiError as exc:
             log.warning("could not close preview #%s: %s", preview.id, exc.response.get("error"))
     return len(expired)
-
-
-def start_housekeeping(service: SyncService, client: WebClient) -> BackgroundScheduler:
-    """One in-process scheduler; the caller shuts it down when serving stops."""
-    scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(
-        close_expired_previews,
-        "interval",
-        minutes=SWEEP_MINUTES,
-        args=(service, client),
-        id="close-expired-previews",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.start()
-    return scheduler

@@ -3,7 +3,9 @@
 Socket Mode when ``SLACK_APP_TOKEN`` is set (no public endpoint needed), otherwise HTTP
 on ``PORT`` via :class:`bot.server.SlackHttpServer`. Both the engine settings and the
 Slack settings are checked before anything starts, and their problems are reported
-together, so a first deployment fails once with the whole list.
+together, so a first deployment fails once with the whole list. While it serves, the
+same process runs the daily scheduled check and the preview expiry sweep
+(:func:`bot.scheduler.start_scheduler`), stopped with it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.config import SlackSettings, build_web_client, load_slack_settings
-from bot.housekeeping import start_housekeeping
+from bot.scheduler import start_scheduler
 from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
 from core.errors import ConfigError, FieldProblem
 from core.secrets import load_cipher
@@ -46,11 +48,11 @@ def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
     restore = _stop_on_sigterm()
     try:
         app = (build or _default_builder())(service, slack)
-        housekeeping = start_housekeeping(service, app.client)
+        scheduler = start_scheduler(service, app.client)
         try:
             _serve(app, slack)
         finally:
-            housekeeping.shutdown(wait=False)
+            scheduler.shutdown(wait=False)
     except KeyboardInterrupt:
         logger.info("Stopping")
     finally:

@@ -24,6 +24,13 @@ from bot.blocks.runs import (
     sync_progress_message,
     sync_report_message,
 )
+from bot.blocks.scheduled import (
+    held_message,
+    quarantine_alert_message,
+    schedule_line,
+    scheduled_failure_message,
+    scheduled_report_message,
+)
 from bot.blocks.setup import (
     SetupForm,
     connection_check_message,
@@ -42,6 +49,7 @@ __all__ = [
     "connection_check_message",
     "decided_message",
     "escape_mrkdwn",
+    "held_message",
     "help_message",
     "home_view",
     "limit_problems",
@@ -49,6 +57,10 @@ __all__ = [
     "parse_setup",
     "preview_csv_filename",
     "preview_message",
+    "quarantine_alert_message",
+    "schedule_line",
+    "scheduled_failure_message",
+    "scheduled_report_message",
     "setup_errors",
     "setup_modal",
     "slack_date",

@@ -32,6 +32,7 @@ from core.service import StatusReport
 from core.store import PreviewView, TeamSettings
 
 APPROVERS_SHOWN = 20
+SCHEDULE_LIMIT = 1000
 
 
 def home_view(
@@ -43,11 +44,21 @@ def home_view(
     is_admin: bool,
     is_approver: bool,
     now: datetime,
+    schedule: str | None = None,
 ) -> dict[str, Any]:
-    """The Home tab for ``user_id``, ready for ``views.publish``."""
+    """The Home tab for ``user_id``, ready for ``views.publish``.
+
+    ``schedule`` is the plain-text schedule line (next check, whether it will sync, any
+    quarantine); it sits near the top because a failing schedule is the first thing
+    anyone opening the tab should learn.
+    """
     blocks: list[Block] = [
         header("Entra ID → Assets sync"),
         context(_role_line(user_id, is_admin=is_admin, is_approver=is_approver)),
+    ]
+    if schedule:
+        blocks.append(section(f":calendar: *Scheduled sync*: {clip(schedule, SCHEDULE_LIMIT)}"))
+    blocks += [
         actions(*_buttons(is_admin=is_admin, is_approver=is_approver)),
         divider(),
         section(_pending_text(pending, now)),

@@ -12,6 +12,7 @@ from bot.blocks import help_message, setup_modal, status_message
 from bot.context import BotContext
 from bot.ids import COMMAND
 from bot.listeners.replies import private
+from bot.scheduler import schedule_summary
 from core.errors import SyncError
 
 ONLY_ADMINS = "Only Slack workspace admins (or the users in ENTRA_SYNC_ADMIN_USER_IDS) can {what}."
@@ -86,7 +87,8 @@ def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respon
 
 
 def _status(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
-    message = status_message(ctx.service.status(), next_check=None, now=ctx.clock())
+    next_check = schedule_summary(ctx.service, clock=ctx.clock)
+    message = status_message(ctx.service.status(), next_check=next_check, now=ctx.clock())
     ack(text=message.text, blocks=message.blocks)
 
 

@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.blocks import home_view
 from bot.context import BotContext
+from bot.scheduler import schedule_summary
 
 HOME_OPENED = "app_home_opened"
 EVENTS: tuple[str, ...] = (HOME_OPENED,)
@@ -31,5 +32,6 @@ def publish_home(ctx: BotContext, user_id: str) -> None:
         is_admin=ctx.permissions.is_admin(user_id),
         is_approver=ctx.permissions.is_approver(user_id),
         now=ctx.clock(),
+        schedule=schedule_summary(ctx.service, clock=ctx.clock),
     )
     ctx.client.views_publish(user_id=user_id, view=view)

@@ -1,0 +1,320 @@
+"""The daily scheduled check in the ``serve`` process, and what it says in Slack.
+
+One APScheduler :class:`BackgroundScheduler` runs three jobs: the daily check at the
+configured local time, a one-off catch-up when the process starts while a sync is
+due (a bot that was down at check time should not wait another day), and the sweep
+that strips the buttons off expired previews. Whether a check syncs, holds or does
+nothing is decided in :mod:`core.scheduled`; this module only reports the outcome
+to the team's report channel, and never lets an exception kill the scheduler thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import (
+    Message,
+    closed_message,
+    held_message,
+    preview_csv_filename,
+    quarantine_alert_message,
+    schedule_line,
+    scheduled_failure_message,
+    scheduled_report_message,
+)
+from bot.housekeeping import SWEEP_MINUTES, close_expired_previews
+from core.plan import Plan
+from core.report import plan_csv
+from core.scheduled import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync
+from core.service import SyncService
+from core.store import PreviewStatus, PreviewView
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+DAILY_JOB_ID = "daily-check"
+CATCH_UP_JOB_ID = "catch-up-check"
+SWEEP_JOB_ID = "close-expired-previews"
+MISFIRE_GRACE_SECONDS = 3600
+"""A check delayed by up to an hour (a busy or suspended host) still runs."""
+
+SILENT = frozenset({ScheduledKind.NOT_DUE, ScheduledKind.NOT_CONFIGURED, ScheduledKind.BUSY})
+"""Outcomes that post nothing: a daily "nothing was due" would teach people to ignore us."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def start_scheduler(
+    service: SyncService,
+    client: WebClient,
+    *,
+    clock: Clock | None = None,
+    paused: bool = False,
+) -> BackgroundScheduler:
+    """Start the daily check, a catch-up run when one is due, and the expiry sweep.
+
+    The caller shuts the scheduler down when serving stops. ``paused`` starts it
+    without running anything, so a test can inspect the jobs without racing them.
+    """
+    zone = ZoneInfo(service.settings.check_timezone)
+    scheduler = BackgroundScheduler(timezone=zone)
+    _add_daily_check(scheduler, service, client, clock, zone)
+    if _sync_due(service, clock):
+        _add_catch_up(scheduler, service, client, clock, zone)
+    _add_sweep(scheduler, service, client, clock)
+    scheduler.start(paused=paused)
+    return scheduler
+
+
+def _add_daily_check(
+    scheduler: BackgroundScheduler,
+    service: SyncService,
+    client: WebClient,
+    clock: Clock | None,
+    zone: ZoneInfo,
+) -> None:
+    """Every day at the configured time; the cadence decides whether the check syncs.
+
+    ``coalesce`` folds checks missed while the process was suspended into one run, and
+    ``max_instances=1`` keeps a slow sync from overlapping the next day's check.
+    """
+    at = service.settings.check_time
+    scheduler.add_job(
+        run_scheduled_check,
+        CronTrigger(hour=at.hour, minute=at.minute, timezone=zone),
+        args=(service, client),
+        kwargs={"clock": clock},
+        id=DAILY_JOB_ID,
+        name="Daily scheduled check",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        replace_existing=True,
+    )
+
+
+def _add_catch_up(
+    scheduler: BackgroundScheduler,
+    service: SyncService,
+    client: WebClient,
+    clock: Clock | None,
+    zone: ZoneInfo,
+) -> None:
+    """One run right away. ``run_check`` checks due-ness and the run lease again, so two
+    processes starting together, or the daily job firing too, still sync only once."""
+    scheduler.add_job(
+        run_scheduled_check,
+        DateTrigger(timezone=zone),
+        args=(service, client),
+        kwargs={"clock": clock},
+        id=CATCH_UP_JOB_ID,
+        name="Catch-up scheduled check at start-up",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        replace_existing=True,
+    )
+
+
+def _add_sweep(
+    scheduler: BackgroundScheduler, service: SyncService, client: WebClient, clock: Clock | None
+) -> None:
+    """Expired previews lose their buttons even when nobody clicks them."""
+    scheduler.add_job(
+        close_expired_previews,
+        "interval",
+        minutes=SWEEP_MINUTES,
+        args=(service, client, clock or _utc_now),
+        id=SWEEP_JOB_ID,
+        name="Close expired previews",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+
+
+def _sync_due(service: SyncService, clock: Clock | None) -> bool:
+    """Whether a start-up catch-up is needed; a broken store must not stop ``serve``."""
+    try:
+        return ScheduledSync(service, clock=clock).status().due
+    except Exception:
+        log.exception("Could not tell whether a scheduled sync is due; the daily check will")
+        return False
+
+
+def schedule_summary(service: SyncService, *, clock: Clock | None = None) -> str | None:
+    """The schedule line for ``/entra status`` and App Home, or None if it cannot be read.
+
+    Those surfaces answer even when the store or the settings are broken; the schedule
+    line is then left out rather than taking the whole answer down with it.
+    """
+    try:
+        return schedule_line(ScheduledSync(service, clock=clock).status())
+    except Exception:
+        log.exception("Could not read the schedule")
+        return None
+
+
+# -- one check -------------------------------------------------------------------------
+
+
+def run_scheduled_check(
+    service: SyncService, client: WebClient, *, clock: Clock | None = None
+) -> ScheduledOutcome:
+    """Run one scheduled check and report it; never raises, so the scheduler lives on.
+
+    An unexpected error in the check itself becomes a FAILED outcome and is reported
+    like any other failure: a silent scheduler is the worst way to fail.
+    """
+    try:
+        pending = service.pending_previews()
+        outcome = ScheduledSync(service, clock=clock).run_check()
+    except Exception as exc:
+        log.exception("The scheduled check failed unexpectedly")
+        pending = []
+        error = str(exc) or type(exc).__name__
+        outcome = ScheduledOutcome(ScheduledKind.FAILED, error=error, cause=FailureCause.OTHER)
+    try:
+        report_outcome(service, client, outcome, now=(clock or _utc_now)(), pending=pending)
+    except Exception:
+        log.exception("Could not report the scheduled check (%s)", outcome.kind.value)
+    return outcome
+
+
+def report_outcome(
+    service: SyncService,
+    client: WebClient,
+    outcome: ScheduledOutcome,
+    *,
+    now: datetime,
+    pending: Sequence[PreviewView] = (),
+) -> None:
+    """Post ``outcome`` to the report channel; ``pending`` are the previews open before it.
+
+    Silent outcomes are only logged. Without a report channel nothing is posted: the
+    run history (``/entra status``) and App Home still show what happened.
+    """
+    detail = f" ({outcome.error})" if outcome.error else ""
+    log.info("Scheduled check: %s%s", outcome.kind.value, detail)
+    if outcome.kind in SILENT:
+        return
+    channel = service.team_settings().report_channel
+    if not channel:
+        log.warning(
+            "Scheduled check %s, but no report channel is set, so nothing was posted; "
+            "an admin sets one with /entra setup",
+            outcome.kind.value,
+        )
+        return
+    reporter = _Reporter(service, client, channel, now)
+    if outcome.kind is ScheduledKind.HELD:
+        reporter.held(outcome, pending)
+    elif outcome.kind is ScheduledKind.FAILED:
+        reporter.failed(outcome)
+    else:
+        reporter.report(outcome)
+
+
+class _Reporter:
+    """Posts to one channel; each Slack refusal is logged and the rest still goes out."""
+
+    def __init__(
+        self, service: SyncService, client: WebClient, channel: str, now: datetime
+    ) -> None:
+        self._service = service
+        self._client = client
+        self._channel = channel
+        self._now = now
+
+    def report(self, outcome: ScheduledOutcome) -> None:
+        """NO_CHANGES is one line; a run that wrote gets its CSV of changes in the thread."""
+        posted = self._post(scheduled_report_message(outcome))
+        plan = outcome.plan if outcome.plan is not None else _result_plan(outcome)
+        if posted is None or plan is None or outcome.kind is ScheduledKind.NO_CHANGES:
+            return
+        run = outcome.run_id if outcome.run_id is not None else "latest"
+        self._attach_csv(
+            posted, plan, f"entra-scheduled-sync-{run}.csv", f"Scheduled sync #{run}: every change"
+        )
+
+    def held(self, outcome: ScheduledOutcome, pending: Sequence[PreviewView]) -> None:
+        """Post the held plan as a preview with Approve / Reject, like one a person asked for."""
+        preview = outcome.preview
+        if preview is None:
+            log.error("Scheduled check held a plan but stored no preview; nothing to post")
+            return
+        plan = outcome.plan if outcome.plan is not None else preview.plan
+        posted = self._post(held_message(preview, plan, outcome.hold_reasons, now=self._now))
+        if posted is None:
+            return
+        channel, ts = posted
+        self._service.store.set_preview_message(preview.id, channel, ts)
+        self._attach_csv(
+            posted, plan, preview_csv_filename(preview.id), f"Preview #{preview.id}: every change"
+        )
+        self._close_superseded(pending, keep=preview.id)
+
+    def failed(self, outcome: ScheduledOutcome) -> None:
+        """Why it failed and what to do; the quarantine alert once per failure streak."""
+        self._post(scheduled_failure_message(outcome))
+        if outcome.alert is not None:
+            self._post(quarantine_alert_message(outcome.alert))
+
+    def _post(self, message: Message) -> tuple[str, str] | None:
+        """(channel, ts) of the posted message, or None when Slack refused it."""
+        try:
+            response = self._client.chat_postMessage(channel=self._channel, **message.kwargs())
+        except SlackApiError as exc:
+            log.warning(
+                "Could not post the scheduled report to %s: %s",
+                self._channel,
+                exc.response.get("error"),
+            )
+            return None
+        return str(response["channel"]), str(response["ts"])
+
+    def _attach_csv(self, posted: tuple[str, str], plan: Plan, filename: str, title: str) -> None:
+        """Every row of the plan, in the message's thread: the message shows only a few."""
+        channel, ts = posted
+        try:
+            self._client.files_upload_v2(
+                channel=channel,
+                thread_ts=ts,
+                content=plan_csv(plan),
+                filename=filename,
+                title=title,
+            )
+        except SlackApiError as exc:
+            log.warning("Could not attach %s: %s", filename, exc.response.get("error"))
+
+    def _close_superseded(self, pending: Sequence[PreviewView], *, keep: int) -> None:
+        """Previews the held one replaced lose their buttons, as after a manual preview."""
+        for old in pending:
+            view = self._service.preview_view(old.id)
+            if view is None or view.id == keep or view.status is PreviewStatus.PENDING:
+                continue
+            if not view.channel or not view.message_ts:
+                continue
+            message = closed_message(view, view.plan, view.status, now=self._now)
+            try:
+                self._client.chat_update(
+                    channel=view.channel, ts=view.message_ts, **message.kwargs()
+                )
+            except SlackApiError as exc:
+                log.warning("Could not close preview #%s: %s", view.id, exc.response.get("error"))
+
+
+def _result_plan(outcome: ScheduledOutcome) -> Plan | None:
+    return outcome.result.plan if outcome.result is not None else None
