@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import (
     Message,
-    busy_message,
     closed_message,
     connection_check_message,
     decided_message,
@@ -188,10 +187,9 @@ def _show_decision(ctx: BotContext, decision: Decision, reply: Reply) -> None:
 
 def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> None:
     """An approver's manual sync: one progress message updated in place, then the report."""
-    holder = ctx.service.current_run()
-    if holder is not None:
-        busy = busy_message(holder)
-        reply(busy.text)
+    busy = ctx.service.busy()
+    if busy is not None:
+        reply(str(busy))
         return
     editor = MessageEditor(ctx, channel)
     editor.show(sync_progress_message(user_id, "Reading Atlassian, Entra and Assets", 0, 0))

@@ -5,6 +5,9 @@ Manager references, whose value is the manager's object key, which a brand-new
 manager only has after pass one. Each change gets its own outcome and one failure
 does not stop the run. Objects are matched by Entra User ID on the next run, so a run
 killed half-way converges on the rerun without duplicates.
+
+``stop`` is asked before every write: once it answers True (the run lost its lease to
+another process) the remaining changes are skipped, never written by two runs at once.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class EmployeeWriter(Protocol):
 
 
 Progress = Callable[[int, int], None]
+Stop = Callable[[], bool]
+STOPPED = "not written: the run stopped before this change"
 
 
 @dataclass(frozen=True)
@@ -63,11 +68,12 @@ def apply_plan(
     *,
     concurrency: int = 4,
     progress: Progress = lambda done, total: None,
+    stop: Stop = lambda: False,
 ) -> ApplyResult:
     """Apply ``plan``. ``keys_by_entra_id`` maps owned Employees to (object id, key)."""
     known: dict[str, tuple[str, str]] = dict(keys_by_entra_id)
     total = plan.write_count + len(_manager_links(plan))
-    counter = _Counter(total, progress)
+    counter = _Counter(total, progress, stop)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         first = list(pool.map(lambda c: _apply_first_pass(c, writer, counter), _changes(plan)))
         for outcome, created in first:
@@ -81,10 +87,11 @@ def apply_plan(
 class _Counter:
     """Counts finished writes across worker threads and reports progress."""
 
-    def __init__(self, total: int, progress: Progress) -> None:
+    def __init__(self, total: int, progress: Progress, stop: Stop) -> None:
         self._done = 0
         self._total = total
         self._progress = progress
+        self.stop = stop
         self._lock = threading.Lock()
 
     def tick(self) -> None:
@@ -103,6 +110,8 @@ def _apply_first_pass(
     change: Create | Update | Inactivation, writer: EmployeeWriter, counter: _Counter
 ) -> tuple[ChangeOutcome, tuple[str, str] | None]:
     try:
+        if counter.stop():
+            return _skipped(change), None
         if isinstance(change, Create):
             values: dict[Attr, str | None] = {
                 a: v for a, v in change.values if a is not Attr.MANAGER
@@ -150,6 +159,8 @@ def _link_manager(
     counter: _Counter,
 ) -> ChangeOutcome:
     try:
+        if counter.stop():
+            return _outcome(link, OutcomeStatus.SKIPPED, STOPPED)
         target = known.get(link.entra_user_id)
         if target is None:
             return _outcome(link, OutcomeStatus.SKIPPED, "the Employee was not created")
@@ -178,16 +189,21 @@ def _ok(kind: ChangeKind, entra_user_id: str, label: str, key: str) -> ChangeOut
 
 
 def _failed(change: Create | Update | Inactivation, detail: str) -> ChangeOutcome:
+    return _not_written(change, OutcomeStatus.FAILED, detail)
+
+
+def _skipped(change: Create | Update | Inactivation) -> ChangeOutcome:
+    return _not_written(change, OutcomeStatus.SKIPPED, STOPPED)
+
+
+def _not_written(
+    change: Create | Update | Inactivation, status: OutcomeStatus, detail: str
+) -> ChangeOutcome:
     if isinstance(change, Create):
         return ChangeOutcome(
-            ChangeKind.CREATE,
-            change.entra_user_id,
-            change.label,
-            OutcomeStatus.FAILED,
-            None,
-            detail,
+            ChangeKind.CREATE, change.entra_user_id, change.label, status, None, detail
         )
     kind = ChangeKind.INACTIVATE if isinstance(change, Inactivation) else ChangeKind.UPDATE
     return ChangeOutcome(
-        kind, change.entra_user_id, change.label, OutcomeStatus.FAILED, change.object_key, detail
+        kind, change.entra_user_id, change.label, status, change.object_key, detail
     )

@@ -26,7 +26,7 @@ from core.service import (
     SyncResult,
     SyncService,
 )
-from core.store import PreviewStatus, PreviewView, RunKind, RunStatus, RunView
+from core.store import PreviewStatus, PreviewView, RunKind, RunStatus
 
 NO_APPROVERS = "No approvers are configured: an admin can add them with /entra setup."
 NOT_AN_APPROVER = "Only approvers can approve or reject: {approvers}."
@@ -115,9 +115,9 @@ class Approvals:
         preview = self._precheck(click)
         if isinstance(preview, Decision):
             return preview
-        holder = self._service.current_run()
-        if holder is not None:
-            return self._busy(click, holder)
+        busy = self._service.busy()
+        if busy is not None:
+            return self._busy(click, busy)
         if not self._store.transition_preview(
             preview_id, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=actor
         ):
@@ -156,12 +156,12 @@ class Approvals:
             return self._closed(click, preview)
         return preview
 
-    def _busy(self, click: _Click, holder: RunView) -> Decision:
+    def _busy(self, click: _Click, busy: RunInProgress) -> Decision:
         """Another run holds the lock; a preview someone just decided says so instead."""
         current = self._store.preview(click.preview_id)
         if current is not None and current.status is not PreviewStatus.PENDING:
             return self._closed(click, current)
-        reason = str(RunInProgress.holding(holder)) + " Try again when it has finished."
+        reason = f"{busy} Try again when it has finished."
         return self._decide(click, DecisionKind.BUSY, reason)
 
     def _closed(self, click: _Click, preview: PreviewView) -> Decision:

@@ -28,6 +28,7 @@ from core.report import (
     status_text,
 )
 from core.sandbox_command import serve_sandbox
+from core.scheduled import ScheduledKind, ScheduledOutcome, ScheduledSync
 from core.secrets import load_cipher
 from core.service import SyncService
 from core.settings import load_settings
@@ -53,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     prev.add_argument("--csv", type=Path, metavar="FILE", help="write every row to FILE")
     sync = sub.add_parser("sync", help="preview, then apply now")
     sync.add_argument("--yes", action="store_true", help="apply without asking")
-    sub.add_parser("status", help="last syncs, current run and recent history")
+    sub.add_parser("status", help="last syncs, current run, next scheduled check and history")
+    sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
     hist = sub.add_parser("history", help="recent runs")
     hist.add_argument("--limit", type=int, default=20)
     demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
@@ -207,7 +209,59 @@ def _confirmer(yes: bool, out: TextIO) -> Callable[[Plan], bool]:
 
 def cmd_status(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
     print(status_text(service.status()), file=out)
+    print(f"Schedule: {ScheduledSync(service).status().summary}", file=out)
     return EXIT_OK
+
+
+CHECK_EXIT = {
+    ScheduledKind.NOT_DUE: EXIT_OK,
+    ScheduledKind.NOT_CONFIGURED: EXIT_INVALID,
+    ScheduledKind.NO_CHANGES: EXIT_OK,
+    ScheduledKind.APPLIED: EXIT_OK,
+    ScheduledKind.HELD: EXIT_OK,
+    ScheduledKind.PARTIAL: EXIT_FAILED,
+    ScheduledKind.FAILED: EXIT_FAILED,
+    ScheduledKind.BUSY: EXIT_FAILED,
+}
+
+
+def cmd_check(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    """One scheduled check now; a held plan waits for approval, so it is not a failure."""
+    outcome = ScheduledSync(service).run_check()
+    print(check_text(outcome), file=out)
+    return CHECK_EXIT[outcome.kind]
+
+
+def check_text(outcome: ScheduledOutcome) -> str:
+    run = f" (run #{outcome.run_id})" if outcome.run_id is not None else ""
+    lines = {
+        ScheduledKind.NOT_DUE: "Not due: no scheduled sync today.",
+        ScheduledKind.NOT_CONFIGURED: "Not configured: set up the Entra and Atlassian connections.",
+        ScheduledKind.BUSY: f"Busy: {outcome.error}",
+        ScheduledKind.NO_CHANGES: f"No changes{run}: Assets already matches the directory.",
+        ScheduledKind.APPLIED: f"Applied{run}.",
+        ScheduledKind.PARTIAL: f"Applied with failures{run}.",
+        ScheduledKind.HELD: f"Held for approval{run}:",
+        ScheduledKind.FAILED: f"Failed{run} ({outcome.cause or 'other'}): {outcome.error}",
+    }
+    text = [lines[outcome.kind]]
+    text += [f"  {reason}" for reason in outcome.hold_reasons]
+    if outcome.preview is not None:
+        text.append(f"  Preview #{outcome.preview.id} waits for an approver.")
+    result = outcome.result
+    if result is not None and result.applied is not None:
+        text.append(f"  applied {result.applied.succeeded}, failed {result.applied.failed}")
+        failures = failures_text(result.applied.outcomes)
+        text += [failures] if failures else []
+    if outcome.requests:
+        text.append(f"  {requests_text(dict(outcome.requests))} in {outcome.seconds:.2f}s")
+    if outcome.alert is not None:
+        alert = outcome.alert
+        text.append(
+            f"Quarantined: {alert.failures} scheduled syncs in a row failed "
+            f"({alert.cause.value}) since {alert.since:%Y-%m-%d %H:%M} UTC. {alert.fix}"
+        )
+    return "\n".join(text)
 
 
 def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
@@ -224,6 +278,7 @@ COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = 
     "preview": cmd_preview,
     "sync": cmd_sync,
     "status": cmd_status,
+    "check": cmd_check,
     "history": cmd_history,
 }
 

@@ -2,28 +2,43 @@
 
 Shells call these methods and render what they return; none of them holds sync logic.
 Each run reads everything first (schema, Atlassian accounts, directory, Employees);
-any read error ends the run before the first write.
+any read error ends the run before the first write. Every run, preview or sync,
+manual or scheduled, bot or CLI, first takes the database lease of
+:mod:`core.lease`, so only one runs at a time across every process.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
 import httpx
 
 from core.applier import ApplyResult, apply_plan
-from core.clients.assets import AssetsClient, AttributeValues, EmployeeType
-from core.clients.graph import DirectoryRead
-from core.errors import FieldProblem, InvalidInput, SyncError
+from core.causes import failure_cause
 from core.http import RetryPolicy
-from core.models import AtlassianAccount, EmployeeRecord
+from core.lease import HeldLease, LeaseBusy, RunLease
 from core.plan import Plan
 from core.planner import SyncPolicy, build_plan
+from core.run_support import (
+    ActiveRun,
+    AssetsWriter,
+    RunMeter,
+    interrupt_dead,
+    owned_keys,
+    status_of,
+)
+from core.run_types import (
+    LeaseLost,
+    PreviewResult,
+    RunInProgress,
+    Snapshot,
+    StalePlan,
+    StatusReport,
+    SyncResult,
+    source_counts,
+)
 from core.schema import SchemaReport, ensure_schema, load_employee_type
 from core.settings import Settings
 from core.store import (
@@ -35,110 +50,32 @@ from core.store import (
     Store,
     TeamSettings,
 )
+from core.team import normalise_team_settings
 from core.validation import validate_entra_input
 from core.wiring import Clients
 
+__all__ = [
+    "LeaseLost",
+    "PreviewResult",
+    "RunInProgress",
+    "Snapshot",
+    "StalePlan",
+    "StatusReport",
+    "SyncResult",
+    "normalise_team_settings",
+    "source_counts",
+]
+
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
+Guard = Callable[[Snapshot, Plan], tuple[str, ...]]
+"""Reasons to hold a plan for a person instead of applying it; empty lets it apply."""
 
-RUN_STALE_AFTER = timedelta(hours=6)
-"""A run still marked running after this long belongs to a process that died."""
-
-RULE_SLACK_CHANNEL = "must be a Slack channel id such as C0123456789"
-RULE_SLACK_USERS = "must be Slack user ids such as U0123456789"
-_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,}")
-
-
-class StalePlan(SyncError):
-    """The plan changed since it was previewed; nothing was applied."""
-
-
-class RunInProgress(SyncError):
-    """Another preview or sync is running; two runs at once would race on Assets."""
-
-    def __init__(self, requested_by: str, started_at: datetime, kind: RunKind) -> None:
-        self.requested_by = requested_by
-        self.started_at = started_at
-        self.kind = kind
-        super().__init__(
-            f"A sync is already running, started by {requested_by} "
-            f"at {started_at:%Y-%m-%d %H:%M} UTC."
-        )
-
-    @classmethod
-    def holding(cls, run: RunView) -> RunInProgress:
-        return cls(run.requested_by, run.started_at, run.kind)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything read for one run, before anything is written."""
-
-    employee_type: EmployeeType
-    accounts: tuple[AtlassianAccount, ...]
-    directory: DirectoryRead
-    employees: tuple[EmployeeRecord, ...]
-
-
-@dataclass(frozen=True)
-class PreviewResult:
-    run_id: int
-    preview_id: int | None
-    plan: Plan
-    requests: dict[str, int]
-    seconds: float
-    strategy: str
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    run_id: int
-    plan: Plan
-    status: RunStatus
-    applied: ApplyResult | None
-    requests: dict[str, int]
-    seconds: float
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    connection: ConnectionView | None
-    last_manual: RunView | None
-    last_scheduled: RunView | None
-    running: tuple[RunView, ...]
-    recent: tuple[RunView, ...]
-
-
-@dataclass
-class _RunMeter:
-    """Requests and time spent by one run (the counter is process-wide)."""
-
-    clients: Clients
-    started: float = field(default_factory=time.monotonic)
-    before: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.before = self.clients.counter.snapshot()
-
-    def requests(self) -> dict[str, int]:
-        after = self.clients.counter.snapshot()
-        delta = {k: v - self.before.get(k, 0) for k, v in after.items()}
-        return {k: v for k, v in delta.items() if v}
-
-    def seconds(self) -> float:
-        return round(time.monotonic() - self.started, 3)
-
-
-class _AssetsWriter:
-    def __init__(self, assets: AssetsClient, employee_type: EmployeeType) -> None:
-        self._assets = assets
-        self._type = employee_type
-
-    def create(self, values: AttributeValues) -> tuple[str, str]:
-        return self._assets.create_employee(self._type, values)
-
-    def update(self, object_id: str, values: AttributeValues) -> None:
-        self._assets.update_employee(self._type, object_id, values)
+LOW_PRIORITY = "low"  # x-ms-throttle-priority for unattended (scheduled) reads
+LOST_LEASE = (
+    "Stopped: the run lost its lease to another process, so it wrote no further changes "
+    "({written} were written). Run a new preview."
+)
 
 
 class SyncService:
@@ -152,13 +89,14 @@ class SyncService:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         policy: SyncPolicy | None = None,
+        lease_ttl: timedelta | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.policy = policy or SyncPolicy()
         self.clients = Clients(settings, store, transport=transport, retry=retry)
-        # Check-and-start of a run must be atomic between this process's threads.
-        self._run_lock = threading.Lock()
+        ttl = lease_ttl or timedelta(seconds=settings.lease_ttl_seconds)
+        self.lease = RunLease(store, ttl=ttl)
 
     def close(self) -> None:
         self.clients.close()
@@ -208,7 +146,7 @@ class SyncService:
 
     # -- runs ----------------------------------------------------------------------
 
-    def read_snapshot(self, say: Say = lambda _: None) -> Snapshot:
+    def read_snapshot(self, say: Say = lambda _: None, *, priority: str | None = None) -> Snapshot:
         """Read everything a plan needs. Raises on any read error; writes nothing."""
         assets = self.clients.assets()
         say("Reading the Assets schema")
@@ -224,7 +162,7 @@ class SyncService:
             a.email.lower() for a in accounts if a.active and a.email and a.account_id not in linked
         }
         say(f"Reading the directory for {len(emails)} emails and {len(ids)} linked users")
-        directory = self.clients.directory().read_for(sorted(emails), sorted(ids))
+        directory = self.clients.directory(priority=priority).read_for(sorted(emails), sorted(ids))
         return Snapshot(employee_type, accounts, directory, employees)
 
     def plan(self, snapshot: Snapshot) -> Plan:
@@ -234,26 +172,15 @@ class SyncService:
 
     def preview(self, actor: str, say: Say = lambda _: None) -> PreviewResult:
         """Plan without writing; the plan is stored so it can be approved later."""
-        run_id = self._begin_run(RunKind.PREVIEW, actor)
-        meter = _RunMeter(self.clients)
-        try:
+        with self._claimed(RunKind.PREVIEW, actor) as run:
             snapshot = self.read_snapshot(say)
             plan = self.plan(snapshot)
             ttl = timedelta(hours=self.settings.preview_ttl_hours)
-            preview_id = self.store.save_preview(run_id, plan, actor, ttl=ttl)
-        except BaseException as exc:
-            self._finish_failed(run_id, meter, exc)
-            raise
-        requests = meter.requests()
-        self.store.finish_run(
-            run_id,
-            RunStatus.SUCCEEDED,
-            counts=plan.counts(),
-            requests=requests,
-            fingerprint=plan.fingerprint,
-        )
+            preview_id = self.store.save_preview(run.id, plan, actor, ttl=ttl)
+            counts = {**plan.counts(), **source_counts(snapshot, plan).as_counts()}
+            requests = run.finish(RunStatus.SUCCEEDED, counts=counts, fingerprint=plan.fingerprint)
         return PreviewResult(
-            run_id, preview_id, plan, requests, meter.seconds(), snapshot.directory.strategy
+            run.id, preview_id, plan, requests, run.meter.seconds(), snapshot.directory.strategy
         )
 
     def sync(
@@ -263,82 +190,128 @@ class SyncService:
         kind: RunKind = RunKind.MANUAL,
         expected_fingerprint: str | None = None,
         confirm: Callable[[Plan], bool] | None = None,
+        guard: Guard | None = None,
+        started: Callable[[int], None] = lambda run_id: None,
         say: Say = lambda _: None,
         progress: ApplyProgress = lambda done, total: None,
     ) -> SyncResult:
-        """Read, plan and apply. With ``expected_fingerprint`` only that exact plan applies."""
-        run_id = self._begin_run(kind, actor)
-        meter = _RunMeter(self.clients)
-        try:
-            snapshot = self.read_snapshot(say)
+        """Read, plan and apply. With ``expected_fingerprint`` only that exact plan applies.
+
+        ``guard`` may hold the plan instead: it is then stored as a pending preview
+        and the run ends ``held``. ``started`` learns the run id before anything is read.
+        """
+        with self._claimed(kind, actor) as run:
+            started(run.id)
+            priority = LOW_PRIORITY if kind is RunKind.SCHEDULED else None
+            snapshot = self.read_snapshot(say, priority=priority)
             plan = self.plan(snapshot)
+            counts = {**plan.counts(), **source_counts(snapshot, plan).as_counts()}
             if expected_fingerprint is not None and plan.fingerprint != expected_fingerprint:
                 raise StalePlan(
                     "The directory or Assets changed since the preview; nothing was applied. "
                     "Generate a fresh preview."
                 )
             if confirm is not None and not confirm(plan):
-                self.store.finish_run(
-                    run_id,
-                    RunStatus.CANCELLED,
-                    counts=plan.counts(),
-                    requests=meter.requests(),
-                    fingerprint=plan.fingerprint,
-                )
-                return SyncResult(
-                    run_id, plan, RunStatus.CANCELLED, None, meter.requests(), meter.seconds()
-                )
-            result = self._apply(snapshot, plan, say, progress)
-        except BaseException as exc:
-            self._finish_failed(run_id, meter, exc)
-            raise
-        status = _status_of(result)
-        self.store.record_outcomes(run_id, result.outcomes)
-        counts = {**plan.counts(), "applied": result.succeeded, "failed": result.failed}
-        requests = meter.requests()
-        self.store.finish_run(
-            run_id, status, counts=counts, requests=requests, fingerprint=plan.fingerprint
-        )
-        return SyncResult(run_id, plan, status, result, requests, meter.seconds())
+                return self._ended(run, plan, RunStatus.CANCELLED, counts)
+            reasons = guard(snapshot, plan) if guard is not None else ()
+            if reasons:
+                return self._hold(run, plan, counts, reasons, actor)
+            result = self._apply(run, snapshot, plan, say, progress)
+            self.store.record_outcomes(run.id, result.outcomes)
+            counts = {**counts, "applied": result.succeeded, "failed": result.failed}
+            if run.stopped():
+                error = LOST_LEASE.format(written=result.succeeded)
+                run.finish(RunStatus.INTERRUPTED, counts=counts, error=error)
+                raise LeaseLost(error)
+            return self._ended(run, plan, status_of(result), counts, result)
+
+    def busy(self) -> RunInProgress | None:
+        """Who holds the run lease right now, as the refusal a second caller would get."""
+        lease = self.lease.current()
+        return RunInProgress.leased(lease) if lease is not None else None
 
     def current_run(self) -> RunView | None:
-        """The newest run still running, ignoring any older than :data:`RUN_STALE_AFTER`."""
-        cutoff = self.store.now() - RUN_STALE_AFTER
-        live = [run for run in self.store.running() if run.started_at > cutoff]
-        return live[0] if live else None
+        """The run holding the lease, if any."""
+        lease = self.lease.current()
+        if lease is None or lease.run_id is None:
+            return None
+        return self.store.run(lease.run_id)
 
-    def _begin_run(self, kind: RunKind, actor: str) -> int:
-        """Start a run row, or raise :class:`RunInProgress` before anything is read."""
-        with self._run_lock:
-            holder = self.current_run()
-            if holder is not None:
-                raise RunInProgress.holding(holder)
-            return self.store.start_run(kind, actor)
+    @contextmanager
+    def _claimed(self, kind: RunKind, actor: str) -> Iterator[ActiveRun]:
+        """Hold the lease for one run row; an error ends the run failed, with its cause."""
+        held = self._acquire(kind, actor)
+        with held:
+            run = ActiveRun(
+                self.store.start_run(kind, actor), held, RunMeter(self.clients), self.store
+            )
+            held.attach_run(run.id)
+            try:
+                yield run
+            except BaseException as exc:
+                if not run.finished:
+                    _finish_failed(run, exc)
+                raise
+
+    def _acquire(self, kind: RunKind, actor: str) -> HeldLease:
+        """The lease, or :class:`RunInProgress` (built from the holder) before any read."""
+        try:
+            held = self.lease.acquire(actor, kind)
+        except LeaseBusy as busy:
+            raise RunInProgress.leased(busy.info) from None
+        try:
+            # We hold the lease and have no run yet: any run still marked running
+            # belongs to a process that died without finishing it.
+            interrupt_dead(self.store, self.store.running())
+        except BaseException:
+            held.release()
+            raise
+        return held
+
+    def _hold(
+        self,
+        run: ActiveRun,
+        plan: Plan,
+        counts: dict[str, int],
+        reasons: tuple[str, ...],
+        actor: str,
+    ) -> SyncResult:
+        """Keep the plan for a person: a pending preview, and the run ends ``held``."""
+        ttl = timedelta(hours=self.settings.preview_ttl_hours)
+        preview_id = self.store.save_preview(run.id, plan, actor, ttl=ttl)
+        requests = run.finish(
+            RunStatus.HELD, counts=counts, fingerprint=plan.fingerprint, error=" ".join(reasons)
+        )
+        return SyncResult(
+            run.id, plan, RunStatus.HELD, None, requests, run.meter.seconds(), reasons, preview_id
+        )
+
+    def _ended(
+        self,
+        run: ActiveRun,
+        plan: Plan,
+        status: RunStatus,
+        counts: dict[str, int],
+        result: ApplyResult | None = None,
+    ) -> SyncResult:
+        requests = run.finish(status, counts=counts, fingerprint=plan.fingerprint)
+        return SyncResult(run.id, plan, status, result, requests, run.meter.seconds())
 
     def _apply(
-        self, snapshot: Snapshot, plan: Plan, say: Say, progress: ApplyProgress
+        self, run: ActiveRun, snapshot: Snapshot, plan: Plan, say: Say, progress: ApplyProgress
     ) -> ApplyResult:
         if plan.is_empty:
             return ApplyResult(())
         say(f"Applying {plan.write_count} changes")
-        writer = _AssetsWriter(self.clients.assets(), snapshot.employee_type)
-        keys: dict[str, tuple[str, str]] = {}
-        for record in sorted(snapshot.employees, key=lambda r: _key_order(r.object_key)):
-            if record.entra_user_id and record.entra_user_id not in keys:
-                keys[record.entra_user_id] = (record.object_id, record.object_key)
+        writer = AssetsWriter(self.clients.assets(), snapshot.employee_type)
         return apply_plan(
             plan,
             writer,
-            keys,
+            owned_keys(snapshot.employees),
             concurrency=self.settings.write_concurrency,
             progress=progress,
+            stop=run.stopped,
         )
-
-    def _finish_failed(self, run_id: int, meter: _RunMeter, exc: BaseException) -> None:
-        interrupted = not isinstance(exc, Exception)
-        status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
-        reason = "interrupted" if interrupted else str(exc) or type(exc).__name__
-        self.store.finish_run(run_id, status, requests=meter.requests(), error=reason)
 
     # -- reporting -----------------------------------------------------------------
 
@@ -362,30 +335,10 @@ class SyncService:
         return self.store.preview(preview_id)
 
 
-def normalise_team_settings(settings: TeamSettings) -> TeamSettings:
-    """Trimmed, de-duplicated Slack ids; raises :class:`InvalidInput` naming each bad field."""
-    channel = (settings.report_channel or "").strip() or None
-    approvers = _unique(a.strip() for a in settings.approvers if a.strip())
-    problems = []
-    if channel is not None and not _SLACK_ID.fullmatch(channel):
-        problems.append(FieldProblem("report_channel", RULE_SLACK_CHANNEL))
-    if not all(_SLACK_ID.fullmatch(a) for a in approvers):
-        problems.append(FieldProblem("approvers", RULE_SLACK_USERS))
-    if problems:
-        raise InvalidInput(problems)
-    return TeamSettings(channel, approvers)
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
-
-
-def _status_of(result: ApplyResult) -> RunStatus:
-    if result.failed == 0:
-        return RunStatus.SUCCEEDED
-    return RunStatus.PARTIAL if result.succeeded else RunStatus.FAILED
-
-
-def _key_order(object_key: str) -> tuple[str, int]:
-    prefix, _, number = object_key.rpartition("-")
-    return (prefix, int(number)) if number.isdigit() else (object_key, 0)
+def _finish_failed(run: ActiveRun, exc: BaseException) -> None:
+    """``interrupted`` for Ctrl-C and the like; otherwise ``failed`` with the cause class."""
+    if not isinstance(exc, Exception):
+        run.finish(RunStatus.INTERRUPTED, error="interrupted")
+        return
+    cause = failure_cause(exc).value
+    run.finish(RunStatus.FAILED, error=str(exc) or type(exc).__name__, cause=cause)

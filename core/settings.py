@@ -15,8 +15,10 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
@@ -24,6 +26,7 @@ from sqlalchemy.exc import ArgumentError
 
 from core.clouds import CLOUDS, DEFAULT_CLOUD
 from core.errors import ConfigError, FieldProblem
+from core.guard import GuardPolicy
 
 PREFIX = "ENTRA_SYNC_"
 DEFAULT_DATABASE_URL = "sqlite:///data/entra-sync.db"
@@ -46,6 +49,13 @@ ENV_WRITE_CONCURRENCY = PREFIX + "WRITE_CONCURRENCY"
 ENV_HTTP_TIMEOUT = PREFIX + "HTTP_TIMEOUT"
 ENV_PREVIEW_TTL_HOURS = PREFIX + "PREVIEW_TTL_HOURS"
 ENV_ALLOW_SELF_APPROVAL = PREFIX + "ALLOW_SELF_APPROVAL"
+ENV_CHECK_TIME = PREFIX + "CHECK_TIME"
+ENV_CHECK_TIMEZONE = PREFIX + "CHECK_TIMEZONE"
+ENV_GUARD_MAX_INACTIVATIONS = PREFIX + "GUARD_MAX_INACTIVATIONS"
+ENV_GUARD_MAX_INACTIVATION_PERCENT = PREFIX + "GUARD_MAX_INACTIVATION_PERCENT"
+ENV_GUARD_MIN_SOURCE_PERCENT = PREFIX + "GUARD_MIN_SOURCE_PERCENT"
+ENV_QUARANTINE_AFTER = PREFIX + "QUARANTINE_AFTER"
+ENV_LEASE_TTL_SECONDS = PREFIX + "LEASE_TTL_SECONDS"
 
 RULE_REQUIRED = "must be set"
 RULE_URL = "must be an https URL without credentials (http only for localhost or 127.0.0.1)"
@@ -57,6 +67,11 @@ RULE_ORG_PAIR = (
     f"{ENV_ATLASSIAN_ORG_API_KEY}, or neither"
 )
 RULE_BOOLEAN = "must be one of true, false, yes, no, 1, 0"
+RULE_CHECK_TIME = "must be a 24-hour time HH:MM such as 02:00"
+RULE_TIMEZONE = "must be an IANA time zone name such as UTC or Europe/Berlin"
+RULE_PERCENT = "must be a number from 0 to 100"
+DEFAULT_CHECK_TIME = time(2, 0)
+DEFAULT_CHECK_TIMEZONE = "UTC"
 MAX_TIMEOUT_SECONDS = 600.0
 MAX_PREVIEW_TTL_HOURS = 720  # 30 days: an older plan says little about the directory
 TRUE_WORDS = frozenset({"true", "yes", "1"})
@@ -64,6 +79,7 @@ FALSE_WORDS = frozenset({"false", "no", "0"})
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CLOCK_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
 @dataclass(frozen=True, repr=False)
@@ -90,6 +106,13 @@ class Settings:
     http_timeout: float = 30.0
     preview_ttl_hours: int = 24
     allow_self_approval: bool = False
+    check_time: time = DEFAULT_CHECK_TIME
+    check_timezone: str = DEFAULT_CHECK_TIMEZONE
+    guard_max_inactivations: int = GuardPolicy.max_inactivations
+    guard_max_inactivation_percent: float = GuardPolicy.max_inactivation_percent
+    guard_min_source_percent: float = GuardPolicy.min_source_percent
+    quarantine_after: int = 3
+    lease_ttl_seconds: int = 120
 
     def __repr__(self) -> str:
         parts = []
@@ -103,6 +126,20 @@ class Settings:
         return f"Settings({', '.join(parts)})"
 
     __str__ = __repr__
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The zone the daily check time and the cadence's calendar dates are read in."""
+        return ZoneInfo(self.check_timezone)
+
+    @property
+    def guard(self) -> GuardPolicy:
+        """When a scheduled plan waits for a person instead of applying: see core.guard."""
+        return GuardPolicy(
+            max_inactivations=self.guard_max_inactivations,
+            max_inactivation_percent=self.guard_max_inactivation_percent,
+            min_source_percent=self.guard_min_source_percent,
+        )
 
     @property
     def has_org_admin(self) -> bool:
@@ -169,6 +206,13 @@ def _read(r: _Reader) -> Settings:
         http_timeout=r.seconds(ENV_HTTP_TIMEOUT, 30.0),
         preview_ttl_hours=r.integer(ENV_PREVIEW_TTL_HOURS, 24, 1, MAX_PREVIEW_TTL_HOURS),
         allow_self_approval=r.boolean(ENV_ALLOW_SELF_APPROVAL, False),
+        check_time=r.clock_time(ENV_CHECK_TIME, DEFAULT_CHECK_TIME),
+        check_timezone=r.timezone(ENV_CHECK_TIMEZONE, DEFAULT_CHECK_TIMEZONE),
+        guard_max_inactivations=r.integer(ENV_GUARD_MAX_INACTIVATIONS, 25, 0, 1_000_000),
+        guard_max_inactivation_percent=r.percent(ENV_GUARD_MAX_INACTIVATION_PERCENT, 10.0),
+        guard_min_source_percent=r.percent(ENV_GUARD_MIN_SOURCE_PERCENT, 90.0),
+        quarantine_after=r.integer(ENV_QUARANTINE_AFTER, 3, 1, 100),
+        lease_ttl_seconds=r.integer(ENV_LEASE_TTL_SECONDS, 120, 5, 3600),
     )
 
 
@@ -233,6 +277,23 @@ class _Reader:
         value = self.checked(name, lambda v: v.lower() in TRUE_WORDS | FALSE_WORDS, RULE_BOOLEAN)
         return default if value is None else value.lower() in TRUE_WORDS
 
+    def clock_time(self, name: str, default: time) -> time:
+        value = self.checked(name, lambda v: _CLOCK_TIME.fullmatch(v) is not None, RULE_CHECK_TIME)
+        if value is None:
+            return default
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+
+    def timezone(self, name: str, default: str) -> str:
+        return self.checked(name, _is_timezone, RULE_TIMEZONE) or default
+
+    def percent(self, name: str, default: float) -> float:
+        def in_range(value: str) -> bool:
+            return _DECIMAL.fullmatch(value) is not None and float(value) <= 100
+
+        value = self.checked(name, in_range, RULE_PERCENT)
+        return default if value is None else float(value)
+
     def seconds(self, name: str, default: float) -> float:
         rule = f"must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}"
         value = self.checked(name, _is_timeout, rule)
@@ -257,6 +318,15 @@ def _is_database_url(value: str) -> bool:
     try:
         make_url(value)
     except ArgumentError:
+        return False
+    return True
+
+
+def _is_timezone(value: str) -> bool:
+    """A name zoneinfo knows; paths and other oddities raise rather than return False."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
 

@@ -23,6 +23,7 @@ from core.errors import FieldProblem, InvalidInput, SyncError
 from core.plan import Plan
 from core.results import ChangeOutcome
 from core.secrets import SecretCipher
+from core.store_migrate import add_missing_columns
 from core.store_tables import (
     CONNECTION_ROW_ID,
     TEAM_SETTINGS_ROW_ID,
@@ -80,6 +81,7 @@ class Store:
         self._cipher = cipher
         self._clock = clock
         SQLModel.metadata.create_all(self._engine)
+        add_missing_columns(self._engine, SQLModel.metadata)
 
     def __repr__(self) -> str:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -87,6 +89,11 @@ class Store:
     def close(self) -> None:
         """Release pooled connections (tests and short-lived CLI commands)."""
         self._engine.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        """For :mod:`core.lease`, whose conditional updates need the engine itself."""
+        return self._engine
 
     # -- Entra connection -------------------------------------------------------------
 
@@ -181,6 +188,7 @@ class Store:
         requests: Mapping[str, int] | None = None,
         error: str | None = None,
         fingerprint: str | None = None,
+        cause: str | None = None,
     ) -> None:
         with Session(self._engine) as session:
             row = session.get(RunRow, run_id)
@@ -192,6 +200,7 @@ class Store:
             row.requests = dict(requests or {})
             row.error = error
             row.fingerprint = fingerprint
+            row.cause = cause
             session.add(row)
             session.commit()
 
@@ -210,6 +219,21 @@ class Store:
             conditions.append(col(RunRow.status) == RunStatus(status).value)
         runs = self._runs(*conditions, limit=1)
         return runs[0] if runs else None
+
+    def runs(
+        self,
+        *,
+        kind: RunKind | None = None,
+        statuses: Sequence[RunStatus] = (),
+        limit: int | None = None,
+    ) -> list[RunView]:
+        """Runs of ``kind`` in any of ``statuses`` (None or empty: any), newest first."""
+        conditions = []
+        if kind is not None:
+            conditions.append(col(RunRow.kind) == RunKind(kind).value)
+        if statuses:
+            conditions.append(col(RunRow.status).in_([RunStatus(s).value for s in statuses]))
+        return self._runs(*conditions, limit=limit)
 
     def running(self) -> list[RunView]:
         """Runs not finished: on start-up these are the ones a crash interrupted."""
@@ -431,6 +455,18 @@ class Store:
             at=self._now(), actor=actor, action=action, subject=subject, detail=detail
         )
         self._insert(row)
+
+    def last_audit(self, action: str) -> AuditEventView | None:
+        """The newest audit event of ``action``: how the scheduler remembers what it sent."""
+        statement = (
+            select(AuditEventRow)
+            .where(col(AuditEventRow.action) == action)
+            .order_by(col(AuditEventRow.id).desc())
+            .limit(1)
+        )
+        with Session(self._engine) as session:
+            row = session.exec(statement).first()
+            return None if row is None else audit_view(row)
 
     def audit_events(self, limit: int = 50) -> list[AuditEventView]:
         """Newest first."""

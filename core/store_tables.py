@@ -29,7 +29,10 @@ class RunKind(StrEnum):
 
 
 class RunStatus(StrEnum):
-    """``interrupted``: the process died mid-run; ``cancelled``: a person declined to apply."""
+    """``interrupted``: the process died or lost its lease mid-run; ``cancelled``: a person
+    declined to apply; ``held``: the guard rails stopped a scheduled apply, and the plan
+    waits as a pending preview for a person to approve.
+    """
 
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -37,6 +40,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     CANCELLED = "cancelled"
+    HELD = "held"
 
 
 class PreviewStatus(StrEnum):
@@ -93,6 +97,25 @@ class RunRow(SQLModel, table=True):
     requests: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     fingerprint: str | None = None
+    cause: str | None = None  # a FailureCause value when the run failed
+
+
+class LeaseRow(SQLModel, table=True):
+    """Who may run right now, across processes: one row per lease name.
+
+    ``owner`` is unique per acquisition; a released lease has no owner and an
+    ``expires_at`` in the past, so the next conditional update takes it.
+    """
+
+    __tablename__ = "run_lease"
+
+    name: str = Field(primary_key=True)
+    owner: str | None = None
+    holder: str | None = None
+    kind: str | None = None
+    run_id: int | None = None
+    acquired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class PreviewRow(SQLModel, table=True):
@@ -182,6 +205,7 @@ class RunView:
     requests: dict[str, int]
     error: str | None
     fingerprint: str | None
+    cause: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +282,7 @@ def run_view(row: RunRow) -> RunView:
         requests={str(k): int(v) for k, v in row.requests.items()},
         error=row.error,
         fingerprint=row.fingerprint,
+        cause=row.cause,
     )
 
 

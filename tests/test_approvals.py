@@ -19,7 +19,7 @@ from core.http import RetryPolicy
 from core.models import Attr
 from core.sandbox import Fault, Sandbox
 from core.secrets import load_cipher
-from core.service import RUN_STALE_AFTER, PreviewResult, RunInProgress, SyncService
+from core.service import PreviewResult, RunInProgress, SyncService
 from core.settings import load_settings
 from core.store import PreviewStatus, RunKind, RunStatus, Store, TeamSettings, utc_now
 
@@ -306,7 +306,9 @@ def test_busy_while_another_run_is_in_progress(
 ) -> None:
     """A running run blocks approval; the preview stays pending and can be approved later."""
     pid = preview_id(service.preview(REQUESTER))
+    held = service.lease.acquire("scheduler", RunKind.SCHEDULED)
     run_id = service.store.start_run(RunKind.SCHEDULED, "scheduler")
+    held.attach_run(run_id)
     sandbox.request_log.clear()
     decision = approvals.approve(pid, APPROVER)
     assert decision.kind is DecisionKind.BUSY
@@ -314,6 +316,7 @@ def test_busy_while_another_run_is_in_progress(
     assert sandbox.request_log == []
     assert status_of(service, pid) is PreviewStatus.PENDING
     service.store.finish_run(run_id, RunStatus.SUCCEEDED)
+    held.release()
     assert approvals.approve(pid, APPROVER).kind is DecisionKind.APPLIED
 
 
@@ -326,7 +329,7 @@ def test_run_started_during_approval_fails_the_preview(
 
     def racing(pid: int, source: Sequence[PreviewStatus], target: PreviewStatus, **kw: Any) -> bool:
         if target is PreviewStatus.APPROVED:
-            store.start_run(RunKind.SCHEDULED, "scheduler")
+            service.lease.acquire("scheduler", RunKind.SCHEDULED)
         return transition(pid, source, target, **kw)
 
     monkeypatch.setattr(store, "transition_preview", racing)
@@ -392,20 +395,30 @@ def test_every_decision_is_audited(
 # -- one run at a time -------------------------------------------------------------------
 
 
+def other_process_run(service: SyncService, actor: str = "UOTHER") -> int:
+    """What another process's run looks like here: the lease held, its run row attached."""
+    held = service.lease.acquire(actor, RunKind.MANUAL)
+    run_id = service.store.start_run(RunKind.MANUAL, actor)
+    held.attach_run(run_id)
+    return run_id
+
+
 def test_preview_and_sync_refuse_while_a_run_is_running(
     service: SyncService, sandbox: Sandbox
 ) -> None:
-    """A fresh running run blocks both entry points before any request is sent."""
-    service.store.start_run(RunKind.MANUAL, "UOTHER")
+    """A held lease blocks both entry points before any request is sent."""
+    run_id = other_process_run(service)
     holder = service.current_run()
-    assert holder is not None and holder.requested_by == "UOTHER"
+    assert holder is not None and (holder.id, holder.requested_by) == (run_id, "UOTHER")
+    lease = service.lease.current()
+    assert lease is not None
     sandbox.request_log.clear()
     with pytest.raises(RunInProgress) as caught:
         service.preview(REQUESTER)
     assert (caught.value.requested_by, caught.value.kind) == ("UOTHER", RunKind.MANUAL)
-    assert caught.value.started_at == holder.started_at
+    assert caught.value.started_at == lease.acquired_at
     assert str(caught.value) == (
-        f"A sync is already running, started by UOTHER at {holder.started_at:%Y-%m-%d %H:%M} UTC."
+        f"A sync is already running, started by UOTHER at {lease.acquired_at:%Y-%m-%d %H:%M} UTC."
     )
     with pytest.raises(RunInProgress):
         service.sync(REQUESTER)
@@ -413,12 +426,28 @@ def test_preview_and_sync_refuse_while_a_run_is_running(
     assert len(service.store.running()) == 1
 
 
-def test_a_run_older_than_the_stale_limit_is_ignored(service: SyncService, clock: Clock) -> None:
-    """A run left running by a dead process stops blocking after RUN_STALE_AFTER."""
-    service.store.start_run(RunKind.MANUAL, "UOTHER")
-    clock.advance(RUN_STALE_AFTER + timedelta(seconds=1))
+def test_a_dead_processs_run_is_taken_over_when_its_lease_expires(
+    service: SyncService, clock: Clock
+) -> None:
+    """Nobody renews a crashed holder's lease: after the ttl the next run goes ahead."""
+    dead = other_process_run(service)
+    clock.advance(service.lease.ttl + timedelta(seconds=1))
     assert service.current_run() is None
     assert service.preview(REQUESTER).preview_id is not None
+    run = service.store.run(dead)
+    assert run is not None and run.status is RunStatus.INTERRUPTED
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_as_interrupted(
+    service: SyncService,
+) -> None:
+    """A run row still marked running without a lease is a dead process's: closed, not busy."""
+    dead = service.store.start_run(RunKind.MANUAL, "UOLD")
+    assert service.current_run() is None
+    assert service.preview(REQUESTER).preview_id is not None
+    run = service.store.run(dead)
+    assert run is not None
+    assert run.status is RunStatus.INTERRUPTED
 
 
 def test_two_threads_cannot_both_start_a_run(

@@ -145,8 +145,9 @@ def test_rejected_preview_shows_who_rejected(bot: Bot) -> None:
 def test_busy_sync_is_refused_with_the_holder(bot: Bot) -> None:
     """While a run is going, an approval says who started it and applies nothing."""
     preview_id, ts = _preview(bot)
-    bot.service.store.start_run(RunKind.MANUAL, CAROL)
+    held = bot.service.lease.acquire(CAROL, RunKind.MANUAL)
     bot.click(Action.APPROVE, preview_id, BOB, ts)
+    held.release()
     assert bot.writes() == []
     assert "already running" in bot.replies()[-1]
 

@@ -1,0 +1,106 @@
+"""Small pieces every run uses: its meter, its Assets writer and its bookkeeping.
+
+Kept out of :mod:`core.service` so the service reads as the story of a run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.applier import ApplyResult
+from core.clients.assets import AssetsClient, AttributeValues, EmployeeType
+from core.lease import HeldLease
+from core.models import EmployeeRecord
+from core.store import RunStatus, RunView, Store
+from core.wiring import Clients
+
+
+@dataclass
+class RunMeter:
+    """Requests and time spent by one run (the counter is process-wide)."""
+
+    clients: Clients
+    started: float = field(default_factory=time.monotonic)
+    before: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.before = self.clients.counter.snapshot()
+
+    def requests(self) -> dict[str, int]:
+        after = self.clients.counter.snapshot()
+        delta = {k: v - self.before.get(k, 0) for k, v in after.items()}
+        return {k: v for k, v in delta.items() if v}
+
+    def seconds(self) -> float:
+        return round(time.monotonic() - self.started, 3)
+
+
+@dataclass
+class ActiveRun:
+    """One run between its start and its finish, holding the lease that lets it write."""
+
+    id: int
+    lease: HeldLease
+    meter: RunMeter
+    store: Store
+    finished: bool = False
+
+    def finish(self, status: RunStatus, **details: Any) -> dict[str, int]:
+        """Store the outcome once (requests included); returns the requests recorded."""
+        requests = self.meter.requests()
+        self.store.finish_run(self.id, status, requests=requests, **details)
+        self.finished = True
+        return requests
+
+    def stopped(self) -> bool:
+        """True once the lease is lost or past the expiry we last stored: stop writing."""
+        return self.lease.expired()
+
+
+class AssetsWriter:
+    """The applier's two writes, bound to the Employee type of this run."""
+
+    def __init__(self, assets: AssetsClient, employee_type: EmployeeType) -> None:
+        self._assets = assets
+        self._type = employee_type
+
+    def create(self, values: AttributeValues) -> tuple[str, str]:
+        return self._assets.create_employee(self._type, values)
+
+    def update(self, object_id: str, values: AttributeValues) -> None:
+        self._assets.update_employee(self._type, object_id, values)
+
+
+def interrupt_dead(store: Store, runs: list[RunView]) -> None:
+    """Close the rows of runs whose process died, so status stops showing them running."""
+    for run in runs:
+        store.finish_run(
+            run.id,
+            RunStatus.INTERRUPTED,
+            counts=run.counts,
+            requests=run.requests,
+            error="interrupted: the process running it stopped",
+            fingerprint=run.fingerprint,
+        )
+
+
+def owned_keys(employees: tuple[EmployeeRecord, ...]) -> dict[str, tuple[str, str]]:
+    """(object id, key) per Entra User ID; the oldest object wins for a duplicate."""
+    keys: dict[str, tuple[str, str]] = {}
+    for record in sorted(employees, key=lambda r: _key_order(r.object_key)):
+        if record.entra_user_id and record.entra_user_id not in keys:
+            keys[record.entra_user_id] = (record.object_id, record.object_key)
+    return keys
+
+
+def status_of(result: ApplyResult) -> RunStatus:
+    if result.failed == 0:
+        return RunStatus.SUCCEEDED
+    return RunStatus.PARTIAL if result.succeeded else RunStatus.FAILED
+
+
+def _key_order(object_key: str) -> tuple[str, int]:
+    prefix, _, number = object_key.rpartition("-")
+    return (prefix, int(number)) if number.isdigit() else (object_key, 0)

@@ -1,0 +1,245 @@
+"""The daily scheduled check: sync when due, hold what looks dangerous, alert once.
+
+The bot (or cron, through ``entra-sync check``) calls :meth:`ScheduledSync.run_check`
+once a day at the check time. Everything is decided here and returned as a
+:class:`ScheduledOutcome`; the shells only render it:
+
+* not configured, or not due (:mod:`core.cadence`): nothing runs, no run row;
+* another run holds the lease: BUSY, with the holder sentence;
+* otherwise one SCHEDULED run through :meth:`SyncService.sync`, the same code path
+  as a manual sync, with the guard rails of :mod:`core.guard`. A held plan becomes a
+  pending preview from "scheduler" that approvers decide on like any other;
+* a failure stores its cause on the run; the run that completes a streak of
+  systemic failures carries the one :class:`QuarantineAlert` (:mod:`core.quarantine`).
+
+Only successful scheduled runs move the cadence: a failed or held check is retried
+at the next daily check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from core.cadence import days_ago, due_date, is_due, next_check
+from core.causes import FailureCause, cause_fix, failure_cause
+from core.guard import SourceCounts, hold_reasons
+from core.plan import Plan
+from core.quarantine import SCHEDULER, Streak, claim_alert, quarantined
+from core.service import RunInProgress, Snapshot, SyncResult, SyncService, source_counts
+from core.store import PreviewView, RunKind, RunStatus, RunView
+
+__all__ = [
+    "SCHEDULER",
+    "FailureCause",
+    "QuarantineAlert",
+    "ScheduleStatus",
+    "ScheduledKind",
+    "ScheduledOutcome",
+    "ScheduledSync",
+    "cause_fix",
+    "failure_cause",
+]
+
+_BASELINE_RUNS = 20  # how far back to look for a successful run that stored source counts
+
+
+class ScheduledKind(StrEnum):
+    NOT_DUE = "not_due"
+    NOT_CONFIGURED = "not_configured"
+    BUSY = "busy"
+    NO_CHANGES = "no_changes"
+    APPLIED = "applied"
+    PARTIAL = "partial"
+    HELD = "held"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class QuarantineAlert:
+    cause: FailureCause
+    failures: int  # consecutive scheduled failures of this cause
+    since: datetime  # start of the first of them
+    last_error: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class ScheduledOutcome:
+    kind: ScheduledKind
+    run_id: int | None = None
+    plan: Plan | None = None
+    result: SyncResult | None = None  # NO_CHANGES / APPLIED / PARTIAL
+    preview: PreviewView | None = None  # HELD: the stored pending preview awaiting approval
+    hold_reasons: tuple[str, ...] = ()  # HELD
+    error: str | None = None  # FAILED (and BUSY: the holder sentence)
+    cause: FailureCause | None = None  # FAILED
+    alert: QuarantineAlert | None = None  # FAILED: set only on the run that must alert
+    requests: Mapping[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScheduleStatus:
+    next_check: datetime
+    due: bool
+    cadence_days: int | None
+    last_success: datetime | None
+    quarantined: FailureCause | None
+    summary: str  # one line, for status pages and the CLI
+
+
+class ScheduledSync:
+    """Runs the daily check for ``service``; ``clock`` defaults to the store's."""
+
+    def __init__(
+        self, service: SyncService, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self._service = service
+        self._store = service.store
+        self._settings = service.settings
+        self._clock = clock or service.store.now
+
+    def status(self) -> ScheduleStatus:
+        """When the next check is, whether it will sync, and any quarantine."""
+        now = self._clock()
+        tz = self._settings.timezone
+        upcoming = next_check(now, self._settings.check_time, tz)
+        connection = self._store.connection()
+        cadence = connection.cadence_days if connection is not None else None
+        last = self._last_success()
+        due = cadence is not None and is_due(upcoming, last, cadence, tz)
+        streak = quarantined(self._store, self._settings.quarantine_after)
+        line = f"Next check {upcoming:%Y-%m-%d %H:%M} {tz.key}: "
+        if cadence is None:
+            line += "nothing to sync until the Entra connection is configured."
+        elif due and last is None:
+            line += "will sync (no scheduled sync has succeeded yet)."
+        elif due and last is not None:
+            line += f"will sync (last scheduled sync {_ago(days_ago(now, last, tz))})."
+        else:
+            line += f"no sync due until {due_date(last, cadence, tz)}."
+        if streak is not None:
+            line += (
+                f" Quarantined: {streak.failures} scheduled syncs in a row failed "
+                f"({streak.cause.value})."
+            )
+        return ScheduleStatus(upcoming, due, cadence, last, streak.cause if streak else None, line)
+
+    def run_check(self) -> ScheduledOutcome:
+        """One daily check: maybe a scheduled run; never raises for a failed run."""
+        connection = self._store.connection()
+        if connection is None or not self._atlassian_configured():
+            return ScheduledOutcome(ScheduledKind.NOT_CONFIGURED)
+        tz = self._settings.timezone
+        if not is_due(self._clock(), self._last_success(), connection.cadence_days, tz):
+            return ScheduledOutcome(ScheduledKind.NOT_DUE)
+        started: list[int] = []
+        try:
+            result = self._service.sync(
+                SCHEDULER, kind=RunKind.SCHEDULED, guard=self._guard, started=started.append
+            )
+        except RunInProgress as exc:
+            return ScheduledOutcome(ScheduledKind.BUSY, error=str(exc))
+        except Exception as exc:  # a scheduler reports every failure, it never crashes on one
+            return self._failed(started[0] if started else None, exc)
+        return self._outcome(result)
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _guard(self, snapshot: Snapshot, plan: Plan) -> tuple[str, ...]:
+        current = source_counts(snapshot, plan)
+        return hold_reasons(plan, current, self._baseline(), self._settings.guard)
+
+    def _baseline(self) -> SourceCounts | None:
+        """Source sizes of the newest successful run (any kind) that stored them."""
+        runs = self._store.runs(
+            statuses=(RunStatus.SUCCEEDED, RunStatus.PARTIAL), limit=_BASELINE_RUNS
+        )
+        for run in runs:
+            counts = SourceCounts.from_counts(run.counts)
+            if counts is not None:
+                return counts
+        return None
+
+    def _last_success(self) -> datetime | None:
+        """When the newest successful scheduled run started: the cadence counts from it."""
+        run = self._store.last_run(RunKind.SCHEDULED, RunStatus.SUCCEEDED)
+        return run.started_at if run is not None else None
+
+    def _atlassian_configured(self) -> bool:
+        settings = self._settings
+        return bool(
+            settings.atlassian_site and settings.atlassian_email and settings.atlassian_api_token
+        )
+
+    def _outcome(self, result: SyncResult) -> ScheduledOutcome:
+        base = ScheduledOutcome(
+            ScheduledKind.APPLIED,
+            run_id=result.run_id,
+            plan=result.plan,
+            result=result,
+            requests=dict(result.requests),
+            seconds=result.seconds,
+        )
+        if result.held:
+            preview = self._store.preview(result.preview_id) if result.preview_id else None
+            return replace(
+                base,
+                kind=ScheduledKind.HELD,
+                result=None,
+                preview=preview,
+                hold_reasons=result.hold_reasons,
+            )
+        if result.status is RunStatus.FAILED:  # every write failed
+            error = _writes_failed(result)
+            return replace(base, kind=ScheduledKind.FAILED, error=error, cause=FailureCause.OTHER)
+        if result.status is RunStatus.PARTIAL:
+            return replace(base, kind=ScheduledKind.PARTIAL)
+        if result.plan.is_empty:
+            return replace(base, kind=ScheduledKind.NO_CHANGES)
+        return base
+
+    def _failed(self, run_id: int | None, exc: Exception) -> ScheduledOutcome:
+        run = self._store.run(run_id) if run_id is not None else None
+        streak = claim_alert(self._store, self._settings.quarantine_after)
+        return ScheduledOutcome(
+            ScheduledKind.FAILED,
+            run_id=run_id,
+            error=str(exc) or type(exc).__name__,
+            cause=failure_cause(exc),
+            alert=_alert(streak) if streak is not None else None,
+            requests=dict(run.requests) if run is not None else {},
+            seconds=_seconds(run),
+        )
+
+
+def _alert(streak: Streak) -> QuarantineAlert:
+    return QuarantineAlert(
+        cause=streak.cause,
+        failures=streak.failures,
+        since=streak.since,
+        last_error=streak.last_error,
+        fix=cause_fix(streak.cause),
+    )
+
+
+def _writes_failed(result: SyncResult) -> str:
+    outcomes = result.applied.outcomes if result.applied is not None else ()
+    failed = [o for o in outcomes if o.detail]
+    first = f" First error: {failed[0].detail}" if failed else ""
+    return f"Every write failed (run #{result.run_id}).{first}"
+
+
+def _seconds(run: RunView | None) -> float:
+    if run is None or run.finished_at is None:
+        return 0.0
+    return round((run.finished_at - run.started_at).total_seconds(), 3)
+
+
+def _ago(days: int) -> str:
+    if days <= 0:
+        return "today"
+    return "1 day ago" if days == 1 else f"{days} days ago"

@@ -1,0 +1,87 @@
+"""Guard rails: each rule, its boundary, and the messages people act on."""
+
+from __future__ import annotations
+
+from core.guard import GuardPolicy, SourceCounts, hold_reasons
+from core.plan import Inactivation, InactivationReason, Plan, PlanStats
+
+POLICY = GuardPolicy()  # 25 inactivations and 10 %, sources at 90 %
+STEADY = SourceCounts(atlassian_accounts=1_000, directory_users=5_000)
+
+
+def plan(inactivations: int, owned: int, accounts: int = 1_000, users: int = 5_000) -> Plan:
+    return Plan(
+        inactivations=tuple(
+            Inactivation(
+                f"o{i}", f"ENTRA-{i}", f"u{i}", f"Person {i}", InactivationReason.DIRECTORY_GONE, ()
+            )
+            for i in range(inactivations)
+        ),
+        stats=PlanStats(atlassian_accounts=accounts, directory_users=users, owned_employees=owned),
+    )
+
+
+def test_an_ordinary_plan_is_safe() -> None:
+    assert hold_reasons(plan(3, 400), STEADY, STEADY, POLICY) == ()
+
+
+def test_exactly_the_limits_are_still_safe() -> None:
+    """Both limits are "more than": 25 inactivations, or exactly 10 %, apply unattended."""
+    assert hold_reasons(plan(25, 100), STEADY, STEADY, POLICY) == ()  # 25 = 25 %, not > 25
+    assert hold_reasons(plan(30, 300), STEADY, STEADY, POLICY) == ()  # 10 %, not > 10 %
+
+
+def test_more_than_both_limits_is_held_naming_numbers_and_settings() -> None:
+    (reason,) = hold_reasons(plan(26, 100), STEADY, STEADY, POLICY)
+    assert reason.startswith("26 inactivations, 26% of the 100 Employees the sync owns")
+    assert "ENTRA_SYNC_GUARD_MAX_INACTIVATIONS" in reason
+    assert "ENTRA_SYNC_GUARD_MAX_INACTIVATION_PERCENT" in reason
+
+
+def test_one_limit_alone_does_not_hold() -> None:
+    """Many inactivations in a big site, or a big share of a tiny one, both apply."""
+    assert hold_reasons(plan(40, 1_000), STEADY, STEADY, POLICY) == ()  # 4 %
+    assert hold_reasons(plan(5, 10), STEADY, STEADY, POLICY) == ()  # 50 %, but only 5
+
+
+def test_the_limits_come_from_the_policy() -> None:
+    strict = GuardPolicy(max_inactivations=2, max_inactivation_percent=1.0)
+    assert hold_reasons(plan(3, 100), STEADY, STEADY, strict)
+
+
+def test_a_shrunken_directory_read_is_held() -> None:
+    current = SourceCounts(atlassian_accounts=1_000, directory_users=100)
+    (reason,) = hold_reasons(plan(0, 400), current, STEADY, POLICY)
+    assert reason.startswith("Entra returned 100 users, 2% of the 5,000 read last time")
+    assert "ENTRA_SYNC_GUARD_MIN_SOURCE_PERCENT" in reason
+
+
+def test_a_shrunken_atlassian_read_is_held() -> None:
+    current = SourceCounts(atlassian_accounts=899, directory_users=5_000)
+    (reason,) = hold_reasons(plan(0, 400), current, STEADY, POLICY)
+    assert reason.startswith("Atlassian returned 899 active accounts, 89.9% of the 1,000")
+
+
+def test_exactly_the_source_minimum_is_safe() -> None:
+    current = SourceCounts(atlassian_accounts=900, directory_users=4_500)  # 90 % each
+    assert hold_reasons(plan(0, 400), current, STEADY, POLICY) == ()
+
+
+def test_an_empty_read_is_always_held_even_without_history() -> None:
+    """The very first run has nothing to compare with; zero users is still never applied."""
+    for current in (SourceCounts(1_000, 0), SourceCounts(0, 5_000)):
+        (reason,) = hold_reasons(plan(0, 400), current, None, POLICY)
+        assert "returned 0" in reason and "400 Employees" in reason
+
+
+def test_an_empty_read_before_anything_is_owned_is_safe() -> None:
+    """A brand-new install with an empty directory has nothing to lose."""
+    assert hold_reasons(plan(0, 0), SourceCounts(0, 0), None, POLICY) == ()
+
+
+def test_an_empty_read_after_a_full_one_reports_the_drop() -> None:
+    current = SourceCounts(atlassian_accounts=1_000, directory_users=0)
+    reasons = hold_reasons(plan(400, 400), current, STEADY, POLICY)
+    assert reasons[0].startswith("Entra returned 0 users, 0% of the 5,000 read last time")
+    assert reasons[1].startswith("400 inactivations, 100% of the 400 Employees")
+    assert len(reasons) == 2

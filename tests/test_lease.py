@@ -1,0 +1,192 @@
+"""The run lease: one holder at a time across threads and processes, renewed while alive."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core.lease import LeaseBusy, RunLease
+from core.secrets import SecretCipher
+from core.store import RunKind, Store, utc_now
+
+TTL = timedelta(seconds=120)
+
+
+class Clock:
+    """Real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+
+def open_store(path: Path, clock: Any = utc_now) -> Store:
+    return Store(f"sqlite:///{path}", SecretCipher([Fernet.generate_key()]), clock=clock)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+    store = open_store(tmp_path / "lease.db", clock)
+    yield store
+    store.close()
+
+
+def test_a_second_acquire_is_refused_with_the_holder_and_time(store: Store) -> None:
+    lease = RunLease(store, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    with pytest.raises(LeaseBusy) as caught:
+        lease.acquire("scheduler", RunKind.SCHEDULED)
+    info = caught.value.info
+    assert (info.holder, info.kind, info.owner) == ("UALICE", RunKind.MANUAL, held.owner)
+    assert info.expires_at - info.acquired_at == TTL
+    held.release()
+    assert lease.current() is None
+    lease.acquire("scheduler", RunKind.SCHEDULED).release()
+
+
+def test_owner_tokens_are_unique_per_acquisition(store: Store) -> None:
+    lease = RunLease(store, ttl=TTL)
+    first = lease.acquire("UALICE", RunKind.MANUAL)
+    first.release()
+    second = lease.acquire("UALICE", RunKind.MANUAL)
+    assert first.owner != second.owner
+    second.release()
+
+
+def test_after_expiry_the_next_caller_takes_over(store: Store, clock: Clock) -> None:
+    """A crashed holder never renews; one ttl later its lease is simply taken."""
+    lease = RunLease(store, ttl=TTL)
+    crashed = lease.acquire("UALICE", RunKind.MANUAL)
+    clock.offset += TTL
+    assert lease.current() is None
+    successor = lease.acquire("UBOB", RunKind.MANUAL)
+    assert crashed.expired()
+    assert not crashed.renew() and crashed.lost.is_set()
+    crashed.release()  # no longer the owner: does nothing
+    current = lease.current()
+    assert current is not None and current.owner == successor.owner
+    successor.release()
+
+
+def test_release_by_a_non_owner_does_nothing(store: Store, clock: Clock) -> None:
+    lease = RunLease(store, ttl=TTL)
+    stale = lease.acquire("UALICE", RunKind.MANUAL)
+    clock.offset += TTL + timedelta(seconds=1)
+    fresh = lease.acquire("UBOB", RunKind.MANUAL)
+    stale.release()
+    with pytest.raises(LeaseBusy) as caught:
+        lease.acquire("UCAROL", RunKind.MANUAL)
+    assert caught.value.info.holder == "UBOB"
+    fresh.release()
+
+
+def test_renewal_keeps_a_long_run_alive_past_the_ttl(store: Store) -> None:
+    """A 0.3 s lease renewed every 0.1 s is still held after 1 s; released, it is free."""
+    lease = RunLease(store, ttl=timedelta(seconds=0.3))
+    with lease.acquire("UALICE", RunKind.MANUAL) as held:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            with pytest.raises(LeaseBusy):
+                lease.acquire("UBOB", RunKind.MANUAL)
+            time.sleep(0.05)
+        assert not held.expired()
+        assert not held.lost.is_set()
+    assert lease.current() is None
+
+
+def test_renewal_notices_a_lost_lease(store: Store, clock: Clock) -> None:
+    """Taken over while paused: the renewal thread sets ``lost`` for the applier to see."""
+    lease = RunLease(store, ttl=timedelta(seconds=0.3))
+    with lease.acquire("UALICE", RunKind.MANUAL) as held:
+        clock.offset += timedelta(seconds=1)
+        taker = lease.acquire("UBOB", RunKind.MANUAL)
+        assert held.lost.wait(2.0)
+    current = lease.current()
+    assert current is not None and current.owner == taker.owner  # our release left it alone
+    taker.release()
+
+
+def test_attach_run_names_the_run(store: Store) -> None:
+    lease = RunLease(store, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.PREVIEW)
+    held.attach_run(42)
+    current = lease.current()
+    assert current is not None and current.run_id == 42
+    held.release()
+
+
+# -- two processes, one SQLite file ------------------------------------------------------
+
+
+def _contender(path: str, name: str, signals: tuple[Any, Event, Event], results: Any) -> None:
+    """Try once at the barrier; the winner holds until the loser was refused, then
+    releases, and the loser takes it. Each held interval is reported in wall time."""
+    start, refused, released = signals
+    store = open_store(Path(path))
+    lease = RunLease(store, ttl=TTL)
+    start.wait()
+    try:
+        held = lease.acquire(name, RunKind.MANUAL)
+    except LeaseBusy as busy:
+        results.put((name, "refused", busy.info.holder, 0.0, 0.0))
+        refused.set()
+        released.wait(10)
+        held = lease.acquire(name, RunKind.MANUAL)
+        acquired = time.time()
+        held.release()
+        results.put((name, "second", name, acquired, time.time()))
+        store.close()
+        return
+    acquired = time.time()
+    refused.wait(10)
+    released_at = time.time()
+    held.release()
+    released.set()
+    results.put((name, "first", name, acquired, released_at))
+    store.close()
+
+
+def test_two_processes_never_hold_the_lease_at_once(tmp_path: Path) -> None:
+    """Two spawned processes race for the lease on one SQLite file: exactly one wins, the
+    other is refused naming the winner, then gets it after the release; no overlap."""
+    path = tmp_path / "shared.db"
+    open_store(path).close()  # create the tables before the race
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(2)
+    refused, released = context.Event(), context.Event()
+    results = context.Queue()
+    processes = [
+        context.Process(
+            target=_contender, args=(str(path), name, (start, refused, released), results)
+        )
+        for name in ("A", "B")
+    ]
+    for process in processes:
+        process.start()
+    rows = [results.get(timeout=20) for _ in range(3)]
+    for process in processes:
+        process.join(10)
+        assert process.exitcode == 0
+    by_role = {role: (name, holder, start_, end) for name, role, holder, start_, end in rows}
+    assert set(by_role) == {"first", "second", "refused"}
+    winner, _, first_start, first_end = by_role["first"]
+    loser, named, _, _ = by_role["refused"]
+    assert winner != loser and named == winner
+    second, _, second_start, second_end = by_role["second"]
+    assert second == loser
+    assert first_start <= first_end <= second_start <= second_end  # never overlapping
