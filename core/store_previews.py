@@ -1,0 +1,206 @@
+"""Previews in the store: saved plans awaiting a decision, and their state machine.
+
+Kept apart from :mod:`core.store` because the preview rules (expiry read as a status,
+one conditional update per move) are the heart of approvals and deserve a page of
+their own. :class:`core.store.Store` mixes this in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, false, or_, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from core.errors import SyncError
+from core.plan import Plan
+from core.store_tables import PreviewRow, PreviewStatus, PreviewView, row_id
+
+DEFAULT_PREVIEW_TTL = timedelta(hours=24)
+
+
+class PreviewRecords:
+    """Preview persistence; needs the store's engine and clock."""
+
+    _engine: Engine
+
+    def _now(self) -> datetime:
+        raise NotImplementedError
+
+    def save_preview(
+        self,
+        run_id: int,
+        plan: Plan,
+        requested_by: str,
+        ttl: timedelta = DEFAULT_PREVIEW_TTL,
+    ) -> int:
+        """Store a plan for approval; any older pending preview can no longer be applied."""
+        now = self._now()
+        row = PreviewRow(
+            run_id=run_id,
+            plan=plan.to_dict(),
+            fingerprint=plan.fingerprint,
+            status=PreviewStatus.PENDING.value,
+            requested_by=requested_by,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        with Session(self._engine) as session:
+            self._retire_pending(session, now)
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+            return row_id(row.id)
+
+    def _retire_pending(self, session: Session, now: datetime) -> None:
+        """Older pending previews: past their TTL become expired, the rest superseded."""
+        pending = col(PreviewRow.status) == PreviewStatus.PENDING.value
+        expired = col(PreviewRow.expires_at) <= now
+        for condition, status in (
+            (expired, PreviewStatus.EXPIRED),
+            (~expired, PreviewStatus.SUPERSEDED),
+        ):
+            session.exec(update(PreviewRow).where(pending, condition).values(status=status.value))
+
+    def preview(self, preview_id: int) -> PreviewView | None:
+        with Session(self._engine) as session:
+            row = session.get(PreviewRow, preview_id)
+            return None if row is None else self._preview_view(row)
+
+    def set_preview_message(self, preview_id: int, channel: str, ts: str) -> None:
+        """Remember the Slack message showing a preview, so it can be updated later."""
+        statement = (
+            update(PreviewRow)
+            .where(col(PreviewRow.id) == preview_id)
+            .values(channel=channel, message_ts=ts)
+        )
+        with Session(self._engine) as session:
+            result = session.exec(statement)
+            session.commit()
+        if result.rowcount != 1:
+            raise SyncError(f"preview {preview_id} does not exist")
+
+    def previews_with_status(
+        self, statuses: Sequence[PreviewStatus], limit: int = 50
+    ) -> list[PreviewView]:
+        """Previews in any of ``statuses`` as callers see them, newest first."""
+        statement = (
+            select(PreviewRow)
+            .where(self._status_in(statuses, self._now()))
+            .order_by(col(PreviewRow.id).desc())
+            .limit(limit)
+        )
+        with Session(self._engine) as session:
+            return [self._preview_view(row) for row in session.exec(statement)]
+
+    def expire_due_previews(self) -> list[PreviewView]:
+        """Store ``expired`` on pending previews past their TTL; return the ones moved here.
+
+        Each row moves by its own conditional update, so when two processes sweep at
+        once every preview is returned by exactly one of them (one message to edit).
+        """
+        now = self._now()
+        due = select(col(PreviewRow.id)).where(
+            col(PreviewRow.status) == PreviewStatus.PENDING.value,
+            col(PreviewRow.expires_at) <= now,
+        )
+        moved: list[PreviewView] = []
+        with Session(self._engine) as session:
+            for preview_id in [i for i in session.exec(due) if i is not None]:
+                if self._expire(session, preview_id, now):
+                    row = session.get(PreviewRow, preview_id)
+                    if row is not None:
+                        moved.append(self._preview_view(row))
+        return moved
+
+    @staticmethod
+    def _expire(session: Session, preview_id: int, now: datetime) -> bool:
+        statement = (
+            update(PreviewRow)
+            .where(
+                col(PreviewRow.id) == preview_id,
+                col(PreviewRow.status) == PreviewStatus.PENDING.value,
+                col(PreviewRow.expires_at) <= now,
+            )
+            .values(status=PreviewStatus.EXPIRED.value)
+        )
+        result = session.exec(statement)
+        session.commit()
+        return result.rowcount == 1
+
+    def pending_previews(self) -> list[PreviewView]:
+        """Previews still awaiting a decision (expired ones excluded), newest first."""
+        statement = (
+            select(PreviewRow)
+            .where(self._status_in([PreviewStatus.PENDING], self._now()))
+            .order_by(col(PreviewRow.id).desc())
+        )
+        with Session(self._engine) as session:
+            return [self._preview_view(row) for row in session.exec(statement)]
+
+    def transition_preview(
+        self,
+        preview_id: int,
+        from_status: Sequence[PreviewStatus],
+        to_status: PreviewStatus,
+        *,
+        actor: str | None = None,
+    ) -> bool:
+        """Move a preview from one of ``from_status`` to ``to_status``, atomically.
+
+        One conditional ``UPDATE ... WHERE status IN (...)``: when two people click
+        Approve at once, the database lets exactly one of them through, and only that
+        call returns True. ``actor``, when given, is recorded as the decider.
+        """
+        now = self._now()
+        values: dict[str, Any] = {"status": PreviewStatus(to_status).value}
+        if actor is not None:
+            values.update(decided_by=actor, decided_at=now)
+        statement = (
+            update(PreviewRow)
+            .where(col(PreviewRow.id) == preview_id, self._status_in(from_status, now))
+            .values(**values)
+        )
+        with Session(self._engine) as session:
+            result = session.exec(statement)
+            session.commit()
+            return result.rowcount == 1
+
+    @staticmethod
+    def _status_in(statuses: Sequence[PreviewStatus], now: datetime) -> ColumnElement[bool]:
+        """``status IN (...)`` as callers see statuses: a pending row past its TTL is expired."""
+        wanted = {PreviewStatus(s) for s in statuses}
+        status = col(PreviewRow.status)
+        live = col(PreviewRow.expires_at) > now
+        stored = [s.value for s in wanted - {PreviewStatus.PENDING}]
+        branches: list[ColumnElement[bool]] = [status.in_(stored)] if stored else []
+        if PreviewStatus.PENDING in wanted:
+            branches.append(and_(status == PreviewStatus.PENDING.value, live))
+        if PreviewStatus.EXPIRED in wanted:
+            branches.append(and_(status == PreviewStatus.PENDING.value, ~live))
+        return or_(*branches) if branches else false()
+
+    def _preview_view(self, row: PreviewRow) -> PreviewView:
+        plan = Plan.from_dict(row.plan)
+        if plan.fingerprint != row.fingerprint:
+            raise SyncError(f"stored preview {row.id} does not match its fingerprint")
+        status = PreviewStatus(row.status)
+        if status is PreviewStatus.PENDING and row.expires_at <= self._now():
+            status = PreviewStatus.EXPIRED
+        return PreviewView(
+            id=row_id(row.id),
+            run_id=row.run_id,
+            plan=plan,
+            fingerprint=row.fingerprint,
+            status=status,
+            requested_by=row.requested_by,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            channel=row.channel,
+            message_ts=row.message_ts,
+        )
