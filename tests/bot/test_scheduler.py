@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import time
+from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -264,3 +265,31 @@ def test_start_scheduler_skips_the_catch_up_when_nothing_is_due(bot: Bot) -> Non
     finally:
         scheduler.shutdown(wait=False)
     assert ids == {DAILY_JOB_ID, SWEEP_JOB_ID}
+
+
+def _scheduled_runs(bot: Bot) -> list[Any]:
+    return [run for run in bot.service.history(50) if run.kind.value == "scheduled"]
+
+
+def _wait_for(condition: Any, timeout: float = 20.0) -> None:
+    deadline = monotonic() + timeout
+    while not condition():
+        assert monotonic() < deadline, "timed out"
+        sleep(0.05)
+
+
+def test_a_missed_check_runs_once_at_start_up_and_not_again_on_restart(bot: Bot) -> None:
+    """A process that was down at check time syncs once when it starts; a restart does not."""
+    first = start_scheduler(bot.service, bot.app.client, clock=bot.clock)
+    try:
+        _wait_for(lambda: any(r.status.value != "running" for r in _scheduled_runs(bot)))
+    finally:
+        first.shutdown(wait=True)
+    assert [r.status.value for r in _scheduled_runs(bot)] == ["succeeded"]
+    assert len(bot.sandbox.employees()) == 38
+    second = start_scheduler(bot.service, bot.app.client, clock=bot.clock)
+    try:
+        assert CATCH_UP_JOB_ID not in {job.id for job in second.get_jobs()}
+    finally:
+        second.shutdown(wait=True)
+    assert len(_scheduled_runs(bot)) == 1
