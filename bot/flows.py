@@ -17,6 +17,7 @@ from bot.blocks import (
     closed_message,
     connection_check_message,
     decided_message,
+    escape_mrkdwn,
     preview_csv_filename,
     preview_message,
     sync_failed_message,
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Reply = Callable[[str], None]
 PROGRESS_INTERVAL = 2.0
+UNEXPECTED = "{what} failed unexpectedly; the details are in the bot's log."
 
 
 class MessageEditor:
@@ -54,6 +56,12 @@ class MessageEditor:
         if self.ts is not None and not force and now - self._last < self._interval:
             return
         self._last = now
+        try:
+            self._send(message)
+        except SlackApiError as exc:  # progress is a courtesy: it never stops the work
+            log.warning("could not show progress: %s", exc.response.get("error"))
+
+    def _send(self, message: Message) -> None:
         client = self._ctx.client
         if self.ts is None:
             response = client.chat_postMessage(
@@ -77,7 +85,11 @@ def post_preview(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> N
         reply(str(exc))
         return
     except SyncError as exc:
-        reply(f"The preview failed: {exc}")
+        reply(f"The preview failed: {escape_mrkdwn(exc)}")
+        return
+    except Exception:
+        log.exception("preview failed")
+        reply(UNEXPECTED.format(what="The preview"))
         return
     preview = ctx.service.preview_view(result.preview_id) if result.preview_id else None
     if preview is None:
@@ -142,6 +154,14 @@ def _update(ctx: BotContext, preview: PreviewView, message: Message) -> None:
 
 def decide(ctx: BotContext, preview_id: int, user_id: str, approve: bool, reply: Reply) -> None:
     """Approve or reject, then show the outcome on the preview message itself."""
+    try:
+        _decide(ctx, preview_id, user_id, approve, reply)
+    except Exception:
+        log.exception("decision on preview #%s failed", preview_id)
+        reply(UNEXPECTED.format(what="The decision"))
+
+
+def _decide(ctx: BotContext, preview_id: int, user_id: str, approve: bool, reply: Reply) -> None:
     if approve:
         show = _progress_editor(ctx, ctx.service.preview_view(preview_id))
         decision = ctx.approvals.approve(
@@ -206,6 +226,10 @@ def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> N
         return
     except SyncError as exc:
         editor.show(sync_failed_message(user_id, str(exc)), force=True)
+        return
+    except Exception:
+        log.exception("sync failed")
+        editor.show(sync_failed_message(user_id, "unexpected error; see the bot's log"), force=True)
         return
     editor.show(sync_report_message(result, user_id), force=True)
 

@@ -168,10 +168,16 @@ class ApiClient:
         return self._retry
 
     def url(self, path: str) -> str:
-        """An absolute URL: paths are joined to the base, absolute URLs pass through."""
-        if path.startswith(("https://", "http://")):
-            return path
-        return f"{self.base_url}/{path.lstrip('/')}"
+        """An absolute URL: paths are joined to the base; links must stay on its host.
+
+        Paging links (``@odata.nextLink``, ``links.next``) are followed with this
+        client's credentials, so a link to another host is refused, not followed.
+        """
+        if not path.startswith(("https://", "http://")):
+            return f"{self.base_url}/{path.lstrip('/')}"
+        if httpx.URL(path).netloc != httpx.URL(self.base_url).netloc:
+            raise ApiError(self.service, "refusing to follow a link to another host")
+        return path
 
     def request(
         self,

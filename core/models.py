@@ -123,7 +123,9 @@ class EmployeeRecord:
 
     @property
     def entra_user_id(self) -> str | None:
-        return self.get(Attr.ENTRA_USER_ID) or None
+        """Lower-cased and trimmed: Graph answers lower-case GUIDs, people may not type them."""
+        value = (self.get(Attr.ENTRA_USER_ID) or "").strip().lower()
+        return value or None
 
     @property
     def atlassian_account_id(self) -> str | None:

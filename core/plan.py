@@ -199,8 +199,15 @@ class Plan:
 
     @property
     def fingerprint(self) -> str:
-        """SHA-256 over the canonical JSON; equal plans have equal fingerprints."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """SHA-256 over the canonical JSON of the writes: creates, updates, inactivations.
+
+        An approval binds to what will be written. Findings (unmatched accounts, missing
+        manager links, warnings) and read sizes are for display: a hidden email or a new
+        directory user with no Atlassian account must not make an approved plan stale.
+        """
+        data = self.to_dict()
+        writes = {key: data[key] for key in ("creates", "updates", "inactivations")}
+        canonical = json.dumps(writes, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     @classmethod

@@ -96,5 +96,11 @@ class StatusReport:
 
 
 def source_counts(snapshot: Snapshot, plan: Plan) -> SourceCounts:
-    """What the guard compares across runs: active accounts, and the tenant's size."""
-    return SourceCounts(plan.stats.atlassian_accounts, snapshot.directory.directory_size)
+    """What the guard compares across runs: active accounts, and directory users.
+
+    A full read counts the users actually received, so a read cut short shows as a
+    drop; a lookup read only asked for some users, so the tenant's size stands in.
+    """
+    directory = snapshot.directory
+    read = len(directory.users) if directory.strategy == "full" else directory.directory_size
+    return SourceCounts(plan.stats.atlassian_accounts, read)

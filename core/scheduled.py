@@ -154,11 +154,15 @@ class ScheduledSync:
         return hold_reasons(plan, current, self._baseline(), self._settings.guard)
 
     def _baseline(self) -> SourceCounts | None:
-        """Source sizes of the newest successful run (any kind) that stored them."""
+        """Source sizes of the newest successful sync that stored them.
+
+        Previews are left out: anyone may start one, and a preview that read a
+        truncated source must not become the yardstick that hides the next one.
+        """
         runs = self._store.runs(
             statuses=(RunStatus.SUCCEEDED, RunStatus.PARTIAL), limit=_BASELINE_RUNS
         )
-        for run in runs:
+        for run in (r for r in runs if r.kind is not RunKind.PREVIEW):
             counts = SourceCounts.from_counts(run.counts)
             if counts is not None:
                 return counts

@@ -7,6 +7,7 @@ import pytest
 import respx
 
 from core.errors import (
+    ApiError,
     AuthenticationError,
     NotFound,
     PermissionDenied,
@@ -164,3 +165,12 @@ def test_rate_limiter_spaces_requests() -> None:
     for _ in range(4):
         limiter.acquire()
     assert now[0] == pytest.approx(3.0)
+
+
+@respx.mock
+def test_links_to_another_host_are_refused(api: ApiClient) -> None:
+    """A paging link pointing elsewhere is not followed with this client's credentials."""
+    route = respx.get("https://evil.example/steal").mock(return_value=httpx.Response(200))
+    with pytest.raises(ApiError, match="another host"):
+        api.request("GET", "https://evil.example/steal")
+    assert route.call_count == 0

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot import flows
-from bot.blocks import help_message, setup_modal, status_message
+from bot.blocks import escape_mrkdwn, help_message, setup_modal, status_message
 from bot.context import BotContext
 from bot.ids import COMMAND
 from bot.listeners.replies import private
@@ -34,11 +34,10 @@ def _help(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respon
 
 
 def _setup(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
-    user = command["user_id"]
-    if not ctx.permissions.is_admin(user):
-        ack(text=ONLY_ADMINS.format(what="change the setup"))
+    ack()  # first: the admin check may call Slack, and the command must be acked in 3 s
+    if not ctx.permissions.is_admin(command["user_id"]):
+        respond(text=ONLY_ADMINS.format(what="change the setup"), response_type="ephemeral")
         return
-    ack()
     view = setup_modal(ctx.service.store.connection(), ctx.service.team_settings())
     ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
 
@@ -56,7 +55,7 @@ def _create_schema(ctx: BotContext, user: str, reply: flows.Reply) -> None:
     try:
         report = ctx.service.create_schema(user)
     except SyncError as exc:
-        reply(f"The schema was not created: {exc}")
+        reply(f"The schema was not created: {escape_mrkdwn(exc)}")
         return
     if not report.changed:
         reply("Schema Entra Directory (ENTRA) is complete; nothing to add.")

@@ -155,7 +155,7 @@ class AssetsClient:
             values = page.get("values", [])
             records.extend(_employee(obj, by_id) for obj in values)
             start += len(values)
-            if page.get("isLast", True) or not values:
+            if not values or page.get("isLast") is True:
                 return records
 
     def create_employee(

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from core.errors import ApiError
 from core.http import ApiClient
 from core.models import AtlassianAccount
 
@@ -37,16 +38,21 @@ class AtlassianDirectory:
         return sorted(accounts, key=lambda account: account.account_id)
 
     def _search_pages(self) -> Iterator[Mapping[str, Any]]:
-        """Page user search; the answer is a bare array, so a short page is the last."""
+        """Page user search until an empty page.
+
+        The answer is a bare array with no total, and Jira may cap a page below
+        ``maxResults``: stopping at the first short page could miss people, and every
+        Employee after that point would look like an account that no longer exists.
+        """
         start = 0
         while True:
             params = {"startAt": start, "maxResults": SEARCH_PAGE_SIZE}
             page = self._jira.get_json(SEARCH_PATH, params=params)
             if not isinstance(page, list):
+                raise ApiError("jira", "user search did not answer with a list of users")
+            if not page:
                 return
             yield from (raw for raw in page if isinstance(raw, dict))
-            if len(page) < SEARCH_PAGE_SIZE:
-                return
             start += len(page)
 
     def _fill_hidden_emails(self, accounts: list[AtlassianAccount]) -> list[AtlassianAccount]:

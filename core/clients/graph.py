@@ -268,7 +268,7 @@ def parse_user(raw: Mapping[str, Any]) -> DirectoryUser:
     # on an incomplete answer. Only an explicit false disables.
     enabled = raw.get("accountEnabled") is not False
     return DirectoryUser(
-        id=str(raw["id"]),
+        id=str(raw["id"]).strip().lower(),
         display_name=str(raw.get("displayName") or ""),
         mail=raw.get("mail") or None,
         user_principal_name=str(raw.get("userPrincipalName") or ""),
@@ -286,7 +286,7 @@ def parse_manager(raw: Any) -> ManagerRef | None:
     if not isinstance(raw, dict) or not raw.get("id"):
         return None
     return ManagerRef(
-        id=str(raw["id"]),
+        id=str(raw["id"]).strip().lower(),
         odata_type=str(raw.get("@odata.type") or GRAPH_USER_TYPE),
         display_name=raw.get("displayName") or None,
     )

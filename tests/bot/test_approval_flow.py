@@ -174,3 +174,15 @@ def test_housekeeping_closes_expired_previews_nobody_clicked(bot: Bot) -> None:
     view = bot.service.preview_view(int(preview_id))
     assert view is not None
     assert view.status is PreviewStatus.EXPIRED
+
+
+def test_slack_refusing_progress_updates_does_not_stop_the_apply(bot: Bot) -> None:
+    """The preview message was deleted mid-apply: every change is still written and recorded."""
+    preview_id, ts = _preview(bot)
+    for _ in range(3):
+        bot.fake.fail_next("chat.update", error="message_not_found", status=200)
+    bot.click(Action.APPROVE, preview_id, BOB, ts)
+    assert len(bot.sandbox.employees()) == 38
+    view = bot.service.preview_view(int(preview_id))
+    assert view is not None
+    assert view.status is PreviewStatus.APPLIED

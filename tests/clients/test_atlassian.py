@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 import respx
 
 from core.clients.atlassian import AtlassianDirectory
+from core.errors import ApiError
 from core.http import ApiClient, RequestCounter
 from core.models import AtlassianAccount
 
@@ -34,26 +36,49 @@ def search_pages(router: respx.MockRouter, *pages: list[dict[str, Any]]) -> resp
     return router.get(SEARCH).mock(side_effect=[httpx.Response(200, json=page) for page in pages])
 
 
-def test_pages_until_a_short_page_and_keeps_only_atlassian_accounts(
+def test_pages_until_an_empty_page_and_keeps_only_atlassian_accounts(
     router: respx.MockRouter, jira_api: ApiClient, counter: RequestCounter
 ) -> None:
+    """A short page is not the end (Jira may cap pages); only an empty page is."""
     first = [account(n) for n in range(1000)]
     first[0]["accountType"] = "app"
     first[1]["accountType"] = "customer"
     first[2]["active"] = False
     second = [account(1001), account(1000, accountType="unknown"), account(999 + 1003)]
-    route = search_pages(router, first, second)
+    route = search_pages(router, first, second, [])
 
     accounts = AtlassianDirectory(jira_api).list_accounts()
 
-    assert route.call_count == 2
+    assert route.call_count == 3
     params = [call.request.url.params for call in route.calls]
-    assert [(p["startAt"], p["maxResults"]) for p in params] == [("0", "1000"), ("1000", "1000")]
+    assert [(p["startAt"], p["maxResults"]) for p in params] == [
+        ("0", "1000"),
+        ("1000", "1000"),
+        ("1003", "1000"),
+    ]
     assert len(accounts) == 998 + 2
     assert [a.account_id for a in accounts] == sorted(a.account_id for a in accounts)
     assert AtlassianAccount("acc-0002", "Person 2", "person2@contoso.com", False) in accounts
     assert {"acc-0000", "acc-0001", "acc-1000"}.isdisjoint(a.account_id for a in accounts)
-    assert counter.snapshot() == {"jira": 2}
+    assert counter.snapshot() == {"jira": 3}
+
+
+def test_a_capped_short_page_does_not_end_paging(
+    router: respx.MockRouter, jira_api: ApiClient
+) -> None:
+    """Jira answering 100 where 1000 were asked still pages on to the rest."""
+    route = search_pages(router, [account(n) for n in range(100)], [account(100)], [])
+    assert len(AtlassianDirectory(jira_api).list_accounts()) == 101
+    assert route.call_count == 3
+
+
+def test_a_non_list_answer_is_an_error(router: respx.MockRouter, jira_api: ApiClient) -> None:
+    """An answer that is not a list of users aborts the read instead of ending it quietly."""
+    router.get(SEARCH).mock(
+        return_value=httpx.Response(200, json={"values": []})
+    )
+    with pytest.raises(ApiError):
+        AtlassianDirectory(jira_api).list_accounts()
 
 
 def test_an_empty_page_ends_paging(router: respx.MockRouter, jira_api: ApiClient) -> None:
@@ -73,6 +98,7 @@ def test_hidden_emails_are_filled_from_the_org_admin_api(
             account(3, emailAddress=None),
             account(4, emailAddress=None),  # unmanaged: the org does not know it
         ],
+        [],
     )
     next_page = f"{ORG_USERS}?cursor=c2"
     pages = {
@@ -109,7 +135,7 @@ def test_hidden_emails_are_filled_from_the_org_admin_api(
 def test_no_admin_call_when_no_email_is_hidden(
     router: respx.MockRouter, jira_api: ApiClient, admin_api: ApiClient
 ) -> None:
-    search_pages(router, [account(1), account(2)])
+    search_pages(router, [account(1), account(2)], [])
     admin = router.get(ORG_USERS).mock(return_value=httpx.Response(200, json={"data": []}))
     AtlassianDirectory(jira_api, admin_api, ORG).list_accounts()
     assert admin.call_count == 0
@@ -118,7 +144,7 @@ def test_no_admin_call_when_no_email_is_hidden(
 def test_admin_paging_stops_once_every_hidden_email_is_known(
     router: respx.MockRouter, jira_api: ApiClient, admin_api: ApiClient
 ) -> None:
-    search_pages(router, [account(1, emailAddress=None)])
+    search_pages(router, [account(1, emailAddress=None)], [])
     page = {
         "data": [{"account_id": "acc-0001", "email": "one@contoso.com"}],
         "links": {"next": f"{ORG_USERS}?cursor=c2"},
@@ -132,5 +158,5 @@ def test_admin_paging_stops_once_every_hidden_email_is_known(
 def test_without_an_org_key_hidden_emails_stay_hidden(
     router: respx.MockRouter, jira_api: ApiClient
 ) -> None:
-    search_pages(router, [account(1, emailAddress=None)])
+    search_pages(router, [account(1, emailAddress=None)], [])
     assert AtlassianDirectory(jira_api).list_accounts()[0].email is None
