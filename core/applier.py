@@ -8,10 +8,16 @@ killed half-way converges on the rerun without duplicates.
 
 ``stop`` is asked before every write: once it answers True (the run lost its lease to
 another process) the remaining changes are skipped, never written by two runs at once.
+
+Any error while writing one change (an API error, an unreadable response, a bug in a
+parser) becomes that change's ``failed`` outcome, and an error in the caller's progress
+callback is logged and ignored: either way every other change is still written and
+every outcome recorded. Only a BaseException such as KeyboardInterrupt stops the apply.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +44,8 @@ class EmployeeWriter(Protocol):
 Progress = Callable[[int, int], None]
 Stop = Callable[[], bool]
 STOPPED = "not written: the run stopped before this change"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,14 @@ class _Counter:
         self._lock = threading.Lock()
 
     def tick(self) -> None:
+        """Count one finished change; a failing progress callback never stops the apply."""
         with self._lock:
             self._done += 1
             done = self._done
-        self._progress(done, self._total)
+        try:
+            self._progress(done, self._total)
+        except Exception:
+            log.warning("progress callback failed at %d/%d", done, self._total, exc_info=True)
 
 
 def _changes(plan: Plan) -> list[Create | Update | Inactivation]:
@@ -124,10 +136,18 @@ def _apply_first_pass(
         if changed:
             writer.update(change.object_id, changed)
         return _ok(kind, change.entra_user_id, change.label, change.object_key), None
-    except ApiError as exc:
-        return _failed(change, str(exc)), None
+    except Exception as exc:  # one change's failure, whatever it is, is only that change's
+        return _failed(change, _error_detail(exc)), None
     finally:
         counter.tick()
+
+
+def _error_detail(exc: Exception) -> str:
+    """The outcome detail: an API error's own sentence, anything else named by its type."""
+    if isinstance(exc, ApiError):
+        return str(exc)
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _field_values(changes: Iterable[FieldChange]) -> dict[Attr, str | None]:
@@ -172,8 +192,8 @@ def _link_manager(
             manager_key = manager[1]
         writer.update(link.object_id or target[0], {Attr.MANAGER: manager_key})
         return _outcome(link, OutcomeStatus.OK, "", target[1])
-    except ApiError as exc:
-        return _outcome(link, OutcomeStatus.FAILED, str(exc))
+    except Exception as exc:  # one change's failure, whatever it is, is only that change's
+        return _outcome(link, OutcomeStatus.FAILED, _error_detail(exc))
     finally:
         counter.tick()
 

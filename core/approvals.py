@@ -7,7 +7,12 @@ in this module so the CLI, the bot and the tests agree on it:
 * a preview is applied at most once, however many people click at once: every move
   is one conditional update in :meth:`core.store.Store.transition_preview`;
 * only the exact plan that was previewed is applied (its fingerprint is re-checked
-  after a fresh read), so an approver never signs off one plan and gets another.
+  after a fresh read), so an approver never signs off one plan and gets another;
+* a click first moves the preview pending -> approved (the race-deciding update), and
+  approved -> applying only once its run holds the lease. A run that could not take
+  the lease hands the preview back to pending (the click answers busy), and a preview
+  left approved or applying by a process that died is failed by the next run to take
+  the lease (:func:`core.run_support.fail_dead_previews`).
 
 Every decision, denials included, leaves an audit record.
 """
@@ -26,7 +31,7 @@ from core.service import (
     SyncResult,
     SyncService,
 )
-from core.store import PreviewStatus, PreviewView, RunKind, RunStatus
+from core.store import PreviewStatus, PreviewView, RunKind, RunStatus, Store
 
 NO_APPROVERS = "No approvers are configured: an admin can add them with /entra setup."
 NOT_AN_APPROVER = "Only approvers can approve or reject: {approvers}."
@@ -84,6 +89,29 @@ class _Click:
     policy: ApprovalPolicy
 
 
+class PreviewClosed(SyncError):
+    """The preview left ``approved`` before its run took the lease: the run must not apply."""
+
+
+class _Claim:
+    """The ``started`` hook of an approved preview's run: approved -> applying, once."""
+
+    def __init__(self, store: Store, preview_id: int) -> None:
+        self._store = store
+        self._preview_id = preview_id
+        self.run_id: int | None = None
+
+    def __call__(self, run_id: int) -> None:
+        self.run_id = run_id
+        if not self._store.transition_preview(
+            self._preview_id, [PreviewStatus.APPROVED], PreviewStatus.APPLYING
+        ):
+            raise PreviewClosed(
+                f"Preview #{self._preview_id} was closed before run #{run_id} could apply it; "
+                "nothing was applied."
+            )
+
+
 class Approvals:
     """Approve or reject previews on behalf of a person (a Slack user id)."""
 
@@ -122,7 +150,7 @@ class Approvals:
             preview_id, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=actor
         ):
             return self._lost_race(click)
-        self._store.transition_preview(preview_id, [PreviewStatus.APPROVED], PreviewStatus.APPLYING)
+        # approved -> applying happens in the run's ``started`` hook, once it holds the lease.
         return self._apply(click, preview.fingerprint, say, progress)
 
     def reject(self, preview_id: int, actor: str) -> Decision:
@@ -164,6 +192,13 @@ class Approvals:
         reason = f"{busy} Try again when it has finished."
         return self._decide(click, DecisionKind.BUSY, reason)
 
+    def _hand_back(self, click: _Click, busy: RunInProgress) -> Decision:
+        """The run never took the lease: the approval is undone and the preview is pending."""
+        self._store.transition_preview(
+            click.preview_id, [PreviewStatus.APPROVED], PreviewStatus.PENDING, undecide=True
+        )
+        return self._busy(click, busy)
+
     def _closed(self, click: _Click, preview: PreviewView) -> Decision:
         """A preview that can no longer be decided; one past its TTL is stored as expired."""
         if preview.status is PreviewStatus.EXPIRED:
@@ -185,16 +220,25 @@ class Approvals:
         self, click: _Click, fingerprint: str, say: Say, progress: ApplyProgress
     ) -> Decision:
         """Run the sync pinned to the preview's fingerprint; the preview ends applied or not."""
+        claim = _Claim(self._store, click.preview_id)
         try:
             result = self._service.sync(
                 click.actor,
                 kind=RunKind.MANUAL,
                 expected_fingerprint=fingerprint,
+                started=claim,
                 say=say,
                 progress=progress,
             )
         except StalePlan:
             return self._finish(click, PreviewStatus.STALE, STALE_REASON)
+        except RunInProgress as busy:
+            if claim.run_id is None:  # the lease went to someone else: nothing ran
+                return self._hand_back(click, busy)
+            reason = f"The sync could not run, so nothing was applied: {busy}"
+            return self._finish(click, PreviewStatus.FAILED, reason)
+        except PreviewClosed:  # failed meanwhile by a run that took over a dead one
+            return self._lost_race(click)
         except SyncError as exc:
             reason = f"The sync could not run, so nothing was applied: {exc}"
             return self._finish(click, PreviewStatus.FAILED, reason)
@@ -221,8 +265,14 @@ class Approvals:
         result: SyncResult | None = None,
         kind: DecisionKind | None = None,
     ) -> Decision:
-        """Move the preview out of ``applying``; the decision kind defaults to the status."""
-        self._store.transition_preview(click.preview_id, [PreviewStatus.APPLYING], status)
+        """Move the preview out of ``approved`` / ``applying``; the kind defaults to the status.
+
+        Only this click's approval can have put the preview there, so both are ours; a
+        preview another run failed meanwhile is left as it is.
+        """
+        self._store.transition_preview(
+            click.preview_id, [PreviewStatus.APPROVED, PreviewStatus.APPLYING], status
+        )
         return self._decide(click, kind or DecisionKind(status.value), reason, result)
 
     def _decide(

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from core.applier import ApplyResult
 from core.clients.assets import AssetsClient, AttributeValues, EmployeeType
 from core.lease import HeldLease
 from core.models import EmployeeRecord
-from core.store import RunStatus, RunView, Store
+from core.store import PreviewStatus, RunStatus, RunView, Store
 from core.wiring import Clients
 
 
@@ -84,6 +85,32 @@ def interrupt_dead(store: Store, runs: list[RunView]) -> None:
             error="interrupted: the process running it stopped",
             fingerprint=run.fingerprint,
         )
+
+
+DEAD_APPLY = (
+    "failed: interrupted: the run applying it stopped before it finished (its process died "
+    "or lost the run lease); some changes may have been written. Run a new preview to "
+    "apply the rest."
+)
+DEAD_APPROVAL = (
+    "failed: interrupted: it was approved but its run never started (the process handling "
+    "the approval stopped); nothing was applied. Run a new preview to apply it."
+)
+
+
+def fail_dead_previews(store: Store, approved_before: datetime, actor: str) -> list[int]:
+    """Fail previews left mid-approval by a dead process; audit each; return their ids.
+
+    Call only while holding the run lease: an ``applying`` preview's run held the lease
+    we now hold, so it is gone; an ``approved`` one decided at or before
+    ``approved_before`` (a lease ttl ago) never got as far as taking the lease. Neither
+    is put back to pending: a person must preview again and look at the plan afresh.
+    """
+    moved = store.fail_abandoned_previews(approved_before)
+    for was, preview in moved:
+        detail = DEAD_APPLY if was is PreviewStatus.APPLYING else DEAD_APPROVAL
+        store.audit(actor, "interrupt", f"preview #{preview.id}", detail)
+    return [preview.id for _, preview in moved]
 
 
 def owned_keys(employees: tuple[EmployeeRecord, ...]) -> dict[str, tuple[str, str]]:

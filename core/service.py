@@ -25,6 +25,7 @@ from core.run_support import (
     ActiveRun,
     AssetsWriter,
     RunMeter,
+    fail_dead_previews,
     interrupt_dead,
     owned_keys,
     status_of,
@@ -261,8 +262,10 @@ class SyncService:
             raise RunInProgress.leased(busy.info) from None
         try:
             # We hold the lease and have no run yet: any run still marked running
-            # belongs to a process that died without finishing it.
+            # belongs to a process that died without finishing it, and so does any
+            # preview still being applied (or approved over a ttl ago, never started).
             interrupt_dead(self.store, self.store.running())
+            fail_dead_previews(self.store, self.store.now() - self.lease.ttl, actor)
         except BaseException:
             held.release()
             raise

@@ -148,17 +148,21 @@ class PreviewRecords:
         to_status: PreviewStatus,
         *,
         actor: str | None = None,
+        undecide: bool = False,
     ) -> bool:
         """Move a preview from one of ``from_status`` to ``to_status``, atomically.
 
         One conditional ``UPDATE ... WHERE status IN (...)``: when two people click
         Approve at once, the database lets exactly one of them through, and only that
-        call returns True. ``actor``, when given, is recorded as the decider.
+        call returns True. ``actor``, when given, is recorded as the decider;
+        ``undecide`` clears the decider instead (an approval handed back unused).
         """
         now = self._now()
         values: dict[str, Any] = {"status": PreviewStatus(to_status).value}
         if actor is not None:
             values.update(decided_by=actor, decided_at=now)
+        elif undecide:
+            values.update(decided_by=None, decided_at=None)
         statement = (
             update(PreviewRow)
             .where(col(PreviewRow.id) == preview_id, self._status_in(from_status, now))
@@ -168,6 +172,40 @@ class PreviewRecords:
             result = session.exec(statement)
             session.commit()
             return result.rowcount == 1
+
+    def fail_abandoned_previews(
+        self, approved_before: datetime
+    ) -> list[tuple[PreviewStatus, PreviewView]]:
+        """Fail the previews no run can finish any more; (status they had, view) per preview.
+
+        Call only while holding the run lease: every ``applying`` preview then belongs to
+        a run that lost the lease to us (its process died or stalled past the ttl), and an
+        ``approved`` one decided at or before ``approved_before`` never got its run
+        started. Each moves by its own conditional update, so of two callers exactly one
+        reports a preview. ``decided_by`` and ``decided_at`` stay: they name the approval.
+        """
+        approved = and_(
+            col(PreviewRow.status) == PreviewStatus.APPROVED.value,
+            col(PreviewRow.decided_at) <= approved_before,
+        )
+        applying = col(PreviewRow.status) == PreviewStatus.APPLYING.value
+        due = select(col(PreviewRow.id), col(PreviewRow.status)).where(or_(applying, approved))
+        moved: list[tuple[PreviewStatus, PreviewView]] = []
+        with Session(self._engine) as session:
+            for preview_id, status in list(session.exec(due)):
+                condition = approved if status == PreviewStatus.APPROVED.value else applying
+                statement = (
+                    update(PreviewRow)
+                    .where(col(PreviewRow.id) == preview_id, condition)
+                    .values(status=PreviewStatus.FAILED.value)
+                )
+                result = session.exec(statement)
+                session.commit()
+                row = session.get(PreviewRow, preview_id) if result.rowcount == 1 else None
+                if row is not None:
+                    session.refresh(row)
+                    moved.append((PreviewStatus(status), self._preview_view(row)))
+        return moved
 
     @staticmethod
     def _status_in(statuses: Sequence[PreviewStatus], now: datetime) -> ColumnElement[bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -320,25 +320,100 @@ def test_busy_while_another_run_is_in_progress(
     assert approvals.approve(pid, APPROVER).kind is DecisionKind.APPLIED
 
 
-def test_run_started_during_approval_fails_the_preview(
+def test_run_started_during_approval_hands_the_preview_back(
     service: SyncService, approvals: Approvals, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """If another run slips in after the busy check, the preview fails and nothing applies."""
-    store = service.store
-    transition = store.transition_preview
-
-    def racing(pid: int, source: Sequence[PreviewStatus], target: PreviewStatus, **kw: Any) -> bool:
-        if target is PreviewStatus.APPROVED:
-            service.lease.acquire("scheduler", RunKind.SCHEDULED)
-        return transition(pid, source, target, **kw)
-
-    monkeypatch.setattr(store, "transition_preview", racing)
+    """Another run takes the lease after the busy check: busy, and the preview stays usable."""
     pid = preview_id(service.preview(REQUESTER))
+    held = service.lease.acquire("scheduler", RunKind.SCHEDULED)
+    monkeypatch.setattr(service, "busy", lambda: None)  # the lease went after the check
+    sandbox.request_log.clear()
     decision = approvals.approve(pid, APPROVER)
-    assert decision.kind is DecisionKind.FAILED
-    assert "already running" in decision.reason
+    assert decision.kind is DecisionKind.BUSY
+    assert decision.reason.startswith("A sync is already running, started by scheduler at ")
+    assert writes(sandbox) == []
+    assert decision.preview is not None
+    assert decision.preview.status is PreviewStatus.PENDING
+    assert (decision.preview.decided_by, decision.preview.decided_at) == (None, None)
+    assert service.pending_previews() == [decision.preview]
+    monkeypatch.undo()
+    held.release()
+    assert approvals.approve(pid, SECOND).kind is DecisionKind.APPLIED
+    assert len(sandbox.employees()) == CREATES
+
+
+def test_a_preview_left_applying_by_a_dead_process_fails_when_the_next_run_starts(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox, clock: Clock
+) -> None:
+    """Its run held the lease the next run now holds: the preview is failed, not stuck."""
+    pid = preview_id(service.preview(REQUESTER))
+    # What a process killed mid-apply leaves behind: its lease, its run, the preview applying.
+    dead = other_process_run(service)
+    store = service.store
+    assert store.transition_preview(
+        pid, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=APPROVER
+    )
+    assert store.transition_preview(pid, [PreviewStatus.APPROVED], PreviewStatus.APPLYING)
+    stuck = approvals.approve(pid, SECOND)
+    assert stuck.kind is DecisionKind.ALREADY_DECIDED
+    assert stuck.reason == f"Preview #{pid} is being applied by <@{APPROVER}>."
+    clock.advance(service.lease.ttl + timedelta(seconds=1))
+    service.sync(REQUESTER)
+    view = service.preview_view(pid)
+    assert view is not None
+    assert (view.status, view.decided_by) == (PreviewStatus.FAILED, APPROVER)
+    dead_run = store.run(dead)
+    assert dead_run is not None and dead_run.status is RunStatus.INTERRUPTED
+    (event,) = [e for e in store.audit_events() if e.action == "interrupt"]
+    assert (event.actor, event.subject) == (REQUESTER, f"preview #{pid}")
+    assert event.detail.startswith("failed: interrupted: ")
+    assert "Run a new preview" in event.detail
+    again = approvals.approve(pid, SECOND)
+    assert again.kind is DecisionKind.ALREADY_DECIDED
+    assert "the sync failed; run a new preview" in again.reason
+
+
+def test_an_approval_whose_run_never_started_fails_after_a_lease_ttl(
+    service: SyncService, clock: Clock
+) -> None:
+    """Approved but never applying: a recent approval is left alone, a stale one is failed."""
+    store = service.store
+    stale = preview_id(service.preview(REQUESTER))
+    store.transition_preview(stale, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=SECOND)
+    clock.advance(service.lease.ttl + timedelta(seconds=1))
+    fresh = preview_id(service.preview(REQUESTER))
+    store.transition_preview(fresh, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=SECOND)
+    service.preview(REQUESTER)  # any run sweeps when it takes the lease
+    assert status_of(service, stale) is PreviewStatus.FAILED
+    assert status_of(service, fresh) is PreviewStatus.APPROVED  # its run may be starting now
+    details = [e.detail for e in store.audit_events() if e.action == "interrupt"]
+    assert len(details) == 1
+    assert "its run never started" in details[0] and "Run a new preview" in details[0]
+
+
+def test_an_approval_failed_before_its_run_took_the_lease_applies_nothing(
+    service: SyncService,
+    approvals: Approvals,
+    sandbox: Sandbox,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A click stalled past the ttl before taking the lease finds its preview failed."""
+    pid = preview_id(service.preview(REQUESTER))
+    acquire = service.lease.acquire
+
+    def stalled(holder: str, kind: RunKind) -> Any:
+        clock.advance(service.lease.ttl + timedelta(seconds=1))
+        return acquire(holder, kind)
+
+    monkeypatch.setattr(service.lease, "acquire", stalled)
+    sandbox.request_log.clear()
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.ALREADY_DECIDED
     assert status_of(service, pid) is PreviewStatus.FAILED
-    assert sandbox.employees() == []
+    assert sandbox.request_log == []
+    last = service.store.last_run(RunKind.MANUAL)
+    assert last is not None and last.status is RunStatus.FAILED
 
 
 def test_read_error_after_approval_fails_the_preview(

@@ -8,9 +8,7 @@ from tests.test_planner_support import account, employee, plan_for, user
 def test_findings_do_not_change_the_fingerprint() -> None:
     """A new hidden-email account or an unrelated directory user leaves the writes' hash alone."""
     base = plan_for([account("ada")], [user("ada")])
-    more = plan_for(
-        [account("ada"), account("ghost", None)], [user("ada"), user("nobody-in-jira")]
-    )
+    more = plan_for([account("ada"), account("ghost", None)], [user("ada"), user("nobody-in-jira")])
     assert len(more.unmatched) == 1
     assert more.stats != base.stats
     assert more.fingerprint == base.fingerprint

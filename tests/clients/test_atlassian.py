@@ -74,9 +74,7 @@ def test_a_capped_short_page_does_not_end_paging(
 
 def test_a_non_list_answer_is_an_error(router: respx.MockRouter, jira_api: ApiClient) -> None:
     """An answer that is not a list of users aborts the read instead of ending it quietly."""
-    router.get(SEARCH).mock(
-        return_value=httpx.Response(200, json={"values": []})
-    )
+    router.get(SEARCH).mock(return_value=httpx.Response(200, json={"values": []}))
     with pytest.raises(ApiError):
         AtlassianDirectory(jira_api).list_accounts()
 

@@ -1,0 +1,130 @@
+"""The applier on the in-process sandbox: one change's failure, or a broken progress
+callback, never costs the other changes their write or their recorded outcome."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from core.demo import configure_sandbox, sandbox_environ
+from core.http import RetryPolicy
+from core.results import ChangeKind, OutcomeStatus
+from core.sandbox import Sandbox
+from core.secrets import load_cipher
+from core.service import SyncService
+from core.settings import load_settings
+from core.store import RunStatus, Store
+
+CREATES = 38  # seed 7, 60 people, 45 accounts: see tests/e2e/test_cli_flow.py
+
+Build = Callable[[httpx.BaseTransport], SyncService]
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(seed=7, people=60, atlassian=45)
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Iterator[Build]:
+    """A configured service with the Employee schema, talking through ``transport``."""
+    built: list[SyncService] = []
+    key = Fernet.generate_key().decode()
+
+    def make(transport: httpx.BaseTransport) -> SyncService:
+        environ = {
+            **sandbox_environ(f"sqlite:///{tmp_path / 'sync.db'}"),
+            "ENTRA_SYNC_SECRET_KEY": key,
+            "ENTRA_SYNC_WRITE_CONCURRENCY": "4",
+        }
+        settings = load_settings(environ, env_file=None)
+        store = Store(settings.database_url, load_cipher(settings))
+        service = SyncService(
+            settings, store, transport=transport, retry=RetryPolicy(sleep=lambda _: None)
+        )
+        built.append(service)
+        configure_sandbox(service)
+        service.create_schema("UADMIN")
+        return service
+
+    yield make
+    for service in built:
+        service.close()
+        service.store.close()
+
+
+def test_a_progress_callback_that_raises_does_not_stop_the_apply(
+    build: Build, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Slack error while showing progress is logged; every change is still written."""
+    service = build(sandbox.transport())
+    calls: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def progress(done: int, total: int) -> None:
+        with lock:
+            calls.append((done, total))
+            if len(calls) == 2:
+                raise RuntimeError("slack said ratelimited")
+
+    with caplog.at_level(logging.WARNING, logger="core.applier"):
+        result = service.sync("UADMIN", progress=progress)
+
+    assert result.status is RunStatus.SUCCEEDED
+    assert result.applied is not None
+    outcomes = result.applied.outcomes
+    assert outcomes and all(o.status is OutcomeStatus.OK for o in outcomes)
+    creates = [o for o in outcomes if o.kind is ChangeKind.CREATE]
+    assert len(creates) == len(result.plan.creates) == CREATES
+    assert any(o.kind is ChangeKind.MANAGER for o in outcomes)  # the second pass ran
+    assert len(sandbox.employees()) == CREATES
+    assert service.store.outcomes(result.run_id) == list(outcomes)
+    # The callback kept being called after it failed, once per change.
+    assert sorted(done for done, _ in calls) == list(range(1, len(outcomes) + 1))
+    assert "progress callback failed" in caplog.text
+    assert "slack said ratelimited" in caplog.text
+
+
+def test_a_write_answered_with_non_json_fails_only_that_change(
+    build: Build, sandbox: Sandbox
+) -> None:
+    """An unreadable create response is that create's failed outcome; the rest apply."""
+    seen = 0
+    lock = threading.Lock()
+
+    def garbling(request: httpx.Request) -> httpx.Response:
+        nonlocal seen
+        if request.method == "POST" and request.url.path.endswith("/object/create"):
+            with lock:
+                seen += 1
+                garble = seen == 3
+            if garble:
+                return httpx.Response(200, text="<html>upstream proxy error</html>")
+        return sandbox.handle(request)
+
+    service = build(httpx.MockTransport(garbling))
+    result = service.sync("UADMIN")
+
+    assert result.status is RunStatus.PARTIAL
+    assert result.applied is not None
+    outcomes = result.applied.outcomes
+    creates = [o for o in outcomes if o.kind is ChangeKind.CREATE]
+    failed = [o for o in creates if o.status is OutcomeStatus.FAILED]
+    assert len(creates) == CREATES
+    assert len(failed) == 1
+    assert "json" in failed[0].detail.lower()  # names what went wrong
+    assert failed[0].object_key is None
+    assert all(o.status is OutcomeStatus.OK for o in creates if o not in failed)
+    assert len(sandbox.employees()) == CREATES - 1
+    # The manager pass still ran for everyone it could reach.
+    managers = [o for o in outcomes if o.kind is ChangeKind.MANAGER]
+    assert any(o.status is OutcomeStatus.OK for o in managers)
+    assert service.store.outcomes(result.run_id) == list(outcomes)
+    run = service.store.run(result.run_id)
+    assert run is not None and run.counts["failed"] == result.applied.failed
