@@ -18,6 +18,7 @@ from bot.blocks import (
     connection_check_message,
     decided_message,
     escape_mrkdwn,
+    held_message,
     preview_csv_filename,
     preview_message,
     sync_failed_message,
@@ -31,7 +32,8 @@ from core.connection_check import check_connection
 from core.errors import SyncError
 from core.plan import Plan
 from core.report import plan_csv
-from core.service import RunInProgress
+from core.scheduled import ScheduledSync
+from core.service import RunInProgress, SyncResult
 from core.store import PreviewStatus, PreviewView
 
 log = logging.getLogger(__name__)
@@ -213,9 +215,11 @@ def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> N
         return
     editor = MessageEditor(ctx, channel)
     editor.show(sync_progress_message(user_id, "Reading Atlassian, Entra and Assets", 0, 0))
+    superseded = ctx.service.pending_previews()
     try:
         result = ctx.service.sync(
             user_id,
+            guard=ScheduledSync(ctx.service).guard,
             say=lambda step: editor.show(sync_progress_message(user_id, step, 0, 0)),
             progress=lambda done, total: editor.show(
                 sync_progress_message(user_id, "Applying changes", done, total)
@@ -231,7 +235,32 @@ def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> N
         log.exception("sync failed")
         editor.show(sync_failed_message(user_id, "unexpected error; see the bot's log"), force=True)
         return
+    if result.held:
+        _show_held(ctx, editor, result, superseded)
+        return
     editor.show(sync_report_message(result, user_id), force=True)
+
+
+def _show_held(
+    ctx: BotContext, editor: MessageEditor, result: SyncResult, superseded: list[PreviewView]
+) -> None:
+    """A manual sync the guard rails held: the progress message becomes a preview to approve.
+
+    The approver who ran it asked for it, so another approver decides: a mass change
+    never rests on one person's click when they have not seen it.
+    """
+    preview = ctx.service.preview_view(result.preview_id) if result.preview_id else None
+    if preview is None:
+        return
+    editor.show(
+        held_message(preview, result.plan, result.hold_reasons, now=ctx.clock()), force=True
+    )
+    if editor.ts is None:
+        return
+    ctx.service.store.set_preview_message(preview.id, editor.channel, editor.ts)
+    _attach_csv(ctx, editor.channel, editor.ts, preview, result.plan)
+    for old in superseded:
+        close_message(ctx, old, PreviewStatus.SUPERSEDED)
 
 
 def send_connection_check(ctx: BotContext, user_id: str) -> None:

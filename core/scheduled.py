@@ -139,7 +139,7 @@ class ScheduledSync:
         started: list[int] = []
         try:
             result = self._service.sync(
-                SCHEDULER, kind=RunKind.SCHEDULED, guard=self._guard, started=started.append
+                SCHEDULER, kind=RunKind.SCHEDULED, guard=self.guard, started=started.append
             )
         except RunInProgress as exc:
             return ScheduledOutcome(ScheduledKind.BUSY, error=str(exc))
@@ -149,7 +149,8 @@ class ScheduledSync:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _guard(self, snapshot: Snapshot, plan: Plan) -> tuple[str, ...]:
+    def guard(self, snapshot: Snapshot, plan: Plan) -> tuple[str, ...]:
+        """The guard rails as a sync hook: why this plan must wait for a person, if it must."""
         current = source_counts(snapshot, plan)
         return hold_reasons(plan, current, self._baseline(), self._settings.guard)
 

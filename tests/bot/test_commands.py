@@ -186,3 +186,28 @@ def test_sync_from_a_member_posts_a_preview_instead(bot: Bot) -> None:
     assert "not an approver" in ack_text(bot.command("sync", user=ALICE))
     assert len(bot.posted_previews()) == 1
     assert bot.writes() == []
+
+
+def test_an_approvers_mass_inactivation_waits_for_a_second_approver(bot: Bot) -> None:
+    """/entra sync that would retire 30 people is held; Bob cannot self-approve; Carol can."""
+    bot.command("sync", user=BOB)
+    active = [
+        e["attributes"]["Atlassian Account ID"]
+        for e in bot.sandbox.employees()
+        if e["attributes"].get("Active") == "true"
+    ]
+    for account_id in active[:30]:
+        bot.sandbox.deactivate_account(account_id)
+    bot.sandbox.request_log.clear()
+    bot.command("sync", user=BOB)
+    assert bot.writes() == []
+    (held,) = bot.service.pending_previews()
+    assert held.message_ts
+    shown = bot.fake.calls("chat.update")[-1].params
+    assert shown["ts"] == held.message_ts
+    assert {Action.APPROVE.value, Action.REJECT.value} <= action_ids(shown["blocks"])
+    bot.click(Action.APPROVE, str(held.id), BOB, held.message_ts)
+    assert bot.writes() == []
+    bot.click(Action.APPROVE, str(held.id), "U0CAROL", held.message_ts)
+    still_active = [e for e in bot.sandbox.employees() if e["attributes"].get("Active") == "true"]
+    assert len(still_active) == len(active) - 30
