@@ -91,18 +91,8 @@ def _add_daily_check(
     ``max_instances=1`` keeps a slow sync from overlapping the next day's check.
     """
     at = service.settings.check_time
-    scheduler.add_job(
-        run_scheduled_check,
-        CronTrigger(hour=at.hour, minute=at.minute, timezone=zone),
-        args=(service, client),
-        kwargs={"clock": clock},
-        id=DAILY_JOB_ID,
-        name="Daily scheduled check",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=MISFIRE_GRACE_SECONDS,
-        replace_existing=True,
-    )
+    trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=zone)
+    _add_check(scheduler, trigger, DAILY_JOB_ID, "Daily scheduled check", (service, client, clock))
 
 
 def _add_catch_up(
@@ -114,13 +104,27 @@ def _add_catch_up(
 ) -> None:
     """One run right away. ``run_check`` checks due-ness and the run lease again, so two
     processes starting together, or the daily job firing too, still sync only once."""
+    name = "Catch-up scheduled check at start-up"
+    _add_check(
+        scheduler, DateTrigger(timezone=zone), CATCH_UP_JOB_ID, name, (service, client, clock)
+    )
+
+
+def _add_check(
+    scheduler: BackgroundScheduler,
+    trigger: CronTrigger | DateTrigger,
+    job_id: str,
+    name: str,
+    target: tuple[SyncService, WebClient, Clock | None],
+) -> None:
+    service, client, clock = target
     scheduler.add_job(
         run_scheduled_check,
-        DateTrigger(timezone=zone),
+        trigger,
         args=(service, client),
         kwargs={"clock": clock},
-        id=CATCH_UP_JOB_ID,
-        name="Catch-up scheduled check at start-up",
+        id=job_id,
+        name=name,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=MISFIRE_GRACE_SECONDS,
