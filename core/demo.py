@@ -26,6 +26,7 @@ from core.sandbox import (
     SANDBOX_TENANT_ID,
     Sandbox,
 )
+from core.scheduled import ScheduledSync
 from core.secrets import load_cipher
 from core.service import SyncService
 from core.settings import Settings, load_settings
@@ -108,6 +109,7 @@ def _story(sandbox: Sandbox, service: SyncService) -> None:
     print(f"   {again.plan.write_count} changes: Assets matches the directory")
     print("\n== 9. Status")
     print(status_text(service.status()))
+    print(f"Schedule: {ScheduledSync(service).status().summary}")
 
 
 def _preview_and_sync(sandbox: Sandbox, service: SyncService, number: int) -> None:
