@@ -118,6 +118,8 @@ def _configure_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request URL at INFO; Graph filters carry people's email addresses.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _stop_on_sigterm() -> Callable[[], None]:
