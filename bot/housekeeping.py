@@ -9,8 +9,9 @@ each new preview runs it first.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -42,3 +43,40 @@ def close_expired_previews(
         except SlackApiError as exc:
             log.warning("could not close preview #%s: %s", preview.id, exc.response.get("error"))
     return len(expired)
+
+
+INTERRUPTED_ACTION = "interrupt"  # the audit action core writes when it fails such a preview
+_PREVIEW_SUBJECT = re.compile(r"^preview #(\d+)$")
+
+
+def close_interrupted_previews(
+    service: SyncService, client: WebClient, now: Callable[[], datetime] = _utc_now
+) -> int:
+    """Show "failed" on previews a dead process left applying; returns how many.
+
+    Core fails them (and audits it) when the next run takes the lease; the audit trail
+    is what tells this sweep which messages to fix. Looking back two sweep intervals
+    means a message may be rewritten twice with the same text: harmless.
+    """
+    since = now() - timedelta(minutes=2 * SWEEP_MINUTES)
+    closed = 0
+    for event in service.store.audit_events(limit=200):
+        match = _PREVIEW_SUBJECT.match(event.subject)
+        if event.action != INTERRUPTED_ACTION or event.at < since or match is None:
+            continue
+        preview = service.preview_view(int(match.group(1)))
+        if preview is None or not preview.channel or not preview.message_ts:
+            continue
+        message = closed_message(preview, preview.plan, PreviewStatus.FAILED, now=now())
+        try:
+            client.chat_update(channel=preview.channel, ts=preview.message_ts, **message.kwargs())
+            closed += 1
+        except SlackApiError as exc:
+            log.warning("could not close preview #%s: %s", preview.id, exc.response.get("error"))
+    return closed
+
+
+def sweep(service: SyncService, client: WebClient, now: Callable[[], datetime] = _utc_now) -> None:
+    """The periodic job: expired and interrupted previews lose their buttons."""
+    close_expired_previews(service, client, now)
+    close_interrupted_previews(service, client, now)

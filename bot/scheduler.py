@@ -31,7 +31,7 @@ from bot.blocks import (
     scheduled_failure_message,
     scheduled_report_message,
 )
-from bot.housekeeping import SWEEP_MINUTES, close_expired_previews
+from bot.housekeeping import SWEEP_MINUTES, sweep
 from core.plan import Plan
 from core.report import plan_csv
 from core.scheduled import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync
@@ -135,14 +135,14 @@ def _add_check(
 def _add_sweep(
     scheduler: BackgroundScheduler, service: SyncService, client: WebClient, clock: Clock | None
 ) -> None:
-    """Expired previews lose their buttons even when nobody clicks them."""
+    """Expired and interrupted previews lose their buttons even when nobody clicks them."""
     scheduler.add_job(
-        close_expired_previews,
+        sweep,
         "interval",
         minutes=SWEEP_MINUTES,
         args=(service, client, clock or _utc_now),
         id=SWEEP_JOB_ID,
-        name="Close expired previews",
+        name="Close expired and interrupted previews",
         max_instances=1,
         coalesce=True,
         replace_existing=True,

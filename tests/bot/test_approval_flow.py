@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bot.housekeeping import close_expired_previews
+from bot.housekeeping import close_expired_previews, close_interrupted_previews
 from bot.ids import Action
 from core.store import PreviewStatus, RunKind
 from tests.bot.scenario import ALICE, BOB, CAROL, Bot, action_ids, text_of
@@ -186,3 +186,21 @@ def test_slack_refusing_progress_updates_does_not_stop_the_apply(bot: Bot) -> No
     view = bot.service.preview_view(int(preview_id))
     assert view is not None
     assert view.status is PreviewStatus.APPLIED
+
+
+def test_a_preview_left_applying_by_a_dead_process_shows_failed(bot: Bot) -> None:
+    """Once the next run fails it, the sweep replaces "applying" with the failure, no buttons."""
+    preview_id, ts = _preview(bot)
+    store = bot.service.store
+    assert store.transition_preview(
+        int(preview_id), [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=BOB
+    )
+    assert store.transition_preview(
+        int(preview_id), [PreviewStatus.APPROVED], PreviewStatus.APPLYING
+    )
+    bot.service.preview(CAROL)  # the next run takes the lease and fails the orphan
+    assert close_interrupted_previews(bot.service, bot.app.client, bot.clock) == 1
+    final = _final_update(bot)
+    assert final["ts"] == ts
+    assert "ailed" in text_of(final)
+    assert Action.APPROVE.value not in action_ids(final["blocks"])
