@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.models import Attr
-from core.plan import FieldChange, Plan
+from core.plan import FieldChange, Inactivation, MissingManager, Plan, Unmatched, Update
 from core.results import ChangeOutcome, OutcomeStatus
 from core.store import RunView
 
@@ -42,64 +42,51 @@ def _value(plan: Plan, change: FieldChange, value: str | None) -> str:
 
 def plan_text(plan: Plan, *, limit: int = 20) -> str:
     """Counts, then the first ``limit`` rows of each section."""
+    sections: list[tuple[str, Sequence[Any], Callable[[Any], str]]] = [
+        ("Creates", plan.creates, lambda c: f"+ {c.label} <{c.get(Attr.EMAIL) or ''}>"),
+        ("Updates", plan.updates, lambda u: _update_line(plan, u)),
+        ("Inactivations", plan.inactivations, _inactivation_line),
+        ("Unmatched Atlassian accounts", plan.unmatched, _unmatched_line),
+        ("Missing manager links", plan.missing_managers, _missing_manager_line),
+        ("Warnings", plan.warnings, lambda w: f"* {w.subject}: {w.message}"),
+    ]
     lines = ["Preview", *counts_lines(plan.counts()), ""]
-    lines += _section(
-        "Creates",
-        (f"+ {c.label} <{c.get(Attr.EMAIL) or ''}>" for c in plan.creates),
-        len(plan.creates),
-        limit,
-    )
-    lines += _section(
-        "Updates",
-        (
-            f"~ {u.label} ({u.object_key}): "
-            + "; ".join(
-                f"{c.attr.value}: {_value(plan, c, c.before)} -> {_value(plan, c, c.after)}"
-                for c in u.changes
-            )
-            for u in plan.updates
-        ),
-        len(plan.updates),
-        limit,
-    )
-    lines += _section(
-        "Inactivations",
-        (f"- {i.label} ({i.object_key}): {i.reason.value}" for i in plan.inactivations),
-        len(plan.inactivations),
-        limit,
-    )
-    lines += _section(
-        "Unmatched Atlassian accounts",
-        (f"? {u.display_name} <{u.email or 'hidden'}>: {u.reason.value}" for u in plan.unmatched),
-        len(plan.unmatched),
-        limit,
-    )
-    lines += _section(
-        "Missing manager links",
-        (
-            f"! {m.label}: manager {m.manager_name or m.manager_id}: {m.reason.value}"
-            for m in plan.missing_managers
-        ),
-        len(plan.missing_managers),
-        limit,
-    )
-    lines += _section(
-        "Warnings",
-        (f"* {w.subject}: {w.message}" for w in plan.warnings),
-        len(plan.warnings),
-        limit,
-    )
+    for title, items, render in sections:
+        lines += _section(title, items, render, limit)
     if plan.is_empty:
         lines.append("Nothing to write: Assets already matches the directory.")
     lines.append(f"Fingerprint {plan.fingerprint[:16]}")
     return "\n".join(lines)
 
 
-def _section(title: str, rows: Iterable[str], total: int, limit: int) -> list[str]:
-    if total == 0:
+def _update_line(plan: Plan, update: Update) -> str:
+    changes = "; ".join(
+        f"{c.attr.value}: {_value(plan, c, c.before)} -> {_value(plan, c, c.after)}"
+        for c in update.changes
+    )
+    return f"~ {update.label} ({update.object_key}): {changes}"
+
+
+def _inactivation_line(inactivation: Inactivation) -> str:
+    return f"- {inactivation.label} ({inactivation.object_key}): {inactivation.reason.value}"
+
+
+def _unmatched_line(unmatched: Unmatched) -> str:
+    return f"? {unmatched.display_name} <{unmatched.email or 'hidden'}>: {unmatched.reason.value}"
+
+
+def _missing_manager_line(gap: MissingManager) -> str:
+    return f"! {gap.label}: manager {gap.manager_name or gap.manager_id}: {gap.reason.value}"
+
+
+def _section(
+    title: str, items: Sequence[Any], render: Callable[[Any], str], limit: int
+) -> list[str]:
+    if not items:
         return []
-    shown = [f"  {row}" for _, row in zip(range(limit), rows, strict=False)]
-    more = [f"  ... and {total - limit} more (use --csv for all)"] if total > limit else []
+    shown = [f"  {render(item)}" for item in items[:limit]]
+    extra = len(items) - limit
+    more = [f"  ... and {extra} more (use --csv for all)"] if extra > 0 else []
     return [f"{title}:", *shown, *more, ""]
 
 

@@ -30,7 +30,9 @@ def test_home_shows_runs_pending_previews_and_configuration(bot: Bot) -> None:
     assert "Last scheduled sync" in rendered
     assert "0f1c2d3e-4a5b-4c6d-8e9f-a0b1c2d3e4f5" in rendered
     assert "sandbox-client-secret" not in rendered
-    assert "#1" in rendered or "Preview 1" in rendered or "preview #" in rendered.lower()
+    (pending,) = bot.service.pending_previews()
+    assert "*Pending previews* (1)" in rendered
+    assert f"*#{pending.id}* by <@{ALICE}>" in rendered
 
 
 def test_members_see_only_the_preview_button(bot: Bot) -> None:
