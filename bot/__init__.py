@@ -1,1 +1,1 @@
-"""The Slack surface. It stays a thin shell over :mod:`core.service`."""
+"""The Slack surface. It stays a thin shell over :mod:`core.runs.service`."""

@@ -14,8 +14,7 @@ from bot.config import SlackSettings, build_web_client
 from bot.context import BotContext
 from bot.permissions import Permissions
 from bot.worker import Worker
-from core.approvals import Approvals
-from core.service import SyncService
+from core.runs import Approvals, SyncService
 
 
 def _utc_now() -> datetime:

@@ -1,6 +1,6 @@
 """Slack settings, read once from the environment (and an optional ``.env`` file).
 
-The rules follow :mod:`core.settings`: the environment wins over the ``.env`` file,
+The rules follow :mod:`core.config.settings`: the environment wins over the ``.env`` file,
 blank values count as unset, and every problem is reported at once in a
 :class:`~core.errors.ConfigError` that names variables, never values, because three of
 these values are credentials.
@@ -22,8 +22,9 @@ from dotenv import dotenv_values
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
 
+from core.config import RULE_REQUIRED, RULE_URL
+from core.config.settings import _is_safe_url
 from core.errors import ConfigError, FieldProblem
-from core.settings import RULE_REQUIRED, RULE_URL, _is_safe_url
 
 # S105: these are variable names and rules, not credentials.
 ENV_BOT_TOKEN = "SLACK_BOT_TOKEN"  # noqa: S105

@@ -10,8 +10,7 @@ from slack_sdk import WebClient
 
 from bot.permissions import Permissions
 from bot.worker import Worker
-from core.approvals import Approvals
-from core.service import SyncService
+from core.runs import Approvals, SyncService
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,17 @@ from bot.blocks import (
 )
 from bot.context import BotContext
 from bot.housekeeping import close_expired_previews
-from core.approvals import Decision, DecisionKind
-from core.connection_check import check_connection
 from core.errors import SyncError
-from core.plan import Plan
-from core.report import plan_csv
-from core.scheduled import ScheduledSync
-from core.service import RunInProgress, SyncResult
+from core.runs import (
+    Decision,
+    DecisionKind,
+    RunInProgress,
+    ScheduledSync,
+    SyncResult,
+    check_connection,
+)
 from core.store import PreviewStatus, PreviewView
+from core.sync import Plan, plan_csv
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import closed_message
-from core.service import SyncService
+from core.runs import SyncService
 from core.store import PreviewStatus
 
 log = logging.getLogger(__name__)

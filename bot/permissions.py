@@ -14,7 +14,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core.service import SyncService
+from core.runs import SyncService
 
 CACHE_SECONDS = 300.0
 

@@ -4,7 +4,7 @@ One APScheduler :class:`BackgroundScheduler` runs three jobs: the daily check at
 configured local time, a one-off catch-up when the process starts while a sync is
 due (a bot that was down at check time should not wait another day), and the sweep
 that strips the buttons off expired previews. Whether a check syncs, holds or does
-nothing is decided in :mod:`core.scheduled`; this module only reports the outcome
+nothing is decided in :mod:`core.runs.scheduled`; this module only reports the outcome
 to the team's report channel, and never lets an exception kill the scheduler thread.
 """
 
@@ -32,11 +32,9 @@ from bot.blocks import (
     scheduled_report_message,
 )
 from bot.housekeeping import SWEEP_MINUTES, sweep
-from core.plan import Plan
-from core.report import plan_csv
-from core.scheduled import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync
-from core.service import SyncService
+from core.runs import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync, SyncService
 from core.store import PreviewStatus, PreviewView
+from core.sync import Plan, plan_csv
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,10 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.config import SlackSettings, build_web_client, load_slack_settings
 from bot.scheduler import start_scheduler
 from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
+from core.config import Settings, load_settings
 from core.errors import ConfigError, FieldProblem
-from core.secrets import load_cipher
-from core.service import SyncService
-from core.settings import Settings, load_settings
-from core.store import Store
+from core.runs import SyncService
+from core.store import Store, load_cipher
 
 AppBuilder = Callable[[SyncService, SlackSettings], App]
 

@@ -12,14 +12,13 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from core.demo import configure_sandbox, sandbox_environ
-from core.http import RetryPolicy
-from core.results import ChangeKind, OutcomeStatus
+from core.cli.demo import configure_sandbox, sandbox_environ
+from core.clients import RetryPolicy
+from core.config import load_settings
+from core.runs import SyncService
 from core.sandbox import Sandbox
-from core.secrets import load_cipher
-from core.service import SyncService
-from core.settings import load_settings
-from core.store import RunStatus, Store
+from core.store import RunStatus, Store, load_cipher
+from core.sync import ChangeKind, OutcomeStatus
 
 CREATES = 38  # seed 7, 60 people, 45 accounts: see tests/e2e/test_cli_flow.py
 
@@ -73,7 +72,7 @@ def test_a_progress_callback_that_raises_does_not_stop_the_apply(
             if len(calls) == 2:
                 raise RuntimeError("slack said ratelimited")
 
-    with caplog.at_level(logging.WARNING, logger="core.applier"):
+    with caplog.at_level(logging.WARNING, logger="core.sync.applier"):
         result = service.sync("UADMIN", progress=progress)
 
     assert result.status is RunStatus.SUCCEEDED

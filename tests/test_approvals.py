@@ -12,16 +12,17 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from core.approvals import NO_APPROVERS, OWN_PREVIEW, STALE_REASON, Approvals, DecisionKind
-from core.demo import configure_sandbox, sandbox_environ
+from core.cli.demo import configure_sandbox, sandbox_environ
+from core.clients import RetryPolicy
+from core.config import TeamSettings, load_settings
 from core.errors import InvalidInput
-from core.http import RetryPolicy
-from core.models import Attr
+from core.runs import Approvals, DecisionKind, RunInProgress, SyncService
+from core.runs.approvals import NO_APPROVERS, OWN_PREVIEW, STALE_REASON
+from core.runs.service import PreviewResult
 from core.sandbox import Fault, Sandbox
-from core.secrets import load_cipher
-from core.service import PreviewResult, RunInProgress, SyncService
-from core.settings import load_settings
-from core.store import PreviewStatus, RunKind, RunStatus, Store, TeamSettings, utc_now
+from core.store import PreviewStatus, RunKind, RunStatus, Store, load_cipher
+from core.store.database import utc_now
+from core.sync import Attr
 
 APPROVER = "UAPPROVER"
 SECOND = "USECOND"

@@ -8,10 +8,17 @@ import httpx
 import pytest
 import respx
 
-from core.clients.assets import AQL_PAGE_SIZE, AssetsClient, EmployeeType, discover_workspace
+from core.clients import (
+    ApiClient,
+    AssetsClient,
+    EmployeeType,
+    RequestCounter,
+    RetryPolicy,
+    discover_workspace,
+)
+from core.clients.assets import AQL_PAGE_SIZE
 from core.errors import ApiError
-from core.http import ApiClient, RequestCounter, RetryPolicy
-from core.models import Attr
+from core.sync import Attr
 
 BASE = "https://api.test/jsm/assets/workspace/w1/v1"
 TYPE = EmployeeType("1", "7", tuple((attr, str(100 + i)) for i, attr in enumerate(Attr)))

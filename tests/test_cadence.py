@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.cadence import days_ago, due_date, is_due, next_check
+from core.runs.cadence import days_ago, due_date, is_due, next_check
 
 UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.connection_check import ASSETS, GRAPH, NOT_CONFIGURED, SIGN_IN, SKIPPED, check_connection
-from core.demo import configure_sandbox, sandbox_environ
-from core.http import RetryPolicy
+from core.cli.demo import configure_sandbox, sandbox_environ
+from core.clients import RetryPolicy
+from core.config import load_settings
+from core.runs import SKIPPED, SyncService, check_connection
+from core.runs.connection_check import ASSETS, GRAPH, NOT_CONFIGURED, SIGN_IN
 from core.sandbox import SANDBOX_CLIENT_ID, SANDBOX_TENANT_ID, Fault, Sandbox
-from core.secrets import load_cipher
-from core.service import SyncService
-from core.settings import load_settings
-from core.store import Store
+from core.store import Store, load_cipher
 
 WRONG_SECRET = "wrong-secret-do-not-print-9Z~q"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.guard import GuardPolicy, SourceCounts, hold_reasons
-from core.plan import Inactivation, InactivationReason, Plan, PlanStats
+from core.sync import GuardPolicy, Inactivation, Plan, SourceCounts, hold_reasons
+from core.sync.plan import InactivationReason, PlanStats
 
 POLICY = GuardPolicy()  # 25 inactivations and 10 %, sources at 90 %
 STEADY = SourceCounts(atlassian_accounts=1_000, directory_users=5_000)

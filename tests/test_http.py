@@ -6,6 +6,8 @@ import httpx
 import pytest
 import respx
 
+from core.clients import ApiClient, RateLimiter, RequestCounter, RetryPolicy
+from core.clients.http import parse_retry_after
 from core.errors import (
     ApiError,
     AuthenticationError,
@@ -16,7 +18,6 @@ from core.errors import (
     ServerError,
     TransportFailure,
 )
-from core.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, parse_retry_after
 
 BASE = "https://api.test/v1"
 

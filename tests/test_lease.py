@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from core.lease import LeaseBusy, RunLease
-from core.secrets import SecretCipher
-from core.store import RunKind, Store, utc_now
+from core.store import LeaseBusy, RunKind, RunLease, Store
+from core.store.database import utc_now
+from core.store.secrets import SecretCipher
 
 TTL = timedelta(seconds=120)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.models import ATTR_ORDER, Attr, employee_record
-from core.plan import FieldChange, Plan, UnmatchedReason, WarningCode
-from core.planner import SyncPolicy
+from core.sync import Attr, FieldChange, Plan, SyncPolicy, employee_record
+from core.sync.models import ATTR_ORDER
+from core.sync.plan import UnmatchedReason, WarningCode
 from tests.test_planner_support import account, employee, plan_for, user
 
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from core.models import AtlassianAccount, Attr, DirectoryUser, EmployeeRecord
-from core.plan import FieldChange, InactivationReason, ManagerGap, Plan, WarningCode
+from core.sync import AtlassianAccount, Attr, DirectoryUser, EmployeeRecord, FieldChange, Plan
+from core.sync.plan import InactivationReason, ManagerGap, WarningCode
 from tests.test_planner_support import account, apply, employee, plan_for, user
 
 # -- rule 6: inactivation ----------------------------------------------------------------

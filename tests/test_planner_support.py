@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.models import (
+from core.sync import (
     GRAPH_CONTACT_TYPE,
     GRAPH_USER_TYPE,
     AtlassianAccount,
     Attr,
     DirectoryUser,
     EmployeeRecord,
+    Inactivation,
     ManagerRef,
+    Plan,
+    SyncPolicy,
+    Update,
+    build_plan,
     employee_record,
 )
-from core.plan import Inactivation, Plan, Update
-from core.planner import SyncPolicy, build_plan
 
 _DEFAULT = "default"
 

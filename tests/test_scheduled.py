@@ -14,17 +14,22 @@ import pytest
 import sqlalchemy
 from cryptography.fernet import Fernet
 
-from core.approvals import Approvals, DecisionKind
-from core.cli import cmd_check, cmd_status
-from core.demo import configure_sandbox, sandbox_environ
-from core.http import RetryPolicy
-from core.lease import HeldLease
+from core.cli.commands import cmd_check, cmd_status
+from core.cli.demo import configure_sandbox, sandbox_environ
+from core.clients import RetryPolicy
+from core.config import TeamSettings, load_settings
+from core.runs import (
+    Approvals,
+    DecisionKind,
+    FailureCause,
+    ScheduledKind,
+    ScheduledSync,
+    SyncService,
+    cause_fix,
+)
+from core.runs.service import LeaseLost
 from core.sandbox import Fault, Sandbox
-from core.scheduled import FailureCause, ScheduledKind, ScheduledSync, cause_fix
-from core.secrets import load_cipher
-from core.service import LeaseLost, SyncService
-from core.settings import load_settings
-from core.store import PreviewStatus, RunKind, RunStatus, Store, TeamSettings
+from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, Store, load_cipher
 
 APPROVER = "UAPPROVER"
 CREATES = 38  # seed 7, 60 people, 45 accounts: see tests/e2e/test_cli_flow.py

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from core.config import Settings
 from core.errors import ConfigError, SyncError
-from core.secrets import SecretCipher, key_file_path, load_cipher
-from core.settings import Settings
+from core.store import load_cipher
+from core.store.secrets import SecretCipher, key_file_path
 
 SECRET = "client-secret-do-not-print"
 

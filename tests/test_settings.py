@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from core.clouds import CLOUDS
+from core.config import Settings, load_settings
+from core.config.clouds import CLOUDS
 from core.errors import ConfigError
-from core.settings import Settings, load_settings
 
 TOKEN = "atl-token-do-not-print"
 ORG_KEY = "org-key-do-not-print"

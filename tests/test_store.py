@@ -10,13 +10,21 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from core.config import EntraInput, TeamSettings
 from core.errors import InvalidInput, SyncError
-from core.models import Attr
-from core.plan import Create, FieldChange, Plan, PlanStats, Update
-from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
-from core.secrets import SecretCipher
-from core.store import PreviewStatus, RunKind, RunStatus, Store, TeamSettings
-from core.validation import EntraInput
+from core.store import PreviewStatus, RunKind, RunStatus, Store
+from core.store.secrets import SecretCipher
+from core.sync import (
+    Attr,
+    ChangeKind,
+    ChangeOutcome,
+    Create,
+    FieldChange,
+    OutcomeStatus,
+    Plan,
+    Update,
+)
+from core.sync.plan import PlanStats
 
 SECRET = "client-secret-do-not-print-7Q~x"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

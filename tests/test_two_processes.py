@@ -6,10 +6,10 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
-from core.demo import configure_sandbox, sandbox_environ, sandbox_service
+from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
+from core.config import load_settings
+from core.runs import ScheduledSync
 from core.sandbox import Sandbox
-from core.scheduled import ScheduledSync
-from core.settings import load_settings
 from core.store import RunKind
 
 

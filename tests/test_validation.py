@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
+from core.config import EntraInput, validate_entra_input
 from core.errors import InvalidInput
-from core.validation import EntraInput, validate_entra_input
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "00000000-0000-0000-0000-000000000001"

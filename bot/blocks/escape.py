@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from core.report import when
+from core.runs import when
 
 ELLIPSIS = "…"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")

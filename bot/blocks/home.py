@@ -28,8 +28,9 @@ from bot.blocks.message import (
 )
 from bot.blocks.runs import run_line
 from bot.ids import Action
-from core.service import StatusReport
-from core.store import PreviewView, TeamSettings
+from core.config import TeamSettings
+from core.runs import StatusReport
+from core.store import PreviewView
 
 APPROVERS_SHOWN = 20
 SCHEDULE_LIMIT = 1000

@@ -28,11 +28,9 @@ from bot.blocks.message import (
 )
 from bot.blocks.runs import counts_fields, counts_phrase, failures_block, result_summary
 from bot.ids import Action
-from core.approvals import Decision, DecisionKind
-from core.models import Attr
-from core.plan import Create, FieldChange, Inactivation, Plan, Update
-from core.report import requests_text
+from core.runs import Decision, DecisionKind, requests_text
 from core.store import PreviewStatus, PreviewView
+from core.sync import Attr, Create, FieldChange, Inactivation, Plan, Update
 
 FINGERPRINT_SHOWN = 16  # as many as the CLI prints, so the two can be compared
 SECTION_LIMIT = 1800

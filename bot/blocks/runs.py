@@ -30,11 +30,9 @@ from bot.blocks.message import (
     message,
     section,
 )
-from core.plan import Plan
-from core.report import requests_text, when
-from core.results import ChangeOutcome, OutcomeStatus
-from core.service import StatusReport, SyncResult
+from core.runs import StatusReport, SyncResult, requests_text, when
 from core.store import RunKind, RunStatus, RunView
+from core.sync import ChangeOutcome, OutcomeStatus, Plan
 
 RECENT_RUNS_SHOWN = 10
 

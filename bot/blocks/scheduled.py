@@ -24,17 +24,18 @@ from bot.blocks.message import (
 )
 from bot.blocks.preview import preview_message
 from bot.blocks.runs import failures_block
-from core.plan import Plan
-from core.report import requests_text, when
-from core.scheduled import (
+from core.runs import (
     FailureCause,
     QuarantineAlert,
     ScheduledKind,
     ScheduledOutcome,
     ScheduleStatus,
     cause_fix,
+    requests_text,
+    when,
 )
 from core.store import PreviewView
+from core.sync import Plan
 
 GUARD_NOTE = (
     "Approving applies this plan even though it breaches the guard; rejecting leaves "

@@ -22,10 +22,10 @@ from bot.blocks.message import (
     section,
 )
 from bot.ids import SetupBlock, SetupInput, View
-from core.connection_check import SKIPPED, ConnectionCheck
+from core.config import MAX_CADENCE_DAYS, MIN_CADENCE_DAYS, TeamSettings
 from core.errors import FieldProblem
-from core.store import ConnectionView, TeamSettings
-from core.validation import MAX_CADENCE_DAYS, MIN_CADENCE_DAYS
+from core.runs import SKIPPED, ConnectionCheck
+from core.store import ConnectionView
 
 MODAL_TITLE = "Entra connection"
 DEFAULT_CADENCE_DAYS = 7
@@ -39,7 +39,7 @@ NEW_VALUE_HINT = "The client secret's Value (not its ID). Stored encrypted, neve
 
 @dataclass(frozen=True, slots=True)
 class SetupForm:
-    """What the admin submitted, unvalidated: :func:`core.validation` judges it."""
+    """What the admin submitted, unvalidated: :func:`core.config.validation` judges it."""
 
     tenant_id: str
     client_id: str
@@ -229,7 +229,7 @@ def parse_setup(view: Mapping[str, Any]) -> SetupForm:
 def setup_errors(problems: Sequence[FieldProblem]) -> dict[str, str]:
     """``response_action="errors"`` payload: each problem under its input's block id.
 
-    Field names from :mod:`core.validation` are the block ids. A problem with a field
+    Field names from :mod:`core.config.validation` are the block ids. A problem with a field
     the modal does not show is not dropped: it goes under the first block, since Slack
     rejects errors keyed by unknown block ids and the admin must still learn of it.
     """

@@ -10,10 +10,8 @@ from bot import flows
 from bot.blocks import SetupForm, parse_setup, setup_errors
 from bot.context import BotContext
 from bot.ids import View
+from core.config import TeamSettings, normalise_team_settings, validate_entra_input
 from core.errors import FieldProblem, InvalidInput
-from core.service import normalise_team_settings
-from core.store import TeamSettings
-from core.validation import validate_entra_input
 
 
 def register(app: App, ctx: BotContext) -> None:

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.clients.http import ApiClient
 from core.errors import ApiError
-from core.http import ApiClient
-from core.models import Attr, EmployeeRecord, employee_record
+from core.sync import Attr, AttributeValues, EmployeeRecord, employee_record
 
 AQL_PAGE_SIZE = 999
 
@@ -66,9 +66,6 @@ class EmployeeType:
 
     def attribute_id(self, attr: Attr) -> str:
         return dict(self.attribute_ids)[attr]
-
-
-AttributeValues = Mapping[Attr, str | None]
 
 
 def discover_workspace(site: ApiClient) -> str:

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
+from core.clients.http import ApiClient
 from core.errors import ApiError
-from core.http import ApiClient
-from core.models import AtlassianAccount
+from core.sync import AtlassianAccount
 
 SEARCH_PATH = "/rest/api/3/users/search"
 SEARCH_PAGE_SIZE = 1000  # the endpoint's maximum

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import msal
 
+from core.clients.http import RequestCounter
 from core.errors import (
     ApiError,
     AuthenticationError,
@@ -28,7 +29,6 @@ from core.errors import (
     ServerError,
     TransportFailure,
 )
-from core.http import RequestCounter
 
 LOGIN = "login"
 

@@ -23,9 +23,9 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from core.clients.http import ApiClient, error_for, parse_retry_after
 from core.errors import RateLimited, ServerError
-from core.http import ApiClient, error_for, parse_retry_after
-from core.models import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, DirectoryUser, ManagerRef
+from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, DirectoryUser, ManagerRef
 
 USER_SELECT = (
     "id,displayName,mail,userPrincipalName,proxyAddresses,department,jobTitle,"

@@ -17,7 +17,6 @@ from urllib.parse import unquote
 
 import httpx
 
-from core.models import OBJECT_TYPE_NAME
 from core.sandbox.assets import handle_assets
 from core.sandbox.assets_objects import ObjectRenderer
 from core.sandbox.atlassian import handle_admin, handle_jira
@@ -29,6 +28,7 @@ from core.sandbox.login import handle_login, is_login_path
 from core.sandbox.org import generate_org
 from core.sandbox.records import SandboxAccount, SandboxContact, SandboxOrg, SandboxUser
 from core.sandbox.state import SandboxState
+from core.sync import OBJECT_TYPE_NAME
 
 __all__ = ["Fault", "Sandbox", "classify"]
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.models import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE
 from core.sandbox.http import HttpError, graph_error
 from core.sandbox.records import SandboxContact, SandboxUser
+from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE
 
 USER_PROPERTIES: dict[str, Callable[[SandboxUser], Any]] = {
     "businessPhones": lambda u: [],

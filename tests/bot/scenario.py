@@ -17,12 +17,11 @@ from slack_sdk import WebClient
 from bot.app import build_app
 from bot.config import SlackSettings
 from bot.worker import Worker
-from core.demo import configure_sandbox, sandbox_environ
+from core.cli.demo import configure_sandbox, sandbox_environ
+from core.config import TeamSettings, load_settings
+from core.runs import SyncService
 from core.sandbox import Sandbox
-from core.secrets import load_cipher
-from core.service import SyncService
-from core.settings import load_settings
-from core.store import Store, TeamSettings
+from core.store import Store, load_cipher
 from tests.bot.harness import (
     FORM,
     JSON,

@@ -15,9 +15,10 @@ from bot.blocks import (
 from bot.blocks.escape import channel_mention, clip, slack_date
 from bot.blocks.message import Message, fit_blocks, lines_text, section
 from bot.ids import Action
-from core.approvals import DecisionKind
-from core.plan import Plan, PlanWarning, WarningCode
+from core.runs import DecisionKind
 from core.store import PreviewStatus
+from core.sync import Plan
+from core.sync.plan import PlanWarning, WarningCode
 from tests.bot.test_blocks_support import (
     APPROVER,
     NOW,

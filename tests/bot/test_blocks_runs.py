@@ -15,10 +15,10 @@ from bot.blocks import (
     view_problems,
 )
 from bot.ids import Action
-from core.applier import ApplyResult
-from core.plan import Plan
-from core.service import SyncResult
-from core.store import RunKind, RunStatus, TeamSettings
+from core.config import TeamSettings
+from core.runs import SyncResult
+from core.store import RunKind, RunStatus
+from core.sync import ApplyResult, Plan
 from tests.bot.test_blocks_support import (
     APPROVER,
     NOW,

@@ -19,8 +19,8 @@ from bot.blocks import (
 )
 from bot.blocks.scheduled import ALERT_NOTE, GUARD_NOTE
 from bot.ids import Action
-from core.plan import Plan, PlanStats
-from core.scheduled import (
+from core.config import TeamSettings
+from core.runs import (
     FailureCause,
     QuarantineAlert,
     ScheduledKind,
@@ -28,7 +28,8 @@ from core.scheduled import (
     ScheduleStatus,
     cause_fix,
 )
-from core.store import TeamSettings
+from core.sync import Plan
+from core.sync.plan import PlanStats
 from tests.bot.test_blocks_support import (
     HOSTILE,
     NOW,

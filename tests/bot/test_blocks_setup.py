@@ -17,10 +17,11 @@ from bot.blocks import (
 )
 from bot.blocks.setup import SetupForm
 from bot.ids import COMMAND, SetupBlock, SetupInput, View
-from core.connection_check import SKIPPED, CheckStep, ConnectionCheck
+from core.config import RULE_NOT_EMPTY, TeamSettings
+from core.config.validation import RULE_CADENCE, RULE_GUID
 from core.errors import FieldProblem
-from core.store import TeamSettings
-from core.validation import RULE_CADENCE, RULE_GUID, RULE_NOT_EMPTY
+from core.runs import SKIPPED, ConnectionCheck
+from core.runs.connection_check import CheckStep
 from tests.bot.test_blocks_support import (
     APPROVER,
     assert_message_fits,

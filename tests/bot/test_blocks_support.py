@@ -12,33 +12,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.blocks import Message, limit_problems
-from core.applier import ApplyResult
-from core.approvals import Decision, DecisionKind
-from core.models import Attr
-from core.plan import (
+from core.runs import Decision, DecisionKind, StatusReport, SyncResult
+from core.store import ConnectionView, PreviewStatus, PreviewView, RunKind, RunStatus, RunView
+from core.sync import (
+    ApplyResult,
+    Attr,
+    ChangeKind,
+    ChangeOutcome,
     Create,
     FieldChange,
     Inactivation,
+    OutcomeStatus,
+    Plan,
+    Update,
+)
+from core.sync.plan import (
     InactivationReason,
     ManagerGap,
     MissingManager,
-    Plan,
     PlanStats,
     PlanWarning,
     Unmatched,
     UnmatchedReason,
-    Update,
     WarningCode,
-)
-from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
-from core.service import StatusReport, SyncResult
-from core.store import (
-    ConnectionView,
-    PreviewStatus,
-    PreviewView,
-    RunKind,
-    RunStatus,
-    RunView,
 )
 
 NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)

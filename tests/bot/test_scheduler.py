@@ -28,10 +28,11 @@ from bot.scheduler import (
     run_scheduled_check,
     start_scheduler,
 )
-from core.models import Attr
+from core.config import TeamSettings
+from core.runs import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync, cause_fix
 from core.sandbox.faults import Fault
-from core.scheduled import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync, cause_fix
-from core.store import PreviewStatus, TeamSettings
+from core.store import PreviewStatus
+from core.sync import Attr
 from tests.bot.scenario import ADMIN, ALICE, BOB, CAROL, CHANNEL, Bot, action_ids
 from tests.bot.test_blocks_support import assert_no_pings, texts
 

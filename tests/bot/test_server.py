@@ -18,7 +18,7 @@ from bot.ids import COMMAND
 from bot.serve import run_serve
 from bot.server import SlackHttpServer
 from core.cli import main
-from core.service import SyncService
+from core.runs import SyncService
 from tests.bot.harness import (
     JSON,
     SIGNING_SECRET,

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from core.http import ApiClient, RequestCounter, RetryPolicy
+from core.clients import ApiClient, RequestCounter, RetryPolicy
 
 GRAPH = "https://graph.microsoft.com"
 V1 = f"{GRAPH}/v1.0"

@@ -8,10 +8,9 @@ import httpx
 import pytest
 import respx
 
-from core.clients.atlassian import AtlassianDirectory
+from core.clients import ApiClient, AtlassianDirectory, RequestCounter
 from core.errors import ApiError
-from core.http import ApiClient, RequestCounter
-from core.models import AtlassianAccount
+from core.sync import AtlassianAccount
 
 from .conftest import ADMIN, JIRA
 

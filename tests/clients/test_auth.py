@@ -9,9 +9,8 @@ import httpx
 import pytest
 import respx
 
-from core.clients.auth import GraphTokenProvider
+from core.clients import GraphTokenProvider, RequestCounter
 from core.errors import ApiError, AuthenticationError, ServerError, TransportFailure
-from core.http import RequestCounter
 
 from .conftest import GRAPH, load_fixture
 

@@ -10,11 +10,10 @@ import httpx
 import pytest
 import respx
 
-from core.clients.auth import explain_graph_permission_error
-from core.clients.graph import MANAGER_EXPAND, USER_SELECT, GraphDirectory, parse_user
+from core.clients import ApiClient, GraphDirectory, RequestCounter, explain_graph_permission_error
+from core.clients.graph import MANAGER_EXPAND, USER_SELECT, parse_user
 from core.errors import AuthenticationError, PermissionDenied, RateLimited
-from core.http import ApiClient, RequestCounter
-from core.models import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, DirectoryUser
+from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, DirectoryUser
 
 from .conftest import V1, graph_user, manager_of
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from core.cli import main
-from core.demo import sandbox_environ
+from core.cli.demo import sandbox_environ
 from core.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TENANT_ID, Sandbox
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from core.models import Attr
 from core.sandbox import Fault, Sandbox
+from core.sync import Attr
 
 from .conftest import Runner
 

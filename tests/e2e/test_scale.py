@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from core.demo import configure_sandbox, sandbox_environ, sandbox_service
+from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
+from core.config import load_settings
 from core.sandbox import Sandbox
-from core.settings import load_settings
 
 PREVIEW_REQUEST_BUDGET = 300
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from core.models import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE
 from core.sandbox import Fault, Sandbox
+from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE
 from tests.sandbox.conftest import GRAPH, issue_token
 
 SELECT = "id,displayName,mail,userPrincipalName,accountEnabled,department"

@@ -1,6 +1,6 @@
 """Small pieces every run uses: its meter, its Assets writer and its bookkeeping.
 
-Kept out of :mod:`core.service` so the service reads as the story of a run.
+Kept out of :mod:`core.runs.service` so the service reads as the story of a run.
 """
 
 from __future__ import annotations
@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.applier import ApplyResult
-from core.clients.assets import AssetsClient, AttributeValues, EmployeeType
-from core.lease import HeldLease
-from core.models import EmployeeRecord
-from core.store import PreviewStatus, RunStatus, RunView, Store
-from core.wiring import Clients
+from core.clients import AssetsClient, EmployeeType
+from core.runs.wiring import Clients
+from core.store import HeldLease, PreviewStatus, RunStatus, RunView, Store
+from core.sync import ApplyResult, AttributeValues, EmployeeRecord
 
 
 @dataclass

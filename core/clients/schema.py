@@ -27,7 +27,7 @@ from core.clients.assets import (
     SchemaInfo,
 )
 from core.errors import SchemaConflict, SchemaMissing
-from core.models import OBJECT_TYPE_NAME, SCHEMA_KEY, SCHEMA_NAME, Attr
+from core.sync import OBJECT_TYPE_NAME, SCHEMA_KEY, SCHEMA_NAME, Attr
 
 SCHEMA_DESCRIPTION = "Employees synced from Microsoft Entra ID by entra-assets-sync."
 TYPE_DESCRIPTION = "A person with an Atlassian account, enriched from Microsoft Entra ID."

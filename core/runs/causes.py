@@ -2,7 +2,7 @@
 
 A failed run stores one :class:`FailureCause`, so the scheduler can tell "the secret
 expired three nights running" (one alert, one fix) from three unrelated failures.
-Re-exported by :mod:`core.scheduled`, which is where the bot imports it from.
+Re-exported by :mod:`core.runs.scheduled`, which is where the bot imports it from.
 """
 
 from __future__ import annotations

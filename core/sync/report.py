@@ -1,6 +1,6 @@
-"""Plain-text and CSV renderings of plans, results and run history.
+"""Plain-text and CSV renderings of plans and apply results.
 
-Pure functions from values to strings, shared by the CLI (and by the bot's CSV file).
+Pure functions from values to strings, shared by the CLI and by the bot's CSV file.
 """
 
 from __future__ import annotations
@@ -8,16 +8,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from core.models import Attr
-from core.plan import FieldChange, Inactivation, MissingManager, Plan, Unmatched, Update
-from core.results import ChangeOutcome, OutcomeStatus
-from core.store import RunView
-
-if TYPE_CHECKING:
-    from core.service import StatusReport
+from core.sync.models import Attr
+from core.sync.plan import FieldChange, Inactivation, MissingManager, Plan, Unmatched, Update
+from core.sync.results import ChangeOutcome, OutcomeStatus
 
 COUNT_LABELS = (
     ("creates", "Creates"),
@@ -158,43 +153,3 @@ def failures_text(outcomes: Sequence[ChangeOutcome], limit: int = 10) -> str:
     if len(failed) > limit:
         lines.append(f"  ... and {len(failed) - limit} more")
     return "\n".join(lines)
-
-
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
-
-
-def requests_text(requests: dict[str, int]) -> str:
-    total = sum(requests.values())
-    parts = ", ".join(f"{service} {count}" for service, count in sorted(requests.items()))
-    return f"{total} requests ({parts})" if parts else "0 requests"
-
-
-def status_text(report: StatusReport) -> str:
-    """The status page: connection, last syncs, current run, recent history."""
-    conn = report.connection
-    lines = [
-        "Connection: "
-        + (
-            f"tenant {conn.tenant_id}, client {conn.client_id}, every {conn.cadence_days} days"
-            if conn
-            else "not configured"
-        ),
-        f"Last manual sync:    {run_line(report.last_manual)}",
-        f"Last scheduled sync: {run_line(report.last_scheduled)}",
-        "Current run:         " + (", ".join(run_line(r) for r in report.running) or "none"),
-        "Recent runs:",
-        *[f"  {run_line(r)}" for r in report.recent],
-    ]
-    return "\n".join(lines)
-
-
-def run_line(run: RunView | None) -> str:
-    if run is None:
-        return "never"
-    counts = ", ".join(f"{k} {v}" for k, v in (run.counts or {}).items() if v)
-    error = f" error: {run.error}" if run.error else ""
-    return (
-        f"#{run.id} {run.kind.value} {run.status.value} at {when(run.started_at)} "
-        f"by {run.requested_by}" + (f" [{counts}]" if counts else "") + error
-    )

@@ -1,7 +1,7 @@
 """The plan: what a sync would change, as frozen, ordered, serialisable values.
 
-A :class:`Plan` is produced by :func:`core.planner.build_plan` and consumed by
-:mod:`core.applier`. Its ``fingerprint`` is a SHA-256 over the canonical JSON form,
+A :class:`Plan` is produced by :func:`core.sync.planner.build_plan` and consumed by
+:mod:`core.sync.applier`. Its ``fingerprint`` is a SHA-256 over the canonical JSON form,
 so an approval can be bound to exactly what a person saw.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from core.models import Attr
+from core.sync.models import Attr
 
 
 class InactivationReason(StrEnum):

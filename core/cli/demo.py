@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from core.models import Attr
-from core.report import plan_text, requests_text, status_text
+from core.config import Settings, load_settings
+from core.runs import ScheduledSync, SyncService, requests_text, status_text
 from core.sandbox import (
     SANDBOX_ATLASSIAN_API_TOKEN,
     SANDBOX_ATLASSIAN_EMAIL,
@@ -26,11 +26,8 @@ from core.sandbox import (
     SANDBOX_TENANT_ID,
     Sandbox,
 )
-from core.scheduled import ScheduledSync
-from core.secrets import load_cipher
-from core.service import SyncService
-from core.settings import Settings, load_settings
-from core.store import Store
+from core.store import Store, load_cipher
+from core.sync import Attr, plan_text
 
 T = TypeVar("T")
 

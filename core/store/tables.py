@@ -1,6 +1,6 @@
-"""Tables, status vocabularies and frozen views behind :class:`core.store.Store`.
+"""Tables, status vocabularies and frozen views behind :class:`core.store.database.Store`.
 
-Rows never leave :mod:`core.store`: callers get frozen views, so a detached or
+Rows never leave :mod:`core.store.database`: callers get frozen views, so a detached or
 half-loaded ORM object can never leak into the bot or the CLI. Statuses are stored
 as plain strings (no database enum types) so adding a status needs no migration.
 Datetimes go through :class:`UtcDateTime`: stored as naive UTC because SQLite keeps no
@@ -18,8 +18,7 @@ from sqlalchemy import JSON, Column, DateTime, Dialect, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from core.errors import SyncError
-from core.plan import Plan
-from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
+from core.sync import ChangeKind, ChangeOutcome, OutcomeStatus, Plan
 
 
 class RunKind(StrEnum):
@@ -224,14 +223,6 @@ class PreviewView:
     decided_at: datetime | None
     channel: str | None = None
     message_ts: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TeamSettings:
-    """Who approves previews and where reports go: Slack channel and user ids."""
-
-    report_channel: str | None = None
-    approvers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,20 @@ import threading
 
 import httpx
 
-from core.clients.assets import AssetsClient, discover_workspace
-from core.clients.atlassian import AtlassianDirectory
-from core.clients.auth import GraphTokenProvider
-from core.clients.graph import GraphDirectory
+from core.clients import (
+    ApiClient,
+    AssetsClient,
+    AtlassianDirectory,
+    GraphDirectory,
+    GraphTokenProvider,
+    RateLimiter,
+    RequestCounter,
+    RetryPolicy,
+    build_http_client,
+    discover_workspace,
+)
+from core.config import Settings
 from core.errors import ConfigError, FieldProblem
-from core.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, build_http_client
-from core.settings import Settings
 from core.store import Store
 
 

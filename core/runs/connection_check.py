@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.clients.assets import discover_workspace
-from core.clients.auth import explain_graph_permission_error
+from core.clients import discover_workspace, explain_graph_permission_error
 from core.errors import ApiError, AuthenticationError, ConfigError, SyncError, TransportFailure
-from core.service import SyncService
+from core.runs.service import SyncService
 
 SIGN_IN = "Microsoft sign-in"
 GRAPH = "Microsoft Graph"

@@ -18,8 +18,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from core.config import ENV_SECRET_KEY, Settings
 from core.errors import ConfigError, FieldProblem, SyncError
-from core.settings import ENV_SECRET_KEY, Settings
 
 KEY_FILE_NAME = "secret.key"
 FALLBACK_KEY_DIR = Path("data")

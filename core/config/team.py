@@ -1,19 +1,27 @@
 """Team settings as people type them: Slack ids for the report channel and approvers.
 
-Kept apart from the service so the setup modal and the service validate alike.
+Kept apart from the service so the setup form and the command line validate alike.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from core.errors import FieldProblem, InvalidInput
-from core.store import TeamSettings
 
 RULE_SLACK_CHANNEL = "must be a Slack channel id such as C0123456789"
 RULE_SLACK_USERS = "must be Slack user ids such as U0123456789"
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSettings:
+    """Who approves previews and where reports go: Slack channel and user ids."""
+
+    report_channel: str | None = None
+    approvers: tuple[str, ...] = ()
 
 
 def normalise_team_settings(settings: TeamSettings) -> TeamSettings:

@@ -4,13 +4,13 @@ The bot (or cron, through ``entra-sync check``) calls :meth:`ScheduledSync.run_c
 once a day at the check time. Everything is decided here and returned as a
 :class:`ScheduledOutcome`; the shells only render it:
 
-* not configured, or not due (:mod:`core.cadence`): nothing runs, no run row;
+* not configured, or not due (:mod:`core.runs.cadence`): nothing runs, no run row;
 * another run holds the lease: BUSY, with the holder sentence;
 * otherwise one SCHEDULED run through :meth:`SyncService.sync`, the same code path
-  as a manual sync, with the guard rails of :mod:`core.guard`. A held plan becomes a
+  as a manual sync, with the guard rails of :mod:`core.sync.guard`. A held plan becomes a
   pending preview from "scheduler" that approvers decide on like any other;
 * a failure stores its cause on the run; the run that completes a streak of
-  systemic failures carries the one :class:`QuarantineAlert` (:mod:`core.quarantine`).
+  systemic failures carries the one :class:`QuarantineAlert` (:mod:`core.runs.quarantine`).
 
 Only successful scheduled runs move the cadence: a failed or held check is retried
 at the next daily check.
@@ -23,13 +23,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from core.cadence import days_ago, due_date, is_due, next_check
-from core.causes import FailureCause, cause_fix, failure_cause
-from core.guard import SourceCounts, hold_reasons
-from core.plan import Plan
-from core.quarantine import SCHEDULER, Streak, claim_alert, quarantined
-from core.service import RunInProgress, Snapshot, SyncResult, SyncService, source_counts
+from core.runs.cadence import days_ago, due_date, is_due, next_check
+from core.runs.causes import FailureCause, cause_fix, failure_cause
+from core.runs.quarantine import SCHEDULER, Streak, claim_alert, quarantined
+from core.runs.service import SyncService
+from core.runs.values import RunInProgress, Snapshot, SyncResult, source_counts
 from core.store import PreviewView, RunKind, RunStatus, RunView
+from core.sync import Plan, SourceCounts, hold_reasons
 
 __all__ = [
     "SCHEDULER",

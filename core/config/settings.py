@@ -24,9 +24,9 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from core.clouds import CLOUDS, DEFAULT_CLOUD
+from core.config.clouds import CLOUDS, DEFAULT_CLOUD
 from core.errors import ConfigError, FieldProblem
-from core.guard import GuardPolicy
+from core.sync import GuardPolicy
 
 PREFIX = "ENTRA_SYNC_"
 DEFAULT_DATABASE_URL = "sqlite:///data/entra-sync.db"
@@ -134,7 +134,7 @@ class Settings:
 
     @property
     def guard(self) -> GuardPolicy:
-        """When a scheduled plan waits for a person instead of applying: see core.guard."""
+        """When a scheduled plan waits for a person instead of applying: see core.sync.guard."""
         return GuardPolicy(
             max_inactivations=self.guard_max_inactivations,
             max_inactivation_percent=self.guard_max_inactivation_percent,

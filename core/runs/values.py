@@ -1,6 +1,6 @@
 """The vocabulary of a run: what it reads, what it returns, and why it may refuse.
 
-Re-exported by :mod:`core.service`, which is where callers import them from.
+Re-exported by :mod:`core.runs.service`, which is where callers import them from.
 """
 
 from __future__ import annotations
@@ -8,15 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.applier import ApplyResult
-from core.clients.assets import EmployeeType
-from core.clients.graph import DirectoryRead
+from core.clients import DirectoryRead, EmployeeType
 from core.errors import SyncError
-from core.guard import SourceCounts
-from core.lease import LeaseInfo
-from core.models import AtlassianAccount, EmployeeRecord
-from core.plan import Plan
-from core.store import ConnectionView, RunKind, RunStatus, RunView
+from core.store import ConnectionView, LeaseInfo, RunKind, RunStatus, RunView
+from core.sync import ApplyResult, AtlassianAccount, EmployeeRecord, Plan, SourceCounts
 
 
 class StalePlan(SyncError):

@@ -5,14 +5,14 @@ in this module so the CLI, the bot and the tests agree on it:
 
 * authorisation is checked when the click happens, not when the preview was posted;
 * a preview is applied at most once, however many people click at once: every move
-  is one conditional update in :meth:`core.store.Store.transition_preview`;
+  is one conditional update in :meth:`core.store.database.Store.transition_preview`;
 * only the exact plan that was previewed is applied (its fingerprint is re-checked
   after a fresh read), so an approver never signs off one plan and gets another;
 * a click first moves the preview pending -> approved (the race-deciding update), and
   approved -> applying only once its run holds the lease. A run that could not take
   the lease hands the preview back to pending (the click answers busy), and a preview
   left approved or applying by a process that died is failed by the next run to take
-  the lease (:func:`core.run_support.fail_dead_previews`).
+  the lease (:func:`core.runs.active.fail_dead_previews`).
 
 Every decision, denials included, leaves an audit record.
 """
@@ -23,14 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.errors import SyncError
-from core.service import (
-    ApplyProgress,
-    RunInProgress,
-    Say,
-    StalePlan,
-    SyncResult,
-    SyncService,
-)
+from core.runs.service import ApplyProgress, Say, SyncService
+from core.runs.values import RunInProgress, StalePlan, SyncResult
 from core.store import PreviewStatus, PreviewView, RunKind, RunStatus, Store
 
 NO_APPROVERS = "No approvers are configured: an admin can add them with /entra setup."

@@ -1,8 +1,8 @@
 """Previews in the store: saved plans awaiting a decision, and their state machine.
 
-Kept apart from :mod:`core.store` because the preview rules (expiry read as a status,
+Kept apart from :mod:`core.store.database` because the preview rules (expiry read as a status,
 one conditional update per move) are the heart of approvals and deserve a page of
-their own. :class:`core.store.Store` mixes this in.
+their own. :class:`core.store.database.Store` mixes this in.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from core.errors import SyncError
-from core.plan import Plan
-from core.store_tables import PreviewRow, PreviewStatus, PreviewView, row_id
+from core.store.tables import PreviewRow, PreviewStatus, PreviewView, row_id
+from core.sync import Plan
 
 DEFAULT_PREVIEW_TTL = timedelta(hours=24)
 

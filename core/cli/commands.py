@@ -1,4 +1,4 @@
-"""``entra-sync``: the terminal shell over :class:`core.service.SyncService`.
+"""``entra-sync``: the terminal shell over :class:`core.runs.service.SyncService`.
 
 Exit codes: 0 success, 1 a run failed or partly failed, 2 bad input or configuration.
 """
@@ -15,24 +15,21 @@ from typing import TextIO
 
 import httpx
 
-from bot.serve import run_serve
-from core.demo import run_demo
+from core.cli.demo import run_demo
+from core.cli.sandbox import serve_sandbox
+from core.config import load_settings
 from core.errors import ApiError, InvalidInput, SchemaConflict, SchemaMissing, SyncError
-from core.plan import Plan
-from core.report import (
-    failures_text,
-    plan_csv,
-    plan_text,
+from core.runs import (
+    ScheduledKind,
+    ScheduledOutcome,
+    ScheduledSync,
+    SyncService,
     requests_text,
     run_line,
     status_text,
 )
-from core.sandbox_command import serve_sandbox
-from core.scheduled import ScheduledKind, ScheduledOutcome, ScheduledSync
-from core.secrets import load_cipher
-from core.service import SyncService
-from core.settings import load_settings
-from core.store import RunStatus, Store
+from core.store import RunStatus, Store, load_cipher
+from core.sync import Plan, failures_text, plan_csv, plan_text
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -94,6 +91,10 @@ def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -
     if args.command == "sandbox":
         return serve_sandbox(args)
     if args.command == "serve":
+        # Imported here: only `serve` needs Slack, and importing it costs every
+        # other command over a second of start-up.
+        from bot.serve import run_serve  # noqa: PLC0415
+
         return run_serve(args.env_file)
     service = open_service(args.env_file, transport)
     try:

@@ -4,7 +4,7 @@ Shells call these methods and render what they return; none of them holds sync l
 Each run reads everything first (schema, Atlassian accounts, directory, Employees);
 any read error ends the run before the first write. Every run, preview or sync,
 manual or scheduled, bot or CLI, first takes the database lease of
-:mod:`core.lease`, so only one runs at a time across every process.
+:mod:`core.store.lease`, so only one runs at a time across every process.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from datetime import timedelta
 
 import httpx
 
-from core.applier import ApplyResult, apply_plan
-from core.causes import failure_cause
-from core.http import RetryPolicy
-from core.lease import HeldLease, LeaseBusy, RunLease
-from core.plan import Plan
-from core.planner import SyncPolicy, build_plan
-from core.run_support import (
+from core.clients import RetryPolicy, SchemaReport, ensure_schema, load_employee_type
+from core.config import Settings, TeamSettings, normalise_team_settings, validate_entra_input
+from core.runs.active import (
     ActiveRun,
     AssetsWriter,
     RunMeter,
@@ -30,7 +26,8 @@ from core.run_support import (
     owned_keys,
     status_of,
 )
-from core.run_types import (
+from core.runs.causes import failure_cause
+from core.runs.values import (
     LeaseLost,
     PreviewResult,
     RunInProgress,
@@ -40,20 +37,19 @@ from core.run_types import (
     SyncResult,
     source_counts,
 )
-from core.schema import SchemaReport, ensure_schema, load_employee_type
-from core.settings import Settings
+from core.runs.wiring import Clients
 from core.store import (
     ConnectionView,
+    HeldLease,
+    LeaseBusy,
     PreviewView,
     RunKind,
+    RunLease,
     RunStatus,
     RunView,
     Store,
-    TeamSettings,
 )
-from core.team import normalise_team_settings
-from core.validation import validate_entra_input
-from core.wiring import Clients
+from core.sync import ApplyResult, Plan, SyncPolicy, apply_plan, build_plan
 
 __all__ = [
     "LeaseLost",

@@ -1,9 +1,9 @@
-"""The planner: a pure function from what was read to the :class:`~core.plan.Plan`.
+"""The planner: a pure function from what was read to the :class:`~core.sync.plan.Plan`.
 
 No I/O, no logging, no clock: the same inputs in any order give the same plan and
 so the same fingerprint, which is what lets a person approve a preview and the
 scheduler apply exactly that. Identity (who is who) is decided in
-:mod:`core.matching`; this module turns each identified person into desired values,
+:mod:`core.sync.matching`; this module turns each identified person into desired values,
 diffs them against the Employee they already have, and explains what it cannot link.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.matching import Index, Matching, build_index, match_accounts
-from core.models import ATTR_ORDER, AtlassianAccount, Attr, DirectoryUser, EmployeeRecord
-from core.plan import (
+from core.sync.matching import Index, Matching, build_index, match_accounts
+from core.sync.models import ATTR_ORDER, AtlassianAccount, Attr, DirectoryUser, EmployeeRecord
+from core.sync.plan import (
     Create,
     FieldChange,
     Inactivation,

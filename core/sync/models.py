@@ -1,11 +1,12 @@
 """Frozen values the clients build from API pages and the planner reads.
 
 Nothing here does I/O. Clients turn JSON into these; the planner turns these into a
-:class:`core.plan.Plan`; nothing downstream of a client ever sees raw JSON.
+:class:`core.sync.plan.Plan`; nothing downstream of a client ever sees raw JSON.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +39,9 @@ ATTR_ORDER: tuple[Attr, ...] = tuple(Attr)
 SCHEMA_NAME = "Entra Directory"
 SCHEMA_KEY = "ENTRA"
 OBJECT_TYPE_NAME = "Employee"
+
+AttributeValues = Mapping[Attr, str | None]
+"""What one write sets: attribute to value (``None`` clears it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.clients.assets import AttributeValues
 from core.errors import ApiError
-from core.models import Attr
-from core.plan import Create, FieldChange, Inactivation, Plan, Update
-from core.results import ChangeKind, ChangeOutcome, OutcomeStatus
+from core.sync.models import Attr, AttributeValues
+from core.sync.plan import Create, FieldChange, Inactivation, Plan, Update
+from core.sync.results import ChangeKind, ChangeOutcome, OutcomeStatus
 
 
 class EmployeeWriter(Protocol):

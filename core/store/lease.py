@@ -32,8 +32,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
 from core.errors import SyncError
-from core.store import RunKind, Store
-from core.store_tables import LeaseRow
+from core.store.database import Store
+from core.store.tables import LeaseRow, RunKind
 
 SYNC_LEASE = "sync"
 DEFAULT_TTL = timedelta(seconds=120)

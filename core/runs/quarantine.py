@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.causes import SYSTEMIC_CAUSES, FailureCause
+from core.runs.causes import SYSTEMIC_CAUSES, FailureCause
 from core.store import RunKind, RunStatus, RunView, Store
 
 AUDIT_ACTION = "quarantine"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.plan import Plan
+from core.sync.plan import Plan
 
 ENV_MAX_INACTIVATIONS = "ENTRA_SYNC_GUARD_MAX_INACTIVATIONS"
 ENV_MAX_INACTIVATION_PERCENT = "ENTRA_SYNC_GUARD_MAX_INACTIVATION_PERCENT"

@@ -19,12 +19,12 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
+from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
-from core.results import ChangeOutcome
-from core.secrets import SecretCipher
-from core.store_migrate import add_missing_columns
-from core.store_previews import PreviewRecords
-from core.store_tables import (
+from core.store.migrations import add_missing_columns
+from core.store.previews import PreviewRecords
+from core.store.secrets import SecretCipher
+from core.store.tables import (
     CONNECTION_ROW_ID,
     TEAM_SETTINGS_ROW_ID,
     AuditEventRow,
@@ -38,7 +38,6 @@ from core.store_tables import (
     RunRow,
     RunStatus,
     RunView,
-    TeamSettings,
     TeamSettingsRow,
     as_utc,
     audit_view,
@@ -47,7 +46,7 @@ from core.store_tables import (
     run_view,
     utc_now,
 )
-from core.validation import RULE_NOT_EMPTY, EntraInput
+from core.sync import ChangeOutcome
 
 __all__ = [
     "AuditEventView",
@@ -90,7 +89,7 @@ class Store(PreviewRecords):
 
     @property
     def engine(self) -> Engine:
-        """For :mod:`core.lease`, whose conditional updates need the engine itself."""
+        """For :mod:`core.store.lease`, whose conditional updates need the engine itself."""
         return self._engine
 
     # -- Entra connection -------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Who is who: pairs active Atlassian accounts with directory users and Employees.
 
-This is the half of the planner that decides identity; :mod:`core.planner` then turns
+This is the half of the planner that decides identity; :mod:`core.sync.planner` then turns
 the pairs into changes. Everything here is pure and order-independent: wherever a
 choice must be made between equals, the lowest key wins, so a shuffled input gives
 the same answer.
@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.models import AtlassianAccount, DirectoryUser, EmployeeRecord
-from core.plan import PlanWarning, Unmatched, UnmatchedReason, WarningCode
+from core.sync.models import AtlassianAccount, DirectoryUser, EmployeeRecord
+from core.sync.plan import PlanWarning, Unmatched, UnmatchedReason, WarningCode
 
 
 def object_key_order(key: str) -> tuple[str, int, str]:

@@ -1,0 +1,31 @@
+"""What the operator configures: process settings, cloud endpoints, and validated input.
+
+Pure values and validation with no I/O beyond reading the environment: the Entra
+connection form, the team settings (approvers, report channel) and every rule that
+names a bad field.
+"""
+
+from core.config.settings import ENV_SECRET_KEY, RULE_REQUIRED, RULE_URL, Settings, load_settings
+from core.config.team import TeamSettings, normalise_team_settings
+from core.config.validation import (
+    MAX_CADENCE_DAYS,
+    MIN_CADENCE_DAYS,
+    RULE_NOT_EMPTY,
+    EntraInput,
+    validate_entra_input,
+)
+
+__all__ = [
+    "ENV_SECRET_KEY",
+    "MAX_CADENCE_DAYS",
+    "MIN_CADENCE_DAYS",
+    "RULE_NOT_EMPTY",
+    "RULE_REQUIRED",
+    "RULE_URL",
+    "EntraInput",
+    "Settings",
+    "TeamSettings",
+    "load_settings",
+    "normalise_team_settings",
+    "validate_entra_input",
+]

@@ -1,0 +1,45 @@
+"""Runs: the one door every shell goes through to preview, sync, approve or check.
+
+:class:`SyncService` reads, plans, guards and applies under the run lease;
+:class:`Approvals` decides clicks on stored previews; :class:`ScheduledSync` runs the
+daily check. The CLI, the Slack listeners and the scheduler job call these and render
+what they return.
+"""
+
+from core.runs.approvals import Approvals, Decision, DecisionKind
+from core.runs.causes import FailureCause, cause_fix
+from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
+from core.runs.report import requests_text, run_line, status_text, when
+from core.runs.scheduled import (
+    QuarantineAlert,
+    ScheduledKind,
+    ScheduledOutcome,
+    ScheduledSync,
+    ScheduleStatus,
+)
+from core.runs.service import SyncService
+from core.runs.values import RunInProgress, StatusReport, SyncResult
+
+__all__ = [
+    "SKIPPED",
+    "Approvals",
+    "ConnectionCheck",
+    "Decision",
+    "DecisionKind",
+    "FailureCause",
+    "QuarantineAlert",
+    "RunInProgress",
+    "ScheduleStatus",
+    "ScheduledKind",
+    "ScheduledOutcome",
+    "ScheduledSync",
+    "StatusReport",
+    "SyncResult",
+    "SyncService",
+    "cause_fix",
+    "check_connection",
+    "requests_text",
+    "run_line",
+    "status_text",
+    "when",
+]

@@ -1,0 +1,32 @@
+"""The database: connection and team settings, runs, previews, audit, the run lease.
+
+SQLModel tables stay private to this package; callers get frozen views
+(:class:`RunView`, :class:`PreviewView`, ...) and the :class:`Store` methods.
+"""
+
+from core.store.database import Store
+from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
+from core.store.secrets import load_cipher
+from core.store.tables import (
+    ConnectionView,
+    PreviewStatus,
+    PreviewView,
+    RunKind,
+    RunStatus,
+    RunView,
+)
+
+__all__ = [
+    "ConnectionView",
+    "HeldLease",
+    "LeaseBusy",
+    "LeaseInfo",
+    "PreviewStatus",
+    "PreviewView",
+    "RunKind",
+    "RunLease",
+    "RunStatus",
+    "RunView",
+    "Store",
+    "load_cipher",
+]

@@ -1,0 +1,60 @@
+"""The sync engine proper: values, matching, the pure planner, guard rails and the applier.
+
+No I/O here. Clients hand in frozen values (:mod:`core.sync.models`), the planner
+returns a :class:`Plan`, :func:`hold_reasons` says whether it may apply unattended, and
+:func:`apply_plan` writes it through a writer the caller supplies.
+"""
+
+from core.sync.applier import ApplyResult, apply_plan
+from core.sync.guard import GuardPolicy, SourceCounts, hold_reasons
+from core.sync.models import (
+    GRAPH_CONTACT_TYPE,
+    GRAPH_USER_TYPE,
+    OBJECT_TYPE_NAME,
+    SCHEMA_KEY,
+    SCHEMA_NAME,
+    AtlassianAccount,
+    Attr,
+    AttributeValues,
+    DirectoryUser,
+    EmployeeRecord,
+    ManagerRef,
+    employee_record,
+)
+from core.sync.plan import Create, FieldChange, Inactivation, Plan, Update
+from core.sync.planner import SyncPolicy, build_plan
+from core.sync.report import failures_text, plan_csv, plan_text
+from core.sync.results import ChangeKind, ChangeOutcome, OutcomeStatus
+
+__all__ = [
+    "GRAPH_CONTACT_TYPE",
+    "GRAPH_USER_TYPE",
+    "OBJECT_TYPE_NAME",
+    "SCHEMA_KEY",
+    "SCHEMA_NAME",
+    "ApplyResult",
+    "AtlassianAccount",
+    "Attr",
+    "AttributeValues",
+    "ChangeKind",
+    "ChangeOutcome",
+    "Create",
+    "DirectoryUser",
+    "EmployeeRecord",
+    "FieldChange",
+    "GuardPolicy",
+    "Inactivation",
+    "ManagerRef",
+    "OutcomeStatus",
+    "Plan",
+    "SourceCounts",
+    "SyncPolicy",
+    "Update",
+    "apply_plan",
+    "build_plan",
+    "employee_record",
+    "failures_text",
+    "hold_reasons",
+    "plan_csv",
+    "plan_text",
+]
