@@ -14,30 +14,20 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import (
     Message,
-    closed_message,
     connection_check_message,
     decided_message,
     escape_mrkdwn,
     held_message,
-    preview_csv_filename,
     preview_message,
     sync_failed_message,
     sync_progress_message,
     sync_report_message,
 )
 from bot.context import BotContext
-from bot.housekeeping import close_expired_previews
+from bot.publishing import Posted, edit_message, post_message, publish_preview, show_on_preview
 from core.errors import SyncError
-from core.runs import (
-    Decision,
-    DecisionKind,
-    RunInProgress,
-    ScheduledSync,
-    SyncResult,
-    check_connection,
-)
-from core.store import PreviewStatus, PreviewView
-from core.sync import Plan, plan_csv
+from core.runs import Decision, DecisionKind, RunInProgress, SyncResult, check_connection
+from core.store import PreviewView
 
 log = logging.getLogger(__name__)
 
@@ -52,38 +42,26 @@ class MessageEditor:
     def __init__(self, ctx: BotContext, channel: str, interval: float = PROGRESS_INTERVAL) -> None:
         self._ctx = ctx
         self.channel = channel
-        self.ts: str | None = None
+        self.posted: Posted | None = None
         self._interval = interval
         self._last = 0.0
 
     def show(self, message: Message, *, force: bool = False) -> None:
         now = time.monotonic()
-        if self.ts is not None and not force and now - self._last < self._interval:
+        if self.posted is not None and not force and now - self._last < self._interval:
             return
         self._last = now
+        if self.posted is not None:
+            edit_message(self._ctx.client, self.posted, message, what="the progress message")
+            return
         try:
-            self._send(message)
+            self.posted = post_message(self._ctx.client, self.channel, message)
         except SlackApiError as exc:  # progress is a courtesy: it never stops the work
             log.warning("could not show progress: %s", exc.response.get("error"))
 
-    def _send(self, message: Message) -> None:
-        client = self._ctx.client
-        if self.ts is None:
-            response = client.chat_postMessage(
-                channel=self.channel, text=message.text, blocks=message.blocks
-            )
-            self.channel = str(response["channel"])
-            self.ts = str(response["ts"])
-        else:
-            client.chat_update(
-                channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks
-            )
-
 
 def post_preview(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> None:
-    """Generate a preview, post it with Approve/Reject, attach the CSV, close older ones."""
-    close_expired_previews(ctx.service, ctx.client, ctx.clock)
-    superseded = ctx.service.pending_previews()
+    """Generate a preview and publish it with Approve / Reject in ``channel``."""
     try:
         result = ctx.service.preview(user_id)
     except RunInProgress as exc:
@@ -100,32 +78,12 @@ def post_preview(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> N
     if preview is None:
         reply("The preview was generated but could not be stored.")
         return
-    message = preview_message(preview, result.plan, now=ctx.clock())
+    now = ctx.clock()
+    message = preview_message(preview, result.plan, now=now)
     try:
-        response = ctx.client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks
-        )
+        publish_preview(ctx.client, ctx.service, preview, message, channel=channel, now=now)
     except SlackApiError as exc:
         reply(_post_failed(exc))
-        return
-    posted_channel, ts = str(response["channel"]), str(response["ts"])
-    ctx.service.store.set_preview_message(preview.id, posted_channel, ts)
-    _attach_csv(ctx, posted_channel, ts, preview, result.plan)
-    for old in superseded:
-        close_message(ctx, old, PreviewStatus.SUPERSEDED)
-
-
-def _attach_csv(ctx: BotContext, channel: str, ts: str, preview: PreviewView, plan: Plan) -> None:
-    try:
-        ctx.client.files_upload_v2(
-            channel=channel,
-            thread_ts=ts,
-            content=plan_csv(plan),
-            filename=preview_csv_filename(preview.id),
-            title=f"Preview #{preview.id}: every change",
-        )
-    except SlackApiError as exc:
-        log.warning("could not attach the preview CSV: %s", exc.response.get("error"))
 
 
 def _post_failed(exc: SlackApiError) -> str:
@@ -136,25 +94,6 @@ def _post_failed(exc: SlackApiError) -> str:
             "or run the command in a public channel."
         )
     return f"Slack refused the message: {error}"
-
-
-def close_message(ctx: BotContext, preview: PreviewView, status: PreviewStatus) -> None:
-    """Strip the buttons of a preview that can no longer be decided."""
-    if not preview.channel or not preview.message_ts:
-        return
-    message = closed_message(preview, preview.plan, status, now=ctx.clock())
-    _update(ctx, preview, message)
-
-
-def _update(ctx: BotContext, preview: PreviewView, message: Message) -> None:
-    if not preview.channel or not preview.message_ts:
-        return
-    try:
-        ctx.client.chat_update(
-            channel=preview.channel, ts=preview.message_ts, text=message.text, blocks=message.blocks
-        )
-    except SlackApiError as exc:
-        log.warning("could not update preview #%s: %s", preview.id, exc.response.get("error"))
 
 
 def decide(ctx: BotContext, preview_id: int, user_id: str, approve: bool, reply: Reply) -> None:
@@ -187,7 +126,7 @@ def _progress_editor(
     if preview is None or not preview.channel or not preview.message_ts:
         return lambda step, done, total: None
     editor = MessageEditor(ctx, preview.channel)
-    editor.ts = preview.message_ts
+    editor.posted = Posted(preview.channel, preview.message_ts)
 
     def show(step: str, done: int, total: int) -> None:
         editor.show(sync_progress_message("", step, done, total))
@@ -195,19 +134,30 @@ def _progress_editor(
     return show
 
 
-def _show_decision(ctx: BotContext, decision: Decision, reply: Reply) -> None:
-    preview = decision.preview
-    private = {
+PRIVATE_DECISIONS = frozenset(
+    {
         DecisionKind.DENIED,
         DecisionKind.BUSY,
+        DecisionKind.HELD,
         DecisionKind.NOT_FOUND,
         DecisionKind.ALREADY_DECIDED,
     }
-    if decision.kind in private:
-        reply(decision.reason)  # only the clicker learns why; the message stays as it is
+)
+"""Decisions only the clicker hears about: the preview message stays as it is."""
+
+
+def _show_decision(ctx: BotContext, decision: Decision, reply: Reply) -> None:
+    preview = decision.preview
+    if decision.kind in PRIVATE_DECISIONS:
+        reply(decision.reason)
+        if decision.kind is DecisionKind.HELD and preview is not None:
+            # Progress may have drawn over the buttons: give the pending preview back.
+            message = preview_message(preview, preview.plan, now=ctx.clock())
+            show_on_preview(ctx.client, ctx.service, preview, message)
         return
     if preview is not None:
-        _update(ctx, preview, decided_message(preview, preview.plan, decision, now=ctx.clock()))
+        message = decided_message(preview, preview.plan, decision, now=ctx.clock())
+        show_on_preview(ctx.client, ctx.service, preview, message)
 
 
 def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> None:
@@ -218,11 +168,9 @@ def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> N
         return
     editor = MessageEditor(ctx, channel)
     editor.show(sync_progress_message(user_id, "Reading Atlassian, Entra and Assets", 0, 0))
-    superseded = ctx.service.pending_previews()
     try:
         result = ctx.service.sync(
             user_id,
-            guard=ScheduledSync(ctx.service).guard,
             say=lambda step: editor.show(sync_progress_message(user_id, step, 0, 0)),
             progress=lambda done, total: editor.show(
                 sync_progress_message(user_id, "Applying changes", done, total)
@@ -239,14 +187,12 @@ def run_sync_now(ctx: BotContext, channel: str, user_id: str, reply: Reply) -> N
         editor.show(sync_failed_message(user_id, "unexpected error; see the bot's log"), force=True)
         return
     if result.held:
-        _show_held(ctx, editor, result, superseded)
+        _show_held(ctx, editor, result)
         return
     editor.show(sync_report_message(result, user_id), force=True)
 
 
-def _show_held(
-    ctx: BotContext, editor: MessageEditor, result: SyncResult, superseded: list[PreviewView]
-) -> None:
+def _show_held(ctx: BotContext, editor: MessageEditor, result: SyncResult) -> None:
     """A manual sync the guard rails held: the progress message becomes a preview to approve.
 
     The approver who ran it asked for it, so another approver decides: a mass change
@@ -255,21 +201,26 @@ def _show_held(
     preview = ctx.service.preview_view(result.preview_id) if result.preview_id else None
     if preview is None:
         return
-    editor.show(
-        held_message(preview, result.plan, result.hold_reasons, now=ctx.clock()), force=True
-    )
-    if editor.ts is None:
-        return
-    ctx.service.store.set_preview_message(preview.id, editor.channel, editor.ts)
-    _attach_csv(ctx, editor.channel, editor.ts, preview, result.plan)
-    for old in superseded:
-        close_message(ctx, old, PreviewStatus.SUPERSEDED)
+    now = ctx.clock()
+    message = held_message(preview, result.plan, result.hold_reasons, now=now)
+    try:
+        publish_preview(
+            ctx.client,
+            ctx.service,
+            preview,
+            message,
+            channel=editor.channel,
+            now=now,
+            replacing=editor.posted,
+        )
+    except SlackApiError as exc:
+        log.warning("could not post held preview #%s: %s", preview.id, exc.response.get("error"))
 
 
 def send_connection_check(ctx: BotContext, user_id: str) -> None:
     """Test the saved connection and tell the person privately what to fix, if anything."""
     check = check_connection(ctx.service)
-    connection = ctx.service.store.connection()
+    connection = ctx.service.connection()
     tenant = connection.tenant_id if connection else ""
     message = connection_check_message(check, tenant_id=tenant)
     ctx.client.chat_postMessage(channel=user_id, text=message.text, blocks=message.blocks)

@@ -49,7 +49,7 @@ class Permissions:
         return verdict
 
     def is_approver(self, user_id: str) -> bool:
-        return user_id in self._service.team_settings().approvers
+        return self._service.is_approver(user_id)
 
     def _workspace_admin(self, user_id: str) -> bool:
         try:

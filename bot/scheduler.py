@@ -11,7 +11,7 @@ to the team's report channel, and never lets an exception kill the scheduler thr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,18 +23,16 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import (
     Message,
-    closed_message,
     held_message,
-    preview_csv_filename,
     quarantine_alert_message,
     schedule_line,
     scheduled_failure_message,
     scheduled_report_message,
 )
 from bot.housekeeping import SWEEP_MINUTES, sweep
+from bot.publishing import Posted, attach_csv, post_message, publish_preview
 from core.runs import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync, SyncService
-from core.store import PreviewStatus, PreviewView
-from core.sync import Plan, plan_csv
+from core.sync import Plan
 
 log = logging.getLogger(__name__)
 
@@ -181,15 +179,13 @@ def run_scheduled_check(
     like any other failure: a silent scheduler is the worst way to fail.
     """
     try:
-        pending = service.pending_previews()
         outcome = ScheduledSync(service, clock=clock).run_check()
     except Exception as exc:
         log.exception("The scheduled check failed unexpectedly")
-        pending = []
         error = str(exc) or type(exc).__name__
         outcome = ScheduledOutcome(ScheduledKind.FAILED, error=error, cause=FailureCause.OTHER)
     try:
-        report_outcome(service, client, outcome, now=(clock or _utc_now)(), pending=pending)
+        report_outcome(service, client, outcome, now=(clock or _utc_now)())
     except Exception:
         log.exception("Could not report the scheduled check (%s)", outcome.kind.value)
     return outcome
@@ -201,9 +197,8 @@ def report_outcome(
     outcome: ScheduledOutcome,
     *,
     now: datetime,
-    pending: Sequence[PreviewView] = (),
 ) -> None:
-    """Post ``outcome`` to the report channel; ``pending`` are the previews open before it.
+    """Post ``outcome`` to the report channel.
 
     Silent outcomes are only logged. Without a report channel nothing is posted: the
     run history (``/entra status``) and App Home still show what happened.
@@ -222,7 +217,7 @@ def report_outcome(
         return
     reporter = _Reporter(service, client, channel, now)
     if outcome.kind is ScheduledKind.HELD:
-        reporter.held(outcome, pending)
+        reporter.held(outcome)
     elif outcome.kind is ScheduledKind.FAILED:
         reporter.failed(outcome)
     else:
@@ -247,26 +242,23 @@ class _Reporter:
         if posted is None or plan is None or outcome.kind is ScheduledKind.NO_CHANGES:
             return
         run = outcome.run_id if outcome.run_id is not None else "latest"
-        self._attach_csv(
-            posted, plan, f"entra-scheduled-sync-{run}.csv", f"Scheduled sync #{run}: every change"
-        )
+        filename, title = f"entra-scheduled-sync-{run}.csv", f"Scheduled sync #{run}: every change"
+        attach_csv(self._client, posted, plan, filename, title)
 
-    def held(self, outcome: ScheduledOutcome, pending: Sequence[PreviewView]) -> None:
+    def held(self, outcome: ScheduledOutcome) -> None:
         """Post the held plan as a preview with Approve / Reject, like one a person asked for."""
         preview = outcome.preview
         if preview is None:
             log.error("Scheduled check held a plan but stored no preview; nothing to post")
             return
         plan = outcome.plan if outcome.plan is not None else preview.plan
-        posted = self._post(held_message(preview, plan, outcome.hold_reasons, now=self._now))
-        if posted is None:
-            return
-        channel, ts = posted
-        self._service.store.set_preview_message(preview.id, channel, ts)
-        self._attach_csv(
-            posted, plan, preview_csv_filename(preview.id), f"Preview #{preview.id}: every change"
-        )
-        self._close_superseded(pending, keep=preview.id)
+        message = held_message(preview, plan, outcome.hold_reasons, now=self._now)
+        try:
+            publish_preview(
+                self._client, self._service, preview, message, channel=self._channel, now=self._now
+            )
+        except SlackApiError as exc:
+            self._refused(exc)
 
     def failed(self, outcome: ScheduledOutcome) -> None:
         """Why it failed and what to do; the quarantine alert once per failure streak."""
@@ -274,48 +266,17 @@ class _Reporter:
         if outcome.alert is not None:
             self._post(quarantine_alert_message(outcome.alert))
 
-    def _post(self, message: Message) -> tuple[str, str] | None:
-        """(channel, ts) of the posted message, or None when Slack refused it."""
+    def _post(self, message: Message) -> Posted | None:
+        """Where the message landed, or None when Slack refused it."""
         try:
-            response = self._client.chat_postMessage(channel=self._channel, **message.kwargs())
+            return post_message(self._client, self._channel, message)
         except SlackApiError as exc:
-            log.warning(
-                "Could not post the scheduled report to %s: %s",
-                self._channel,
-                exc.response.get("error"),
-            )
+            self._refused(exc)
             return None
-        return str(response["channel"]), str(response["ts"])
 
-    def _attach_csv(self, posted: tuple[str, str], plan: Plan, filename: str, title: str) -> None:
-        """Every row of the plan, in the message's thread: the message shows only a few."""
-        channel, ts = posted
-        try:
-            self._client.files_upload_v2(
-                channel=channel,
-                thread_ts=ts,
-                content=plan_csv(plan),
-                filename=filename,
-                title=title,
-            )
-        except SlackApiError as exc:
-            log.warning("Could not attach %s: %s", filename, exc.response.get("error"))
-
-    def _close_superseded(self, pending: Sequence[PreviewView], *, keep: int) -> None:
-        """Previews the held one replaced lose their buttons, as after a manual preview."""
-        for old in pending:
-            view = self._service.preview_view(old.id)
-            if view is None or view.id == keep or view.status is PreviewStatus.PENDING:
-                continue
-            if not view.channel or not view.message_ts:
-                continue
-            message = closed_message(view, view.plan, view.status, now=self._now)
-            try:
-                self._client.chat_update(
-                    channel=view.channel, ts=view.message_ts, **message.kwargs()
-                )
-            except SlackApiError as exc:
-                log.warning("Could not close preview #%s: %s", view.id, exc.response.get("error"))
+    def _refused(self, exc: SlackApiError) -> None:
+        error = exc.response.get("error")
+        log.warning("Could not post the scheduled report to %s: %s", self._channel, error)
 
 
 def _result_plan(outcome: ScheduledOutcome) -> Plan | None:

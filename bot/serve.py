@@ -26,7 +26,6 @@ from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
 from core.config import Settings, load_settings
 from core.errors import ConfigError, FieldProblem
 from core.runs import SyncService
-from core.store import Store, load_cipher
 
 AppBuilder = Callable[[SyncService, SlackSettings], App]
 
@@ -43,7 +42,7 @@ def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
     """
     _configure_logging()
     settings, slack = load_all_settings(env_file)
-    service = SyncService(settings, Store(settings.database_url, load_cipher(settings)))
+    service = SyncService.open(settings)
     restore = _stop_on_sigterm()
     try:
         app = (build or _default_builder())(service, slack)

@@ -37,7 +37,7 @@ def register(app: App, ctx: BotContext) -> None:
         ack()
         user = body["user"]["id"]
         channel, reply = _where(ctx, body, respond)
-        if not ctx.permissions.is_approver(user):
+        if not ctx.approvals.may_sync_now(user):
             reply("Only approvers can run a sync now; Generate Preview asks them instead.")
             return
         ctx.worker.submit(lambda: flows.run_sync_now(ctx, channel, user, reply), name="sync")
@@ -59,7 +59,7 @@ def register(app: App, ctx: BotContext) -> None:
         if not ctx.permissions.is_admin(user):
             _where(ctx, body, respond)[1](ONLY_ADMINS.format(what="change the setup"))
             return
-        view = setup_modal(ctx.service.store.connection(), ctx.service.team_settings())
+        view = setup_modal(ctx.service.connection(), ctx.service.team_settings())
         ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

@@ -38,7 +38,7 @@ def _setup(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respo
     if not ctx.permissions.is_admin(command["user_id"]):
         respond(text=ONLY_ADMINS.format(what="change the setup"), response_type="ephemeral")
         return
-    view = setup_modal(ctx.service.store.connection(), ctx.service.team_settings())
+    view = setup_modal(ctx.service.connection(), ctx.service.team_settings())
     ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
@@ -77,7 +77,7 @@ def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Res
 def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
     channel, user = command["channel_id"], command["user_id"]
     reply = private(respond)
-    if ctx.permissions.is_approver(user):
+    if ctx.approvals.may_sync_now(user):
         ack(text="Starting the sync...")
         ctx.worker.submit(lambda: flows.run_sync_now(ctx, channel, user, reply), name="sync")
         return

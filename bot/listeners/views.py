@@ -10,7 +10,7 @@ from bot import flows
 from bot.blocks import SetupForm, parse_setup, setup_errors
 from bot.context import BotContext
 from bot.ids import View
-from core.config import TeamSettings, normalise_team_settings, validate_entra_input
+from core.config import TeamSettings
 from core.errors import FieldProblem, InvalidInput
 
 
@@ -36,32 +36,16 @@ def register(app: App, ctx: BotContext) -> None:
 
 
 def _save(ctx: BotContext, form: SetupForm, user: str) -> tuple[FieldProblem, ...]:
-    """Validate both halves before storing either, so a bad form stores nothing."""
-    team = TeamSettings(form.report_channel, form.approvers)
-    problems: list[FieldProblem] = []
+    """Store the form through the service: both halves, or neither and every problem."""
     try:
-        validate_entra_input(
-            form.tenant_id,
-            form.client_id,
-            form.client_secret,
-            form.cadence_days,
-            secret_required=not _has_secret(ctx),
+        ctx.service.save_setup(
+            tenant_id=form.tenant_id,
+            client_id=form.client_id,
+            client_secret=form.client_secret,
+            cadence_days=form.cadence_days,
+            team=TeamSettings(form.report_channel, form.approvers),
+            actor=user,
         )
     except InvalidInput as exc:
-        problems.extend(exc.problems)
-    try:
-        normalise_team_settings(team)
-    except InvalidInput as exc:
-        problems.extend(exc.problems)
-    if problems:
-        return tuple(problems)
-    ctx.service.configure(
-        form.tenant_id, form.client_id, form.client_secret, form.cadence_days, user
-    )
-    ctx.service.save_team_settings(team, user)
+        return tuple(exc.problems)
     return ()
-
-
-def _has_secret(ctx: BotContext) -> bool:
-    connection = ctx.service.store.connection()
-    return connection is not None and connection.has_secret

@@ -1,6 +1,7 @@
 """``entra-sync``: the terminal shell over :class:`core.runs.service.SyncService`.
 
-Exit codes: 0 success, 1 a run failed or partly failed, 2 bad input or configuration.
+Exit codes: 0 success, 1 a run failed or partly failed, 2 bad input or configuration,
+3 held: the guard rails kept the plan for an approver and nothing was written.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ from core.runs import (
     ScheduledKind,
     ScheduledOutcome,
     ScheduledSync,
+    SyncResult,
     SyncService,
     requests_text,
     run_line,
     status_text,
 )
-from core.store import RunStatus, Store, load_cipher
+from core.store import RunStatus
 from core.sync import Plan, failures_text, plan_csv, plan_text
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_HELD = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     prev.add_argument("--csv", type=Path, metavar="FILE", help="write every row to FILE")
     sync = sub.add_parser("sync", help="preview, then apply now")
     sync.add_argument("--yes", action="store_true", help="apply without asking")
+    sync.add_argument(
+        "--allow-mass-change",
+        action="store_true",
+        help="apply even when the guard rails would hold the plan (recorded in the audit)",
+    )
     sub.add_parser("status", help="last syncs, current run, next scheduled check and history")
     sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
     hist = sub.add_parser("history", help="recent runs")
@@ -106,9 +113,7 @@ def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -
 def open_service(
     env_file: Path | None, transport: httpx.BaseTransport | None = None
 ) -> SyncService:
-    settings = load_settings(env_file=env_file)
-    store = Store(settings.database_url, load_cipher(settings))
-    return SyncService(settings, store, transport=transport)
+    return SyncService.open(load_settings(env_file=env_file), transport=transport)
 
 
 def _say(message: str) -> None:
@@ -179,7 +184,18 @@ def cmd_preview(service: SyncService, args: argparse.Namespace, out: TextIO) -> 
 
 
 def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
-    result = service.sync(_actor(), confirm=_confirmer(args.yes, out), say=_say, progress=_progress)
+    result = service.sync(
+        _actor(),
+        confirm=_confirmer(args.yes, out),
+        allow_mass_change=args.allow_mass_change,
+        say=_say,
+        progress=_progress,
+    )
+    if result.held:
+        print(held_text(result), file=out)
+        return EXIT_HELD
+    for reason in result.overridden:
+        print(f"Guard rail overridden (recorded in the audit): {reason}", file=out)
     if result.status is RunStatus.CANCELLED:
         print("Not applied.", file=out)
         return EXIT_OK
@@ -193,6 +209,17 @@ def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int
         if text:
             print(text, file=out)
     return EXIT_OK if result.status is RunStatus.SUCCEEDED else EXIT_FAILED
+
+
+def held_text(result: SyncResult) -> str:
+    """The plan, every rule that held it, and the two ways past the hold."""
+    lines = [plan_text(result.plan), "", f"Held for approval (run #{result.run_id}):"]
+    lines += [f"  {reason}" for reason in result.hold_reasons]
+    lines += [
+        f"Nothing was written. Preview #{result.preview_id} waits for an approver in Slack;",
+        "or, having checked the plan, rerun with --yes --allow-mass-change (audited).",
+    ]
+    return "\n".join(lines)
 
 
 def _confirmer(yes: bool, out: TextIO) -> Callable[[Plan], bool]:
@@ -219,7 +246,7 @@ CHECK_EXIT = {
     ScheduledKind.NOT_CONFIGURED: EXIT_INVALID,
     ScheduledKind.NO_CHANGES: EXIT_OK,
     ScheduledKind.APPLIED: EXIT_OK,
-    ScheduledKind.HELD: EXIT_OK,
+    ScheduledKind.HELD: EXIT_HELD,
     ScheduledKind.PARTIAL: EXIT_FAILED,
     ScheduledKind.FAILED: EXIT_FAILED,
     ScheduledKind.BUSY: EXIT_FAILED,
@@ -227,7 +254,7 @@ CHECK_EXIT = {
 
 
 def cmd_check(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
-    """One scheduled check now; a held plan waits for approval, so it is not a failure."""
+    """One scheduled check now; a held plan exits 3, like a held ``sync``."""
     outcome = ScheduledSync(service).run_check()
     print(check_text(outcome), file=out)
     return CHECK_EXIT[outcome.kind]

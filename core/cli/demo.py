@@ -26,7 +26,6 @@ from core.sandbox import (
     SANDBOX_TENANT_ID,
     Sandbox,
 )
-from core.store import Store, load_cipher
 from core.sync import Attr, plan_text
 
 T = TypeVar("T")
@@ -53,8 +52,7 @@ def sandbox_environ(database_url: str) -> dict[str, str]:
 
 
 def sandbox_service(sandbox: Sandbox, settings: Settings) -> SyncService:
-    store = Store(settings.database_url, load_cipher(settings))
-    return SyncService(settings, store, transport=sandbox.transport())
+    return SyncService.open(settings, transport=sandbox.transport())
 
 
 def configure_sandbox(service: SyncService, cadence_days: int = 7) -> None:

@@ -8,6 +8,9 @@ in this module so the CLI, the bot and the tests agree on it:
   is one conditional update in :meth:`core.store.database.Store.transition_preview`;
 * only the exact plan that was previewed is applied (its fingerprint is re-checked
   after a fresh read), so an approver never signs off one plan and gets another;
+* the guard rails stand aside only for an approver who is not the requester: where
+  self-approval is allowed, a mass change approved by its own requester waits
+  for a second approver (the preview goes back to pending);
 * a click first moves the preview pending -> approved (the race-deciding update), and
   approved -> applying only once its run holds the lease. A run that could not take
   the lease hands the preview back to pending (the click answers busy), and a preview
@@ -24,13 +27,17 @@ from enum import StrEnum
 
 from core.errors import SyncError
 from core.runs.service import ApplyProgress, Say, SyncService
-from core.runs.values import RunInProgress, StalePlan, SyncResult
+from core.runs.values import Review, RunInProgress, StalePlan, SyncResult
 from core.store import PreviewStatus, PreviewView, RunKind, RunStatus, Store
 
 NO_APPROVERS = "No approvers are configured: an admin can add them with /entra setup."
 NOT_AN_APPROVER = "Only approvers can approve or reject: {approvers}."
 OWN_PREVIEW = "You asked for this preview, so someone else must approve it."
 STALE_REASON = "Assets or the directory changed since this preview; nothing was applied."
+SECOND_APPROVER = (
+    "Nothing was applied: this plan breaches the guard rails, so an approver other than "
+    "the person who asked for it must approve it. {reasons}"
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class DecisionKind(StrEnum):
     DENIED = "denied"  # the actor may not decide; nothing changed
     ALREADY_DECIDED = "already_decided"
     BUSY = "busy"  # another run is in progress; the preview is still pending
+    HELD = "held"  # the guard rails want a second approver; the preview is still pending
     NOT_FOUND = "not_found"
 
 
@@ -120,6 +128,10 @@ class Approvals:
             allow_self_approval=self._service.settings.allow_self_approval,
         )
 
+    def may_sync_now(self, actor: str) -> bool:
+        """Approvers may sync at once (still within the guard rails); others ask for a preview."""
+        return self._service.is_approver(actor)
+
     def denial_reason(self, preview: PreviewView, actor: str) -> str | None:
         """Why ``actor`` may not decide on ``preview``; None when they may."""
         return _denial(self.policy(), preview, actor)
@@ -145,7 +157,8 @@ class Approvals:
         ):
             return self._lost_race(click)
         # approved -> applying happens in the run's ``started`` hook, once it holds the lease.
-        return self._apply(click, preview.fingerprint, say, progress)
+        review = Review(preview.id, preview.fingerprint, preview.requested_by)
+        return self._apply(click, review, say, progress)
 
     def reject(self, preview_id: int, actor: str) -> Decision:
         """Close a pending preview without applying it, if ``actor`` may decide on it."""
@@ -202,6 +215,17 @@ class Approvals:
         kind = _CLOSED_KINDS.get(preview.status, DecisionKind.ALREADY_DECIDED)
         return self._decide(click, kind, _closed_reason(preview))
 
+    def _second_approver(self, click: _Click, result: SyncResult) -> Decision:
+        """Self-approval of a mass change: hand the preview back for a second approver."""
+        self._store.transition_preview(
+            click.preview_id,
+            [PreviewStatus.APPROVED, PreviewStatus.APPLYING],
+            PreviewStatus.PENDING,
+            undecide=True,
+        )
+        reason = SECOND_APPROVER.format(reasons=" ".join(result.hold_reasons))
+        return self._decide(click, DecisionKind.HELD, reason, result)
+
     def _lost_race(self, click: _Click) -> Decision:
         """The conditional update matched nothing: someone else decided, or time ran out."""
         current = self._store.preview(click.preview_id)
@@ -210,16 +234,14 @@ class Approvals:
             return self._decide(click, DecisionKind.NOT_FOUND, reason)
         return self._closed(click, current)
 
-    def _apply(
-        self, click: _Click, fingerprint: str, say: Say, progress: ApplyProgress
-    ) -> Decision:
+    def _apply(self, click: _Click, review: Review, say: Say, progress: ApplyProgress) -> Decision:
         """Run the sync pinned to the preview's fingerprint; the preview ends applied or not."""
         claim = _Claim(self._store, click.preview_id)
         try:
             result = self._service.sync(
                 click.actor,
                 kind=RunKind.MANUAL,
-                expected_fingerprint=fingerprint,
+                review=review,
                 started=claim,
                 say=say,
                 progress=progress,
@@ -242,6 +264,8 @@ class Approvals:
         return self._applied(click, result)
 
     def _applied(self, click: _Click, result: SyncResult) -> Decision:
+        if result.held:
+            return self._second_approver(click, result)
         applied = result.applied
         succeeded = applied.succeeded if applied else 0
         failed = applied.failed if applied else 0

@@ -7,8 +7,8 @@ once a day at the check time. Everything is decided here and returned as a
 * not configured, or not due (:mod:`core.runs.cadence`): nothing runs, no run row;
 * another run holds the lease: BUSY, with the holder sentence;
 * otherwise one SCHEDULED run through :meth:`SyncService.sync`, the same code path
-  as a manual sync, with the guard rails of :mod:`core.sync.guard`. A held plan becomes a
-  pending preview from "scheduler" that approvers decide on like any other;
+  and the same guard rails as a manual sync. A held plan becomes a pending preview
+  from "scheduler" that approvers decide on like any other;
 * a failure stores its cause on the run; the run that completes a streak of
   systemic failures carries the one :class:`QuarantineAlert` (:mod:`core.runs.quarantine`).
 
@@ -27,9 +27,9 @@ from core.runs.cadence import days_ago, due_date, is_due, next_check
 from core.runs.causes import FailureCause, cause_fix, failure_cause
 from core.runs.quarantine import SCHEDULER, Streak, claim_alert, quarantined
 from core.runs.service import SyncService
-from core.runs.values import RunInProgress, Snapshot, SyncResult, source_counts
+from core.runs.values import RunInProgress, SyncResult
 from core.store import PreviewView, RunKind, RunStatus, RunView
-from core.sync import Plan, SourceCounts, hold_reasons
+from core.sync import Plan
 
 __all__ = [
     "SCHEDULER",
@@ -42,8 +42,6 @@ __all__ = [
     "cause_fix",
     "failure_cause",
 ]
-
-_BASELINE_RUNS = 20  # how far back to look for a successful run that stored source counts
 
 
 class ScheduledKind(StrEnum):
@@ -138,9 +136,7 @@ class ScheduledSync:
             return ScheduledOutcome(ScheduledKind.NOT_DUE)
         started: list[int] = []
         try:
-            result = self._service.sync(
-                SCHEDULER, kind=RunKind.SCHEDULED, guard=self.guard, started=started.append
-            )
+            result = self._service.sync(SCHEDULER, kind=RunKind.SCHEDULED, started=started.append)
         except RunInProgress as exc:
             return ScheduledOutcome(ScheduledKind.BUSY, error=str(exc))
         except Exception as exc:  # a scheduler reports every failure, it never crashes on one
@@ -148,26 +144,6 @@ class ScheduledSync:
         return self._outcome(result)
 
     # -- steps ----------------------------------------------------------------------------
-
-    def guard(self, snapshot: Snapshot, plan: Plan) -> tuple[str, ...]:
-        """The guard rails as a sync hook: why this plan must wait for a person, if it must."""
-        current = source_counts(snapshot, plan)
-        return hold_reasons(plan, current, self._baseline(), self._settings.guard)
-
-    def _baseline(self) -> SourceCounts | None:
-        """Source sizes of the newest successful sync that stored them.
-
-        Previews are left out: anyone may start one, and a preview that read a
-        truncated source must not become the yardstick that hides the next one.
-        """
-        runs = self._store.runs(
-            statuses=(RunStatus.SUCCEEDED, RunStatus.PARTIAL), limit=_BASELINE_RUNS
-        )
-        for run in (r for r in runs if r.kind is not RunKind.PREVIEW):
-            counts = SourceCounts.from_counts(run.counts)
-            if counts is not None:
-                return counts
-        return None
 
     def _last_success(self) -> datetime | None:
         """When the newest successful scheduled run started: the cadence counts from it."""

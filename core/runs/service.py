@@ -1,10 +1,12 @@
-"""The service layer: every operation the CLI and the Slack bot offer, in one place.
+"""The service layer: the one door every shell goes through.
 
-Shells call these methods and render what they return; none of them holds sync logic.
+The command line, the Slack listeners and the scheduler job call these methods and
+render what they return; none of them touches the store or decides a sync rule.
 Each run reads everything first (schema, Atlassian accounts, directory, Employees);
 any read error ends the run before the first write. Every run, preview or sync,
 manual or scheduled, bot or CLI, first takes the database lease of
-:mod:`core.store.lease`, so only one runs at a time across every process.
+:mod:`core.store.lease`, so only one runs at a time across every process, and every
+run that would write asks :class:`core.runs.guard_rails.GuardRails` first.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import httpx
 
 from core.clients import RetryPolicy, SchemaReport, ensure_schema, load_employee_type
 from core.config import Settings, TeamSettings, normalise_team_settings, validate_entra_input
+from core.errors import FieldProblem, InvalidInput
 from core.runs.active import (
     ActiveRun,
     AssetsWriter,
@@ -27,46 +30,35 @@ from core.runs.active import (
     status_of,
 )
 from core.runs.causes import failure_cause
+from core.runs.guard_rails import GuardRails, source_counts
 from core.runs.values import (
     LeaseLost,
     PreviewResult,
+    Review,
     RunInProgress,
     Snapshot,
     StalePlan,
     StatusReport,
     SyncResult,
-    source_counts,
 )
 from core.runs.wiring import Clients
 from core.store import (
     ConnectionView,
     HeldLease,
     LeaseBusy,
+    PreviewStatus,
     PreviewView,
     RunKind,
     RunLease,
     RunStatus,
     RunView,
     Store,
+    load_cipher,
 )
 from core.sync import ApplyResult, Plan, SyncPolicy, apply_plan, build_plan
 
-__all__ = [
-    "LeaseLost",
-    "PreviewResult",
-    "RunInProgress",
-    "Snapshot",
-    "StalePlan",
-    "StatusReport",
-    "SyncResult",
-    "normalise_team_settings",
-    "source_counts",
-]
-
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
-Guard = Callable[[Snapshot, Plan], tuple[str, ...]]
-"""Reasons to hold a plan for a person instead of applying it; empty lets it apply."""
 
 LOW_PRIORITY = "low"  # x-ms-throttle-priority for unattended (scheduled) reads
 LOST_LEASE = (
@@ -94,6 +86,16 @@ class SyncService:
         self.clients = Clients(settings, store, transport=transport, retry=retry)
         ttl = lease_ttl or timedelta(seconds=settings.lease_ttl_seconds)
         self.lease = RunLease(store, ttl=ttl)
+        self.guard_rails = GuardRails(store, settings)
+
+    @classmethod
+    def open(
+        cls, settings: Settings, *, transport: httpx.BaseTransport | None = None
+    ) -> SyncService:
+        """The service on the database and key the settings name: what every shell starts."""
+        return cls(
+            settings, Store(settings.database_url, load_cipher(settings)), transport=transport
+        )
 
     def close(self) -> None:
         self.clients.close()
@@ -123,8 +125,52 @@ class SyncService:
         assert view is not None
         return view
 
+    def save_setup(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str | None,
+        cadence_days: str | int,
+        team: TeamSettings,
+        actor: str,
+    ) -> ConnectionView:
+        """The setup form: validate the connection and the team settings, store both or neither.
+
+        Raises :class:`InvalidInput` naming every bad field of both halves at once.
+        """
+        problems: list[FieldProblem] = []
+        current = self.store.connection()
+        try:
+            validate_entra_input(
+                tenant_id,
+                client_id,
+                client_secret or None,
+                cadence_days,
+                secret_required=current is None or not current.has_secret,
+            )
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+        try:
+            normalise_team_settings(team)
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise InvalidInput(problems)
+        view = self.configure(tenant_id, client_id, client_secret, cadence_days, actor)
+        self.save_team_settings(team, actor)
+        return view
+
+    def connection(self) -> ConnectionView | None:
+        """The stored Entra connection (never its secret), or None before setup."""
+        return self.store.connection()
+
     def team_settings(self) -> TeamSettings:
         return self.store.team_settings()
+
+    def is_approver(self, actor: str) -> bool:
+        """Approvers decide previews and may sync at once; everyone else asks them."""
+        return actor in self.store.team_settings().approvers
 
     def save_team_settings(self, settings: TeamSettings, actor: str) -> TeamSettings:
         """Validate and store who approves and where reports go; returns what was stored.
@@ -185,17 +231,21 @@ class SyncService:
         actor: str,
         *,
         kind: RunKind = RunKind.MANUAL,
-        expected_fingerprint: str | None = None,
+        review: Review | None = None,
+        allow_mass_change: bool = False,
         confirm: Callable[[Plan], bool] | None = None,
-        guard: Guard | None = None,
         started: Callable[[int], None] = lambda run_id: None,
         say: Say = lambda _: None,
         progress: ApplyProgress = lambda done, total: None,
     ) -> SyncResult:
-        """Read, plan and apply. With ``expected_fingerprint`` only that exact plan applies.
+        """Read, plan, check the guard rails and apply.
 
-        ``guard`` may hold the plan instead: it is then stored as a pending preview
-        and the run ends ``held``. ``started`` learns the run id before anything is read.
+        ``review`` pins the run to an approved preview: only that exact plan applies,
+        and the guard rails stand aside when someone other than its requester approved
+        it. Otherwise a plan the guard rails hold is stored as a pending preview and
+        the run ends ``held``, unless ``allow_mass_change`` (an operator at the
+        terminal) overrides them, which the audit records. ``started`` learns the run
+        id before anything is read.
         """
         with self._claimed(kind, actor) as run:
             started(run.id)
@@ -203,16 +253,18 @@ class SyncService:
             snapshot = self.read_snapshot(say, priority=priority)
             plan = self.plan(snapshot)
             counts = {**plan.counts(), **source_counts(snapshot, plan).as_counts()}
-            if expected_fingerprint is not None and plan.fingerprint != expected_fingerprint:
+            if review is not None and plan.fingerprint != review.fingerprint:
                 raise StalePlan(
                     "The directory or Assets changed since the preview; nothing was applied. "
                     "Generate a fresh preview."
                 )
+            reasons = self._hold_reasons(snapshot, plan, actor, review)
+            if reasons and not allow_mass_change:
+                return self._hold(run, plan, counts, reasons=reasons, actor=actor, review=review)
             if confirm is not None and not confirm(plan):
                 return self._ended(run, plan, RunStatus.CANCELLED, counts)
-            reasons = guard(snapshot, plan) if guard is not None else ()
             if reasons:
-                return self._hold(run, plan, counts, reasons, actor)
+                self.store.audit(actor, "override", f"run #{run.id}", " ".join(reasons))
             result = self._apply(run, snapshot, plan, say, progress)
             self.store.record_outcomes(run.id, result.outcomes)
             counts = {**counts, "applied": result.succeeded, "failed": result.failed}
@@ -220,7 +272,15 @@ class SyncService:
                 error = LOST_LEASE.format(written=result.succeeded)
                 run.finish(RunStatus.INTERRUPTED, counts=counts, error=error)
                 raise LeaseLost(error)
-            return self._ended(run, plan, status_of(result), counts, result)
+            return self._ended(run, plan, status_of(result), counts, result, overridden=reasons)
+
+    def _hold_reasons(
+        self, snapshot: Snapshot, plan: Plan, actor: str, review: Review | None
+    ) -> tuple[str, ...]:
+        """The guard rails' reasons, unless a second person approved this very plan."""
+        if review is not None and review.requested_by != actor:
+            return ()
+        return self.guard_rails.reasons(snapshot, plan)
 
     def busy(self) -> RunInProgress | None:
         """Who holds the run lease right now, as the refusal a second caller would get."""
@@ -272,12 +332,20 @@ class SyncService:
         run: ActiveRun,
         plan: Plan,
         counts: dict[str, int],
+        *,
         reasons: tuple[str, ...],
         actor: str,
+        review: Review | None = None,
     ) -> SyncResult:
-        """Keep the plan for a person: a pending preview, and the run ends ``held``."""
-        ttl = timedelta(hours=self.settings.preview_ttl_hours)
-        preview_id = self.store.save_preview(run.id, plan, actor, ttl=ttl)
+        """Keep the plan for a person: a pending preview, and the run ends ``held``.
+
+        A reviewed plan is already a stored preview; it waits as that one.
+        """
+        if review is not None:
+            preview_id = review.preview_id
+        else:
+            ttl = timedelta(hours=self.settings.preview_ttl_hours)
+            preview_id = self.store.save_preview(run.id, plan, actor, ttl=ttl, hold_reasons=reasons)
         requests = run.finish(
             RunStatus.HELD, counts=counts, fingerprint=plan.fingerprint, error=" ".join(reasons)
         )
@@ -292,9 +360,12 @@ class SyncService:
         status: RunStatus,
         counts: dict[str, int],
         result: ApplyResult | None = None,
+        *,
+        overridden: tuple[str, ...] = (),
     ) -> SyncResult:
         requests = run.finish(status, counts=counts, fingerprint=plan.fingerprint)
-        return SyncResult(run.id, plan, status, result, requests, run.meter.seconds())
+        seconds = run.meter.seconds()
+        return SyncResult(run.id, plan, status, result, requests, seconds, overridden=overridden)
 
     def _apply(
         self, run: ActiveRun, snapshot: Snapshot, plan: Plan, say: Say, progress: ApplyProgress
@@ -332,6 +403,28 @@ class SyncService:
 
     def preview_view(self, preview_id: int) -> PreviewView | None:
         return self.store.preview(preview_id)
+
+    # -- the Slack messages that show previews ---------------------------------------
+
+    def preview_posted(self, preview_id: int, channel: str, ts: str) -> None:
+        """The message now showing a preview, so later changes can be shown on it."""
+        self.store.set_preview_message(preview_id, channel, ts)
+
+    def preview_shown(self, preview_id: int, status: PreviewStatus) -> None:
+        """The preview's message now shows ``status``."""
+        self.store.mark_message_shown(preview_id, status)
+
+    def previews_to_refresh(self) -> list[PreviewView]:
+        """Closed previews (expired, superseded, failed, ...) whose message looks live.
+
+        Expires the pending previews past their TTL first, so they are among them.
+        """
+        self.store.expire_due_previews()
+        return self.store.previews_to_refresh()
+
+    def held_previews_to_post(self) -> list[PreviewView]:
+        """Plans the guard rails held where no Slack client was at hand (CLI, cron)."""
+        return self.store.held_previews_to_post()
 
 
 def _finish_failed(run: ActiveRun, exc: BaseException) -> None:

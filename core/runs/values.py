@@ -1,6 +1,6 @@
 """The vocabulary of a run: what it reads, what it returns, and why it may refuse.
 
-Re-exported by :mod:`core.runs.service`, which is where callers import them from.
+Callers outside :mod:`core.runs` import them from the package's face.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 from core.clients import DirectoryRead, EmployeeType
 from core.errors import SyncError
 from core.store import ConnectionView, LeaseInfo, RunKind, RunStatus, RunView
-from core.sync import ApplyResult, AtlassianAccount, EmployeeRecord, Plan, SourceCounts
+from core.sync import ApplyResult, AtlassianAccount, EmployeeRecord, Plan
 
 
 class StalePlan(SyncError):
@@ -54,6 +54,19 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class Review:
+    """The stored preview an approval applies: only a plan with this fingerprint may run.
+
+    The guard rails stand aside for it only when the approver is not the person who
+    asked for the preview: a mass change always has two people behind it.
+    """
+
+    preview_id: int
+    fingerprint: str
+    requested_by: str
+
+
+@dataclass(frozen=True)
 class PreviewResult:
     run_id: int
     preview_id: int | None
@@ -75,6 +88,7 @@ class SyncResult:
     seconds: float
     hold_reasons: tuple[str, ...] = ()
     preview_id: int | None = None
+    overridden: tuple[str, ...] = ()  # hold reasons an operator chose to override
 
     @property
     def held(self) -> bool:
@@ -88,14 +102,3 @@ class StatusReport:
     last_scheduled: RunView | None
     running: tuple[RunView, ...]
     recent: tuple[RunView, ...]
-
-
-def source_counts(snapshot: Snapshot, plan: Plan) -> SourceCounts:
-    """What the guard compares across runs: active accounts, and directory users.
-
-    A full read counts the users actually received, so a read cut short shows as a
-    drop; a lookup read only asked for some users, so the tenant's size stands in.
-    """
-    directory = snapshot.directory
-    read = len(directory.users) if directory.strategy == "full" else directory.directory_size
-    return SourceCounts(plan.stats.atlassian_accounts, read)

@@ -8,6 +8,7 @@ from core.store.database import Store
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
 from core.store.secrets import load_cipher
 from core.store.tables import (
+    CLOSED_PREVIEW_STATUSES,
     ConnectionView,
     PreviewStatus,
     PreviewView,
@@ -17,6 +18,7 @@ from core.store.tables import (
 )
 
 __all__ = [
+    "CLOSED_PREVIEW_STATUSES",
     "ConnectionView",
     "HeldLease",
     "LeaseBusy",

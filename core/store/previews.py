@@ -16,7 +16,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from core.errors import SyncError
-from core.store.tables import PreviewRow, PreviewStatus, PreviewView, row_id
+from core.store.tables import (
+    CLOSED_PREVIEW_STATUSES,
+    PreviewRow,
+    PreviewStatus,
+    PreviewView,
+    row_id,
+)
 from core.sync import Plan
 
 DEFAULT_PREVIEW_TTL = timedelta(hours=24)
@@ -36,8 +42,14 @@ class PreviewRecords:
         plan: Plan,
         requested_by: str,
         ttl: timedelta = DEFAULT_PREVIEW_TTL,
+        *,
+        hold_reasons: Sequence[str] = (),
     ) -> int:
-        """Store a plan for approval; any older pending preview can no longer be applied."""
+        """Store a plan for approval; any older pending preview can no longer be applied.
+
+        ``hold_reasons`` marks a plan the guard rails held rather than one a person
+        asked to see; approvers decide both alike, but the held one says why it waits.
+        """
         now = self._now()
         row = PreviewRow(
             run_id=run_id,
@@ -47,6 +59,7 @@ class PreviewRecords:
             requested_by=requested_by,
             created_at=now,
             expires_at=now + ttl,
+            hold_reasons=list(hold_reasons) or None,
         )
         with Session(self._engine) as session:
             self._retire_pending(session, now)
@@ -71,17 +84,61 @@ class PreviewRecords:
             return None if row is None else self._preview_view(row)
 
     def set_preview_message(self, preview_id: int, channel: str, ts: str) -> None:
-        """Remember the Slack message showing a preview, so it can be updated later."""
-        statement = (
-            update(PreviewRow)
-            .where(col(PreviewRow.id) == preview_id)
-            .values(channel=channel, message_ts=ts)
-        )
+        """Remember the Slack message showing a preview (as pending), to update it later."""
+        self._set_message(preview_id, channel=channel, message_ts=ts, shown_status="pending")
+
+    def mark_message_shown(self, preview_id: int, status: PreviewStatus) -> None:
+        """The preview's message now shows ``status``: no refresh needed for it."""
+        self._set_message(preview_id, shown_status=PreviewStatus(status).value)
+
+    def _set_message(self, preview_id: int, **values: str) -> None:
+        statement = update(PreviewRow).where(col(PreviewRow.id) == preview_id).values(**values)
         with Session(self._engine) as session:
             result = session.exec(statement)
             session.commit()
         if result.rowcount != 1:
             raise SyncError(f"preview {preview_id} does not exist")
+
+    def previews_to_refresh(self, limit: int = 50) -> list[PreviewView]:
+        """Closed previews whose Slack message still shows another status, oldest first.
+
+        Whatever closed them (a newer preview, expiry, a run that failed a dead
+        approval) left the message with live buttons; the bot edits each one and
+        marks it shown. Messages posted before this was tracked are left alone.
+        """
+        statement = (
+            select(PreviewRow)
+            .where(
+                col(PreviewRow.message_ts).is_not(None),
+                col(PreviewRow.shown_status).is_not(None),
+                self._status_in(sorted(CLOSED_PREVIEW_STATUSES), self._now()),
+            )
+            .order_by(col(PreviewRow.id))
+            .limit(limit)
+        )
+        with Session(self._engine) as session:
+            rows = list(session.exec(statement))
+            views = [self._preview_view(row) for row in rows]
+        shown = {row_id(row.id): row.shown_status for row in rows}
+        return [view for view in views if shown[view.id] != view.status.value]
+
+    def held_previews_to_post(self) -> list[PreviewView]:
+        """Pending plans the guard rails held that no Slack message shows yet, oldest first.
+
+        A held plan from the command line or from ``entra-sync check`` has no Slack
+        client at hand; the bot posts it to the report channel for approvers.
+        """
+        statement = (
+            select(PreviewRow)
+            .where(
+                col(PreviewRow.message_ts).is_(None),
+                col(PreviewRow.hold_reasons).is_not(None),
+                self._status_in([PreviewStatus.PENDING], self._now()),
+            )
+            .order_by(col(PreviewRow.id))
+        )
+        with Session(self._engine) as session:
+            return [self._preview_view(row) for row in session.exec(statement)]
 
     def previews_with_status(
         self, statuses: Sequence[PreviewStatus], limit: int = 50
@@ -241,4 +298,5 @@ class PreviewRecords:
             decided_at=row.decided_at,
             channel=row.channel,
             message_ts=row.message_ts,
+            hold_reasons=tuple(row.hold_reasons or ()),
         )

@@ -54,6 +54,19 @@ class PreviewStatus(StrEnum):
     FAILED = "failed"  # approved, but the apply could not run (e.g. a read error)
 
 
+CLOSED_PREVIEW_STATUSES = frozenset(
+    {
+        PreviewStatus.APPLIED,
+        PreviewStatus.REJECTED,
+        PreviewStatus.STALE,
+        PreviewStatus.EXPIRED,
+        PreviewStatus.SUPERSEDED,
+        PreviewStatus.FAILED,
+    }
+)
+"""Statuses no click can change any more: a message showing one has no buttons."""
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out; naive UTC in the database."""
 
@@ -132,6 +145,13 @@ class PreviewRow(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     channel: str | None = None  # where the Slack message showing it was posted
     message_ts: str | None = None
+    # The status that message shows: set when it is posted, moved by whoever edits it.
+    # A closed preview whose message still shows another status needs an edit.
+    shown_status: str | None = None
+    # Why the guard rails held this plan for a person; None for a plan someone asked for.
+    hold_reasons: list[str] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
 
 
 TEAM_SETTINGS_ROW_ID = 1
@@ -223,6 +243,11 @@ class PreviewView:
     decided_at: datetime | None
     channel: str | None = None
     message_ts: str | None = None
+    hold_reasons: tuple[str, ...] = ()  # why the guard rails held it; empty when asked for
+
+    @property
+    def held(self) -> bool:
+        return bool(self.hold_reasons)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bot.housekeeping import close_expired_previews, close_interrupted_previews
+from bot.publishing import refresh_previews
 from bot.ids import Action
 from core.store import PreviewStatus, RunKind
 from tests.bot.scenario import ALICE, BOB, CAROL, Bot, action_ids, text_of
@@ -165,9 +165,9 @@ def test_decisions_are_audited(bot: Bot) -> None:
 def test_housekeeping_closes_expired_previews_nobody_clicked(bot: Bot) -> None:
     """The background sweep strips the buttons of a preview once it has expired."""
     preview_id, ts = _preview(bot)
-    assert close_expired_previews(bot.service, bot.app.client, bot.clock) == 0
+    assert refresh_previews(bot.app.client, bot.service, bot.clock()) == 0
     bot.clock.advance(hours=25)
-    assert close_expired_previews(bot.service, bot.app.client, bot.clock) == 1
+    assert refresh_previews(bot.app.client, bot.service, bot.clock()) == 1
     final = _final_update(bot)
     assert final["ts"] == ts
     assert Action.APPROVE.value not in action_ids(final["blocks"])
@@ -199,7 +199,7 @@ def test_a_preview_left_applying_by_a_dead_process_shows_failed(bot: Bot) -> Non
         int(preview_id), [PreviewStatus.APPROVED], PreviewStatus.APPLYING
     )
     bot.service.preview(CAROL)  # the next run takes the lease and fails the orphan
-    assert close_interrupted_previews(bot.service, bot.app.client, bot.clock) == 1
+    assert refresh_previews(bot.app.client, bot.service, bot.clock()) == 1
     final = _final_update(bot)
     assert final["ts"] == ts
     assert "ailed" in text_of(final)

@@ -1,0 +1,57 @@
+"""Guard rails for every run that writes: the one place that decides whether a plan waits.
+
+:func:`core.sync.guard.hold_reasons` is the pure rule; this module feeds it what the
+store knows (the source sizes of the last completed sync) and what the run read. The
+service asks it before every apply, whoever started the run: a manual sync from the
+command line or from Slack, or a scheduled one. The only ways past a hold are an
+approval of the reviewed plan by someone other than its requester, or an operator's
+explicit override, which the run's audit records (:meth:`core.runs.SyncService.sync`).
+"""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.runs.values import Snapshot
+from core.store import RunKind, RunStatus, Store
+from core.sync import Plan, SourceCounts, hold_reasons
+
+BASELINE_RUNS = 20
+"""How far back to look for a completed sync that stored its source counts."""
+
+
+class GuardRails:
+    """Why a plan must wait for a person, judged against the last completed sync."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self._store = store
+        self._policy = settings.guard
+
+    def reasons(self, snapshot: Snapshot, plan: Plan) -> tuple[str, ...]:
+        """Empty when ``plan`` may apply without a second person's look."""
+        return hold_reasons(plan, source_counts(snapshot, plan), self.baseline(), self._policy)
+
+    def baseline(self) -> SourceCounts | None:
+        """Source sizes of the newest completed sync (not a preview) that stored them.
+
+        Previews are left out: anyone may start one, and a preview that read a
+        truncated source must not become the yardstick that hides the next one.
+        """
+        runs = self._store.runs(
+            statuses=(RunStatus.SUCCEEDED, RunStatus.PARTIAL), limit=BASELINE_RUNS
+        )
+        for run in (r for r in runs if r.kind is not RunKind.PREVIEW):
+            counts = SourceCounts.from_counts(run.counts)
+            if counts is not None:
+                return counts
+        return None
+
+
+def source_counts(snapshot: Snapshot, plan: Plan) -> SourceCounts:
+    """What the guard compares across runs: active accounts, and directory users.
+
+    A full read counts the users actually received, so a read cut short shows as a
+    drop; a lookup read only asked for some users, so the tenant's size stands in.
+    """
+    directory = snapshot.directory
+    read = len(directory.users) if directory.strategy == "full" else directory.directory_size
+    return SourceCounts(plan.stats.atlassian_accounts, read)
