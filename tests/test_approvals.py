@@ -594,3 +594,86 @@ def test_employees_carry_the_previewed_titles(
         for e in sandbox.employees()
     }
     assert titles == {c.entra_user_id: c.get(Attr.JOB_TITLE) for c in previewed.plan.creates}
+
+
+# -- guard rails and approvals ---------------------------------------------------------
+
+
+def _empty_directory_after_a_sync(service: SyncService, sandbox: Sandbox) -> None:
+    assert service.sync(APPROVER).status is RunStatus.SUCCEEDED
+    for user_id in list(sandbox.directory_users):
+        sandbox.delete_user(user_id)
+    sandbox.request_log.clear()
+
+
+def test_a_manual_sync_is_held_by_the_guard_rails_like_a_scheduled_one(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """Whoever starts it, a sync that reads an empty directory writes nothing and waits."""
+    _empty_directory_after_a_sync(service, sandbox)
+    result = service.sync(APPROVER)
+    assert result.held
+    assert result.hold_reasons[0].startswith("Entra returned 0 users")
+    assert writes(sandbox) == []
+    (pending,) = service.pending_previews()
+    assert (pending.id, pending.hold_reasons) == (result.preview_id, result.hold_reasons)
+
+
+def test_a_second_approver_applies_a_held_plan(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """The guard rails stand aside for an approval by someone other than the requester."""
+    _empty_directory_after_a_sync(service, sandbox)
+    held = service.sync(APPROVER)
+    assert held.preview_id is not None
+    decision = approvals.approve(held.preview_id, SECOND)
+    assert decision.kind is DecisionKind.APPLIED
+    assert all(e["attributes"]["Active"] == "false" for e in sandbox.employees())
+
+
+def test_self_approval_of_a_held_plan_waits_for_a_second_approver(
+    build: Build, sandbox: Sandbox
+) -> None:
+    """Even where self-approval is allowed, a mass change needs two people: nothing applies."""
+    service = build(ALLOW_SELF_APPROVAL="true")
+    configure_sandbox(service)
+    service.create_schema("UADMIN")
+    service.save_team_settings(TeamSettings(None, (APPROVER, SECOND)), "UADMIN")
+    _empty_directory_after_a_sync(service, sandbox)
+    held = service.sync(APPROVER)
+    assert held.preview_id is not None
+    approvals = Approvals(service)
+    decision = approvals.approve(held.preview_id, APPROVER)
+    assert decision.kind is DecisionKind.HELD
+    assert "an approver other than the person who asked" in decision.reason
+    assert writes(sandbox) == []
+    view = service.preview_view(held.preview_id)
+    assert view is not None
+    assert (view.status, view.decided_by) == (PreviewStatus.PENDING, None)
+    assert approvals.approve(held.preview_id, SECOND).kind is DecisionKind.APPLIED
+
+
+def test_an_override_applies_and_is_audited(service: SyncService, sandbox: Sandbox) -> None:
+    """An operator's explicit override passes the hold; the audit names the rule it passed."""
+    _empty_directory_after_a_sync(service, sandbox)
+    result = service.sync("cli:ops", allow_mass_change=True)
+    assert result.status is RunStatus.SUCCEEDED
+    assert result.overridden and result.overridden[0].startswith("Entra returned 0 users")
+    (override,) = [e for e in service.store.audit_events() if e.action == "override"]
+    assert (override.actor, override.subject) == ("cli:ops", f"run #{result.run_id}")
+
+
+def test_the_setup_form_stores_both_halves_or_neither(service: SyncService) -> None:
+    """A bad approver list keeps a good connection change out too, and every field is named."""
+    before = (service.connection(), service.team_settings())
+    with pytest.raises(InvalidInput) as raised:
+        service.save_setup(
+            tenant_id="not-a-guid",
+            client_id=before[0].client_id if before[0] else "",
+            client_secret=None,
+            cadence_days="3",
+            team=TeamSettings("C0REPORTS", ("not a user",)),
+            actor="UADMIN",
+        )
+    assert {p.field for p in raised.value.problems} == {"tenant_id", "approvers"}
+    assert (service.connection(), service.team_settings()) == before

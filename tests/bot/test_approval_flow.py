@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from bot.publishing import refresh_previews
 from bot.ids import Action
+from bot.publishing import refresh_previews
 from core.store import PreviewStatus, RunKind
 from tests.bot.scenario import ALICE, BOB, CAROL, Bot, action_ids, text_of
 
