@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import pytest
 from cryptography.fernet import Fernet
@@ -20,7 +20,7 @@ from core.runs import Approvals, DecisionKind, RunInProgress, SyncService
 from core.runs.approvals import NO_APPROVERS, OWN_PREVIEW, STALE_REASON
 from core.runs.service import PreviewResult
 from core.sandbox import Fault, Sandbox
-from core.store import PreviewStatus, RunKind, RunStatus, Store, load_cipher
+from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, Store, load_cipher
 from core.store.database import utc_now
 from core.sync import Attr
 
@@ -44,7 +44,10 @@ class Clock:
         self.offset += delta
 
 
-Build = Callable[..., SyncService]
+class Build(Protocol):
+    """The ``build`` fixture: a service whose keyword arguments are ENTRA_SYNC_* variables."""
+
+    def __call__(self, **env: str) -> SyncService: ...
 
 
 @pytest.fixture(scope="module")
@@ -403,7 +406,7 @@ def test_an_approval_failed_before_its_run_took_the_lease_applies_nothing(
     pid = preview_id(service.preview(REQUESTER))
     acquire = service.lease.acquire
 
-    def stalled(holder: str, kind: RunKind) -> Any:
+    def stalled(holder: str, kind: RunKind) -> HeldLease:
         clock.advance(service.lease.ttl + timedelta(seconds=1))
         return acquire(holder, kind)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from multiprocessing.synchronize import Event
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -30,7 +30,7 @@ class Clock:
         return utc_now() + self.offset
 
 
-def open_store(path: Path, clock: Any = utc_now) -> Store:
+def open_store(path: Path, clock: Callable[[], datetime] = utc_now) -> Store:
     return Store(f"sqlite:///{path}", SecretCipher([Fernet.generate_key()]), clock=clock)
 
 
@@ -133,7 +133,12 @@ def test_attach_run_names_the_run(store: Store) -> None:
 # -- two processes, one SQLite file ------------------------------------------------------
 
 
-def _contender(path: str, name: str, signals: tuple[Any, Event, Event], results: Any) -> None:
+def _contender(
+    path: str,
+    name: str,
+    signals: tuple[Barrier, Event, Event],
+    results: Queue[tuple[str, str, str, float, float]],
+) -> None:
     """Try once at the barrier; the winner holds until the loser was refused, then
     releases, and the loser takes it. Each held interval is reported in wall time."""
     start, refused, released = signals

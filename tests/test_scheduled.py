@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
@@ -51,7 +52,10 @@ class Clock:
         self.offset += delta
 
 
-Build = Callable[..., SyncService]
+class Build(Protocol):
+    """The ``build`` fixture: a service whose keyword arguments are ENTRA_SYNC_* variables."""
+
+    def __call__(self, **env: str) -> SyncService: ...
 
 
 @pytest.fixture

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import multiprocessing
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
-from typing import Any
 
 from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
 from core.config import load_settings
-from core.runs import ScheduledSync
+from core.runs import ScheduledSync, SyncService
 from core.sandbox import Sandbox
 from core.store import RunKind
 
 
-def _service_for(database: str, latency: float) -> Any:
+def _service_for(database: str, latency: float) -> tuple[SyncService, Sandbox]:
     sandbox = Sandbox(seed=7, people=60, atlassian=45, latency=latency)
     settings = load_settings(sandbox_environ(database), env_file=None)
     return sandbox_service(sandbox, settings), sandbox
 
 
-def _scheduled_check(database: str, barrier: Any, results: Any) -> None:
+def _scheduled_check(database: str, barrier: Barrier, results: Queue[tuple[str, int]]) -> None:
     service, sandbox = _service_for(database, latency=0.02)
     service.create_schema("setup")  # each process has its own sandbox to write into
     barrier.wait()

@@ -27,7 +27,7 @@ def test_integer_cadence_and_bounds() -> None:
 
 
 @pytest.mark.parametrize("cadence", ["7.5", "abc", "", 0, 101, "0", "101", "-3", True, False, 7.0])
-def test_bad_cadence(cadence: Any) -> None:
+def test_bad_cadence(cadence: Any) -> None:  # Any: raw form values, off-type on purpose
     with pytest.raises(InvalidInput) as caught:
         validate_entra_input(TENANT, CLIENT, SECRET, cadence)
     assert problems(caught.value) == {"cadence_days": "must be a whole number from 1 to 100"}

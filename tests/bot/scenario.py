@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pytest
 from slack_bolt import App, BoltResponse
@@ -37,6 +37,9 @@ from tests.bot.slack_fake import FakeSlack
 ADMIN, ALICE, BOB, CAROL = "U0ADMIN", "U0ALICE", "U0BOB", "U0CAROL"
 CHANNEL = "C0OPS"
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 
 @dataclass
 class Clock:
@@ -56,7 +59,7 @@ class TrackingExecutor(ThreadPoolExecutor):
         super().__init__(max_workers=4, thread_name_prefix="bolt-listener")
         self.futures: list[Future[Any]] = []
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         future = super().submit(fn, *args, **kwargs)
         self.futures.append(future)
         return future

@@ -321,7 +321,7 @@ class FakeSlack:
             self._state.uploads[file_id] = content
 
 
-def _message(params: dict[str, Any], ts: Any) -> Answer:
+def _message(params: dict[str, Any], ts: str | None) -> Answer:
     return {
         "type": "message",
         "user": BOT_USER_ID,

@@ -68,7 +68,7 @@ def test_workspace_owner_counts_as_admin(bot: Bot) -> None:
 
 
 def _form(**overrides: object) -> dict[str, object]:
-    values = {
+    values: dict[SetupBlock, dict[SetupInput, dict[str, object]]] = {
         SetupBlock.TENANT_ID: {
             SetupInput.TENANT_ID: {
                 "type": "plain_text_input",
@@ -118,7 +118,9 @@ def test_valid_setup_is_saved_and_tested_privately(bot: Bot) -> None:
     """A valid form is stored and the connection test result arrives in the admin's DM."""
     response = bot.submit("entra_setup", _form(), user=ADMIN)
     assert response.status == 200
-    assert bot.service.store.connection().cadence_days == 3  # type: ignore[union-attr]
+    connection = bot.service.store.connection()
+    assert connection is not None
+    assert connection.cadence_days == 3
     assert bot.service.team_settings().approvers == (BOB,)
     dm = bot.fake.wait_for("chat.postMessage")[-1].params
     assert dm["channel"] == ADMIN
@@ -163,7 +165,7 @@ def test_preview_posts_summary_buttons_and_csv(bot: Bot) -> None:
 
 def test_display_names_cannot_ping_anyone(bot: Bot) -> None:
     """A directory name like <!channel> is escaped in the preview message."""
-    bot.sandbox.hire("<!channel> Mallory", "Engineering", "Intern", None)  # type: ignore[arg-type]
+    bot.sandbox.hire("<!channel> Mallory", "Engineering", "Intern", None)
     bot.command("preview")
     (message,) = bot.posted_previews()
     rendered = json.dumps(message["blocks"]) + message["text"]

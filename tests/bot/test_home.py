@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote
 
 from bot.ids import Action
 from tests.bot.scenario import ADMIN, ALICE, BOB, Bot, action_ids
 
 
-def _home(bot: Bot, user: str) -> dict[str, object]:
+def _home(bot: Bot, user: str) -> dict[str, Any]:
     bot.open_home(user)
     call = bot.fake.last("views.publish")
     assert call.params["user_id"] == user
@@ -25,7 +26,7 @@ def test_home_shows_runs_pending_previews_and_configuration(bot: Bot) -> None:
     view = _home(bot, ALICE)
     rendered = json.dumps(view)
     assert view["type"] == "home"
-    assert len(view["blocks"]) <= 100  # type: ignore[arg-type]
+    assert len(view["blocks"]) <= 100
     assert "Last manual sync" in rendered
     assert "Last scheduled sync" in rendered
     assert "0f1c2d3e-4a5b-4c6d-8e9f-a0b1c2d3e4f5" in rendered
@@ -37,7 +38,7 @@ def test_home_shows_runs_pending_previews_and_configuration(bot: Bot) -> None:
 
 def test_members_see_only_the_preview_button(bot: Bot) -> None:
     """A member may generate a preview, but sync, schema and settings are not offered."""
-    actions = action_ids(_home(bot, ALICE)["blocks"])  # type: ignore[arg-type]
+    actions = action_ids(_home(bot, ALICE)["blocks"])
     assert Action.NEW_PREVIEW.value in actions
     assert (
         not {Action.RUN_SYNC.value, Action.CREATE_SCHEMA.value, Action.OPEN_SETTINGS.value}
@@ -47,9 +48,9 @@ def test_members_see_only_the_preview_button(bot: Bot) -> None:
 
 def test_admins_see_settings_and_schema(bot: Bot) -> None:
     """Admins get Create Schema and Settings; approvers get Run Manual Sync."""
-    admin = action_ids(_home(bot, ADMIN)["blocks"])  # type: ignore[arg-type]
+    admin = action_ids(_home(bot, ADMIN)["blocks"])
     assert {Action.CREATE_SCHEMA.value, Action.OPEN_SETTINGS.value} <= admin
-    approver = action_ids(_home(bot, BOB)["blocks"])  # type: ignore[arg-type]
+    approver = action_ids(_home(bot, BOB)["blocks"])
     assert Action.RUN_SYNC.value in approver
 
 

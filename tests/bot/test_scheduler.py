@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import time
 from time import monotonic, sleep
 from typing import Any
@@ -31,7 +32,7 @@ from bot.scheduler import (
 from core.config import TeamSettings
 from core.runs import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync, cause_fix
 from core.sandbox.faults import Fault
-from core.store import PreviewStatus
+from core.store import PreviewStatus, RunView
 from core.sync import Attr
 from tests.bot.scenario import ADMIN, ALICE, BOB, CAROL, CHANNEL, Bot, action_ids
 from tests.bot.test_blocks_support import assert_no_pings, texts
@@ -268,11 +269,11 @@ def test_start_scheduler_skips_the_catch_up_when_nothing_is_due(bot: Bot) -> Non
     assert ids == {DAILY_JOB_ID, SWEEP_JOB_ID}
 
 
-def _scheduled_runs(bot: Bot) -> list[Any]:
+def _scheduled_runs(bot: Bot) -> list[RunView]:
     return [run for run in bot.service.history(50) if run.kind.value == "scheduled"]
 
 
-def _wait_for(condition: Any, timeout: float = 20.0) -> None:
+def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = monotonic() + timeout
     while not condition():
         assert monotonic() < deadline, "timed out"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -27,7 +26,12 @@ class Result:
         return json.loads(self.out)
 
 
-Runner = Callable[..., Result]
+class Runner(Protocol):
+    """The ``cli`` fixture: runs ``entra-sync`` with these arguments and standard input."""
+
+    def __call__(
+        self, *argv: str, stdin: str = "", transport: httpx.BaseTransport | None = None
+    ) -> Result: ...
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import msal
 import pytest
@@ -82,7 +80,9 @@ def test_discovery_names_the_token_endpoint_on_the_request_host(client: httpx.Cl
     assert {"issuer", "authorization_endpoint", "jwks_uri"} <= config.keys()
 
 
-def _msal_app(sandbox: Sandbox, secret: str = SANDBOX_CLIENT_SECRET, tenant: str = "") -> Any:
+def _msal_app(
+    sandbox: Sandbox, secret: str = SANDBOX_CLIENT_SECRET, tenant: str = ""
+) -> msal.ConfidentialClientApplication:
     return msal.ConfidentialClientApplication(
         SANDBOX_CLIENT_ID,
         authority=f"{LOGIN}/{tenant or SANDBOX_TENANT_ID}",
