@@ -16,9 +16,8 @@ from core.cli.demo import configure_sandbox, sandbox_environ
 from core.clients import RetryPolicy
 from core.config import TeamSettings, load_settings
 from core.errors import InvalidInput
-from core.runs import Approvals, DecisionKind, RunInProgress, SyncService
+from core.runs import Approvals, DecisionKind, PreviewResult, RunInProgress, SyncService
 from core.runs.approvals import NO_APPROVERS, OWN_PREVIEW, STALE_REASON
-from core.runs.service import PreviewResult
 from core.sandbox import Fault, Sandbox
 from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, Store, load_cipher
 from core.store.database import utc_now

@@ -23,12 +23,12 @@ from core.runs import (
     Approvals,
     DecisionKind,
     FailureCause,
+    LeaseLost,
     ScheduledKind,
     ScheduledSync,
     SyncService,
     cause_fix,
 )
-from core.runs.service import LeaseLost
 from core.sandbox import Fault, Sandbox
 from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, Store, load_cipher
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from bot.blocks.escape import clip, duration_text, escape_mrkdwn, plural, slack_date
+from bot.blocks.escape import (
+    clip,
+    duration_text,
+    escape_mrkdwn,
+    plural,
+    slack_date,
+    user_mention,
+)
 from bot.blocks.message import (
     ROWS_SHOWN,
     Block,
@@ -25,6 +32,7 @@ from bot.blocks.message import (
 from bot.blocks.preview import preview_message
 from bot.blocks.runs import failures_block
 from core.runs import (
+    SCHEDULER,
     FailureCause,
     QuarantineAlert,
     ScheduledKind,
@@ -182,16 +190,26 @@ def held_message(
     preview_part = preview_message(preview, plan, now=now)
     rows = [f"• {clip(reason, 500)}" for reason in reasons[:ROWS_SHOWN]]
     banner = lines_text(
-        ":raised_hand: *Scheduled sync held for approval*: the plan breaches the guard, "
-        "so nothing was written.",
+        f":raised_hand: *{_held_sync(preview)} held for approval*: the plan breaches the "
+        "guard, so nothing was written.",
         rows,
         total=len(reasons),
         limit=REASONS_LIMIT,
     )
     blocks = [section(f"{banner}\n{GUARD_NOTE}"), *preview_part.blocks]
     held_by = "; ".join(" ".join(r.split()).rstrip(".") for r in reasons) or "the guard"
-    text = f"Scheduled sync held by {escape_mrkdwn(held_by)}. {preview_part.text}"
+    text = f"{_held_sync(preview)} held by {escape_mrkdwn(held_by)}. {preview_part.text}"
     return message(text, blocks)
+
+
+def _held_sync(preview: PreviewView) -> str:
+    """Whose sync was held: the scheduler's, a Slack user's, or one from the command line."""
+    who = preview.requested_by
+    if who == SCHEDULER:
+        return "Scheduled sync"
+    if who.startswith("cli:"):
+        return f"Sync by {escape_mrkdwn(who.removeprefix('cli:'))} from the command line"
+    return f"Sync by {user_mention(who)}"
 
 
 def scheduled_failure_message(outcome: ScheduledOutcome) -> Message:

@@ -11,6 +11,7 @@ from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
+    SCHEDULER,
     QuarantineAlert,
     ScheduledKind,
     ScheduledOutcome,
@@ -18,21 +19,34 @@ from core.runs.scheduled import (
     ScheduleStatus,
 )
 from core.runs.service import SyncService
-from core.runs.values import RunInProgress, StatusReport, SyncResult
+from core.runs.values import (
+    LeaseLost,
+    PreviewResult,
+    Review,
+    RunInProgress,
+    StalePlan,
+    StatusReport,
+    SyncResult,
+)
 
 __all__ = [
+    "SCHEDULER",
     "SKIPPED",
     "Approvals",
     "ConnectionCheck",
     "Decision",
     "DecisionKind",
     "FailureCause",
+    "LeaseLost",
+    "PreviewResult",
     "QuarantineAlert",
+    "Review",
     "RunInProgress",
     "ScheduleStatus",
     "ScheduledKind",
     "ScheduledOutcome",
     "ScheduledSync",
+    "StalePlan",
     "StatusReport",
     "SyncResult",
     "SyncService",

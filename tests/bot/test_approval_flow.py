@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.housekeeping import sweep
 from bot.ids import Action
 from bot.publishing import refresh_previews
+from core.cli import main
+from core.cli.demo import sandbox_environ
 from core.store import PreviewStatus, RunKind
-from tests.bot.scenario import ALICE, BOB, CAROL, Bot, action_ids, text_of
+from tests.bot.scenario import ALICE, BOB, CAROL, CHANNEL, Bot, action_ids, text_of
 
 
 def _preview(bot: Bot, user: str = ALICE) -> tuple[str, str]:
@@ -204,3 +210,41 @@ def test_a_preview_left_applying_by_a_dead_process_shows_failed(bot: Bot) -> Non
     assert final["ts"] == ts
     assert "ailed" in text_of(final)
     assert Action.APPROVE.value not in action_ids(final["blocks"])
+
+
+def test_a_plan_held_at_the_terminal_is_posted_and_a_second_approver_applies_it(
+    bot: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`entra-sync sync --yes` holds an empty directory read; the sweep shows it to approvers."""
+    assert bot.service.sync(BOB).applied is not None  # the first sync: 38 Employees
+    for user_id in list(bot.sandbox.directory_users):
+        bot.sandbox.delete_user(user_id)
+    for name, value in sandbox_environ(f"sqlite:///{tmp_path / 'bot.db'}").items():
+        monkeypatch.setenv(name, value)
+    assert main(["sync", "--yes"], transport=bot.sandbox.transport()) == 3
+    sweep(bot.service, bot.app.client, bot.clock)
+    posted = bot.posted_previews()[-1]
+    assert posted["channel"] == CHANNEL
+    assert "held" in text_of(posted)
+    assert "Entra returned 0 users" in text_of(posted)
+    (pending,) = bot.service.pending_previews()
+    assert pending.held and pending.message_ts
+    sweep(bot.service, bot.app.client, bot.clock)  # posted once, not at every sweep
+    assert len(bot.posted_previews()) == 1
+    bot.click(Action.APPROVE, str(pending.id), CAROL, pending.message_ts)
+    assert all(e["attributes"]["Active"] == "false" for e in bot.sandbox.employees())
+    view = bot.service.preview_view(pending.id)
+    assert view is not None and view.status is PreviewStatus.APPLIED
+
+
+def test_a_new_preview_closes_the_message_of_the_one_it_supersedes(bot: Bot) -> None:
+    """The older preview's buttons go as soon as the newer one is posted, without a sweep."""
+    first_id, first_ts = _preview(bot, ALICE)
+    _preview(bot, CAROL)
+    closing = [c.params for c in bot.fake.calls("chat.update") if c.params["ts"] == first_ts]
+    assert closing, "the superseded preview's message was not edited"
+    assert Action.APPROVE.value not in action_ids(closing[-1]["blocks"])
+    assert "replaced" in text_of(closing[-1]) or "upersede" in text_of(closing[-1])
+    assert refresh_previews(bot.app.client, bot.service, bot.clock()) == 0
+    view = bot.service.preview_view(int(first_id))
+    assert view is not None and view.status is PreviewStatus.SUPERSEDED
