@@ -22,8 +22,7 @@ from dotenv import dotenv_values
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
 
-from core.config import RULE_REQUIRED, RULE_URL
-from core.config.settings import _is_safe_url
+from core.config import RULE_REQUIRED, RULE_URL, is_safe_url
 from core.errors import ConfigError, FieldProblem
 
 # S105: these are variable names and rules, not credentials.
@@ -176,7 +175,7 @@ def _api_url(value: str | None, fail: _FailFn) -> str | None:
     """A Web API base URL, kept with one trailing slash as ``WebClient`` joins on it."""
     if value is None:
         return None
-    if not _is_safe_url(value):
+    if not is_safe_url(value):
         fail(ENV_API_URL, RULE_URL)
         return None
     return value.rstrip("/") + "/"

@@ -16,8 +16,6 @@ from typing import TextIO
 
 import httpx
 
-from core.cli.demo import run_demo
-from core.cli.sandbox import serve_sandbox
 from core.config import load_settings
 from core.errors import ApiError, InvalidInput, SchemaConflict, SchemaMissing, SyncError
 from core.runs import (
@@ -93,13 +91,18 @@ def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | 
 
 
 def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -> int:
+    # The demo, the sandbox server and the Slack bot are imported only when asked
+    # for: the sandbox costs every other command about half a second of start-up,
+    # Slack over a second.
     if args.command == "demo":
+        from core.cli.demo import run_demo  # noqa: PLC0415
+
         return run_demo(people=args.people, atlassian=args.atlassian, seed=args.seed)
     if args.command == "sandbox":
+        from core.cli.sandbox import serve_sandbox  # noqa: PLC0415
+
         return serve_sandbox(args)
     if args.command == "serve":
-        # Imported here: only `serve` needs Slack, and importing it costs every
-        # other command over a second of start-up.
         from bot.serve import run_serve  # noqa: PLC0415
 
         return run_serve(args.env_file)

@@ -5,7 +5,14 @@ connection form, the team settings (approvers, report channel) and every rule th
 names a bad field.
 """
 
-from core.config.settings import ENV_SECRET_KEY, RULE_REQUIRED, RULE_URL, Settings, load_settings
+from core.config.settings import (
+    ENV_SECRET_KEY,
+    RULE_REQUIRED,
+    RULE_URL,
+    Settings,
+    is_safe_url,
+    load_settings,
+)
 from core.config.team import TeamSettings, normalise_team_settings
 from core.config.validation import (
     MAX_CADENCE_DAYS,
@@ -25,6 +32,7 @@ __all__ = [
     "EntraInput",
     "Settings",
     "TeamSettings",
+    "is_safe_url",
     "load_settings",
     "normalise_team_settings",
     "validate_entra_input",

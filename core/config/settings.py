@@ -251,7 +251,7 @@ class _Reader:
         return None
 
     def url(self, name: str) -> str | None:
-        value = self.checked(name, _is_safe_url, RULE_URL)
+        value = self.checked(name, is_safe_url, RULE_URL)
         return None if value is None else value.rstrip("/")
 
     def email(self, name: str) -> str | None:
@@ -300,7 +300,7 @@ class _Reader:
         return default if value is None else float(value)
 
 
-def _is_safe_url(value: str) -> bool:
+def is_safe_url(value: str) -> bool:
     """https anywhere, plain http only for a local test double; never embedded credentials."""
     try:
         parts = urlsplit(value)
