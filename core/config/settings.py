@@ -134,7 +134,7 @@ class Settings:
 
     @property
     def guard(self) -> GuardPolicy:
-        """When a scheduled plan waits for a person instead of applying: see core.sync.guard."""
+        """When a plan waits for a person instead of applying: see core.sync.guard."""
         return GuardPolicy(
             max_inactivations=self.guard_max_inactivations,
             max_inactivation_percent=self.guard_max_inactivation_percent,

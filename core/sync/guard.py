@@ -1,9 +1,9 @@
-"""Guard rails: when a scheduled sync must not apply on its own.
+"""Guard rails: when a sync must not apply without a second person's look.
 
 Peer sync tools wiped their targets when a source answered with nothing or far too
 little (ssosync read zero Google users and deleted everyone in AWS), or when a scope
 change turned into mass deprovisioning. Entra Connect stops at 500 deletions, Okta at
-20 %. We hold a scheduled plan for a person to approve when:
+20 %. We hold a plan for a person to approve (whoever started the run) when:
 
 * it inactivates more than ``max_inactivations`` Employees *and* more than
   ``max_inactivation_percent`` % of the Employees the sync owns (both, so a small
