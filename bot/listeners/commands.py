@@ -60,10 +60,7 @@ def _create_schema(ctx: BotContext, user: str, reply: flows.Reply) -> None:
     if not report.changed:
         reply("Schema Entra Directory (ENTRA) is complete; nothing to add.")
         return
-    made = ["schema Entra Directory (ENTRA)"] if report.created_schema else []
-    made += ["object type Employee"] if report.created_object_type else []
-    made += [f"attribute {name}" for name in report.created_attributes]
-    reply("Created " + ", ".join(made) + ".")
+    reply("Created " + ", ".join(report.created()) + ".")
 
 
 def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:

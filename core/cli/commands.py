@@ -156,10 +156,7 @@ def cmd_schema(service: SyncService, args: argparse.Namespace, out: TextIO) -> i
     if not report.changed:
         print("Schema Entra Directory (ENTRA) is complete; nothing to add.", file=out)
     else:
-        made = ["schema"] if report.created_schema else []
-        made += ["object type Employee"] if report.created_object_type else []
-        made += [f"attribute {name}" for name in report.created_attributes]
-        print("Created: " + ", ".join(made), file=out)
+        print("Created: " + ", ".join(report.created()), file=out)
     for note in report.mismatched_attributes:
         print(f"note: {note}", file=out)
     return EXIT_OK

@@ -51,6 +51,12 @@ class SchemaReport:
     def changed(self) -> bool:
         return self.created_schema or self.created_object_type or bool(self.created_attributes)
 
+    def created(self) -> list[str]:
+        """What this run added, in the order it was made, as a person would name it."""
+        made = [f"schema {SCHEMA_NAME} ({SCHEMA_KEY})"] if self.created_schema else []
+        made += [f"object type {OBJECT_TYPE_NAME}"] if self.created_object_type else []
+        return made + [f"attribute {name}" for name in self.created_attributes]
+
 
 def _spec(attr: Attr, **fields: Any) -> dict[str, Any]:
     return {"name": attr.value, **fields}
