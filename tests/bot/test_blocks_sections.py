@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bot.blocks import preview_message, scheduled_report_message
+from bot.blocks import home_view, preview_message, scheduled_report_message
 from bot.blocks.runs import counts_phrase
+from core.config import TeamSettings
 from core.runs import ScheduledKind, ScheduledOutcome
-from tests.bot.test_blocks_support import NOW, preview_view, sync_result, texts
+from tests.bot.test_blocks_support import NOW, preview_view, status_report, sync_result, texts
 from tests.test_plan_support import golden_plan
 
 COUNTS_GRID = (
@@ -76,6 +77,33 @@ def test_preview_shows_the_counts_grid_then_each_section_in_order() -> None:
     assert shown[2:8] == list(COUNTS_GRID)
     assert shown[8:14] == list(LISTS)
     assert msg.text == PREVIEW_TEXT
+
+
+def test_approving_names_the_three_kinds_of_write() -> None:
+    plan = golden_plan()
+    shown = texts(preview_message(preview_view(plan), plan, now=NOW).blocks)
+    assert (
+        "This writes 2 creates, 2 updates and 4 inactivations to Assets. Assets and the "
+        "directory are read again first; if anything changed since this preview, nothing "
+        "is applied."
+    ) in shown
+
+
+def test_home_lists_a_pending_preview_by_its_writes() -> None:
+    plan = golden_plan()
+    view = home_view(
+        user_id="U0VIEWER",
+        report=status_report(),
+        pending=[preview_view(plan)],
+        team=TeamSettings("C0OPS", ("U0APPROVE",)),
+        is_admin=False,
+        is_approver=False,
+        now=NOW,
+    )
+    (pending,) = [t for t in texts(view["blocks"]) if t.startswith("*Pending previews*")]
+    assert pending.split("\n")[1].startswith(
+        "• *#7* by <@U0REQUEST>: 8 changes (2 creates, 2 updates, 4 inactivations) · expires "
+    )
 
 
 def test_counts_phrase_names_every_section_even_when_empty() -> None:
