@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from core.sync.codec import Serialisable
 from core.sync.models import Attr
+from core.sync.sections import SECTIONS, WRITE_SECTIONS
 
 
 class InactivationReason(StrEnum):
@@ -141,21 +142,15 @@ class Plan(Serialisable):
     @property
     def is_empty(self) -> bool:
         """True when applying would write nothing."""
-        return not (self.creates or self.updates or self.inactivations)
+        return self.write_count == 0
 
     @property
     def write_count(self) -> int:
-        return len(self.creates) + len(self.updates) + len(self.inactivations)
+        return sum(len(s.items(self)) for s in WRITE_SECTIONS)
 
     def counts(self) -> dict[str, int]:
-        return {
-            "creates": len(self.creates),
-            "updates": len(self.updates),
-            "inactivations": len(self.inactivations),
-            "unmatched": len(self.unmatched),
-            "missing_managers": len(self.missing_managers),
-            "warnings": len(self.warnings),
-        }
+        """Items per section, keyed and ordered as :data:`~core.sync.sections.SECTIONS`."""
+        return {s.key: len(s.items(self)) for s in SECTIONS}
 
     def manager_name(self, entra_user_id: str | None) -> str | None:
         if entra_user_id is None:
@@ -171,6 +166,6 @@ class Plan(Serialisable):
         directory user with no Atlassian account must not make an approved plan stale.
         """
         data = self.to_dict()
-        writes = {key: data[key] for key in ("creates", "updates", "inactivations")}
+        writes = {s.key: data[s.key] for s in WRITE_SECTIONS}
         canonical = json.dumps(writes, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
