@@ -31,6 +31,7 @@ from bot.ids import Action
 from core.config import TeamSettings
 from core.runs import StatusReport
 from core.store import PreviewView
+from core.sync import WRITE_SECTIONS, Plan
 
 APPROVERS_SHOWN = 20
 SCHEDULE_LIMIT = 1000
@@ -108,15 +109,18 @@ def _pending_text(pending: Sequence[PreviewView], now: datetime) -> str:
         return "*Pending previews*\nNone waiting for approval."
     rows = [
         f"• *#{p.id}* by {user_mention(p.requested_by)}: "
-        f"{plural(p.plan.write_count, 'change')} "
-        f"({plural(len(p.plan.creates), 'create')}, {plural(len(p.plan.updates), 'update')}, "
-        f"{plural(len(p.plan.inactivations), 'inactivation')}) · expires "
+        f"{plural(p.plan.write_count, 'change')} ({_writes(p.plan)}) · expires "
         f"{slack_date(p.expires_at)} ({relative_text(p.expires_at, now)})"
         for p in pending[:ROWS_SHOWN]
     ]
     return lines_text(
         f"*Pending previews* ({len(pending):,})", rows, total=len(pending), where="pending"
     )
+
+
+def _writes(plan: Plan) -> str:
+    """``2 creates, 1 update, 0 inactivations``."""
+    return ", ".join(plural(len(s.items(plan)), s.one, s.many) for s in WRITE_SECTIONS)
 
 
 def _configuration_text(report: StatusReport, team: TeamSettings) -> str:

@@ -8,8 +8,9 @@ size fits: the message shows the first rows, the CSV file in the thread has them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from bot.blocks.escape import clip, duration_text, plural, relative_text, slack_date, user_mention
 from bot.blocks.message import (
@@ -30,7 +31,26 @@ from bot.blocks.runs import counts_fields, counts_phrase, failures_block, result
 from bot.ids import Action
 from core.runs import Decision, DecisionKind, requests_text
 from core.store import PreviewStatus, PreviewView
-from core.sync import Attr, Create, FieldChange, Inactivation, Plan, Update
+from core.sync import (
+    CREATES,
+    INACTIVATIONS,
+    MISSING_MANAGERS,
+    SECTIONS,
+    UNMATCHED,
+    UPDATES,
+    WARNINGS,
+    WRITE_SECTIONS,
+    Attr,
+    Create,
+    FieldChange,
+    Inactivation,
+    MissingManager,
+    Plan,
+    PlanWarning,
+    Section,
+    Unmatched,
+    Update,
+)
 
 FINGERPRINT_SHOWN = 16  # as many as the CLI prints, so the two can be compared
 SECTION_LIMIT = 1800
@@ -62,10 +82,8 @@ def preview_message(preview: PreviewView, plan: Plan, *, now: datetime) -> Messa
 
 
 def _approve_button(preview: PreviewView, plan: Plan) -> Block:
-    writes = (
-        f"{plural(len(plan.creates), 'create')}, {plural(len(plan.updates), 'update')} and "
-        f"{plural(len(plan.inactivations), 'inactivation')}"
-    )
+    *others, last = [plural(len(s.items(plan)), s.one, s.many) for s in WRITE_SECTIONS]
+    writes = f"{', '.join(others)} and {last}"
     dialog = confirm_dialog(
         f"Apply preview #{preview.id}?",
         f"This writes {writes} to Assets. Assets and the directory are read again "
@@ -256,51 +274,16 @@ def _summary(preview: PreviewView, plan: Plan, *, now: datetime, pending: bool) 
 
 def _lists(plan: Plan) -> list[str]:
     """The first rows of each non-empty list, each list as one section's text."""
-    sections = (
-        ("Creates", [_create_row(plan, c) for c in plan.creates[:ROWS_SHOWN]], plan.creates),
-        ("Updates", [_update_row(plan, u) for u in plan.updates[:ROWS_SHOWN]], plan.updates),
-        (
-            "Inactivations",
-            [_inactivation_row(i) for i in plan.inactivations[:ROWS_SHOWN]],
-            plan.inactivations,
-        ),
-        (
-            "Unmatched Atlassian accounts",
-            [
-                f"• *{clip(u.display_name, 80)}* ({clip(u.email or 'email hidden', 80)}): "
-                f"{clip(u.reason.value)}" + (f" ({clip(u.detail, 120)})" if u.detail else "")
-                for u in plan.unmatched[:ROWS_SHOWN]
-            ],
-            plan.unmatched,
-        ),
-        (
-            "Missing manager links",
-            [
-                f"• *{clip(m.label, 80)}*: manager {clip(m.manager_name or m.manager_id, 80)}: "
-                f"{clip(m.reason.value)}"
-                for m in plan.missing_managers[:ROWS_SHOWN]
-            ],
-            plan.missing_managers,
-        ),
-        (
-            "Warnings",
-            [
-                f"• *{clip(w.subject, 80)}*: {clip(w.message, 200)}"
-                for w in plan.warnings[:ROWS_SHOWN]
-            ],
-            plan.warnings,
-        ),
-    )
     return [
         lines_text(
-            f"*{title}* ({len(items):,})",
-            rows,
+            f"*{s.title}* ({len(items):,})",
+            [_ROWS[s](plan, item) for item in items[:ROWS_SHOWN]],
             total=len(items),
             where=CSV_HINT,
             limit=SECTION_LIMIT,
         )
-        for title, rows, items in sections
-        if items
+        for s in SECTIONS
+        if (items := s.items(plan))
     ]
 
 
@@ -323,11 +306,41 @@ def _update_row(plan: Plan, update: Update) -> str:
     )
 
 
-def _inactivation_row(inactivation: Inactivation) -> str:
+def _inactivation_row(_: Plan, inactivation: Inactivation) -> str:
     return (
         f"• *{clip(inactivation.label, 80)}* ({clip(inactivation.object_key, 30)}): "
         f"{clip(inactivation.reason.value)}"
     )
+
+
+def _unmatched_row(_: Plan, unmatched: Unmatched) -> str:
+    return (
+        f"• *{clip(unmatched.display_name, 80)}* ({clip(unmatched.email or 'email hidden', 80)}): "
+        f"{clip(unmatched.reason.value)}"
+        + (f" ({clip(unmatched.detail, 120)})" if unmatched.detail else "")
+    )
+
+
+def _missing_manager_row(_: Plan, gap: MissingManager) -> str:
+    return (
+        f"• *{clip(gap.label, 80)}*: manager {clip(gap.manager_name or gap.manager_id, 80)}: "
+        f"{clip(gap.reason.value)}"
+    )
+
+
+def _warning_row(_: Plan, warning: PlanWarning) -> str:
+    return f"• *{clip(warning.subject, 80)}*: {clip(warning.message, 200)}"
+
+
+_ROWS: dict[Section[Any], Callable[[Plan, Any], str]] = {
+    CREATES: _create_row,
+    UPDATES: _update_row,
+    INACTIVATIONS: _inactivation_row,
+    UNMATCHED: _unmatched_row,
+    MISSING_MANAGERS: _missing_manager_row,
+    WARNINGS: _warning_row,
+}
+"""How one item of each section reads in the preview message."""
 
 
 def _changes(plan: Plan, changes: Iterable[FieldChange]) -> str:

@@ -32,7 +32,7 @@ from bot.blocks.message import (
 )
 from core.runs import StatusReport, SyncResult, requests_text, when
 from core.store import RunKind, RunStatus, RunView
-from core.sync import ChangeOutcome, OutcomeStatus, Plan
+from core.sync import SECTIONS, WRITE_SECTIONS, ChangeOutcome, OutcomeStatus, Plan
 
 RECENT_RUNS_SHOWN = 10
 
@@ -51,39 +51,26 @@ KIND_WORDS = {
 }
 # (counts key, singular, plural) of what a one-line run summary shows.
 _RUN_COUNTS = (
-    ("creates", "create", "creates"),
-    ("updates", "update", "updates"),
-    ("inactivations", "inactivation", "inactivations"),
+    *((s.key, s.one, s.many) for s in WRITE_SECTIONS),
     ("applied", "written", "written"),
     ("failed", "failed", "failed"),
-)
-PLAN_COUNT_WORDS = (
-    ("creates", "create", "creates"),
-    ("updates", "update", "updates"),
-    ("inactivations", "inactivation", "inactivations"),
-    ("unmatched", "unmatched account", "unmatched accounts"),
-    ("missing_managers", "missing manager link", "missing manager links"),
-    ("warnings", "warning", "warnings"),
 )
 
 
 def counts_phrase(counts: dict[str, int]) -> str:
     """``3 creates, 1 update, 0 inactivations, …``: the six plan counts in words."""
-    return ", ".join(plural(counts.get(key, 0), one, many) for key, one, many in PLAN_COUNT_WORDS)
+    return ", ".join(plural(counts.get(s.key, 0), s.one, s.many) for s in SECTIONS)
 
 
 def counts_fields(plan: Plan) -> Block:
     """The six plan counts as a two-column grid, the first thing a reviewer reads."""
-    counts = plan.counts()
-    labels = (
-        ("creates", "Creates"),
-        ("updates", "Updates"),
-        ("inactivations", "Inactivations"),
-        ("unmatched", "Unmatched accounts"),
-        ("missing_managers", "Missing manager links"),
-        ("warnings", "Warnings"),
-    )
-    return fields_section([f"*{label}*\n{counts[key]:,}" for key, label in labels])
+    return fields_section(plan_count_fields(plan))
+
+
+def plan_count_fields(plan: Plan | None) -> list[str]:
+    """``*Creates*\n3`` and so on, one grid cell per section (zeros without a plan)."""
+    counts = plan.counts() if plan is not None else {}
+    return [f"*{s.label}*\n{counts.get(s.key, 0):,}" for s in SECTIONS]
 
 
 def run_line(run: RunView | None, now: datetime) -> str:

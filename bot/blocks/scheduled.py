@@ -30,7 +30,7 @@ from bot.blocks.message import (
     section,
 )
 from bot.blocks.preview import preview_message
-from bot.blocks.runs import failures_block
+from bot.blocks.runs import failures_block, plan_count_fields
 from core.runs import (
     SCHEDULER,
     FailureCause,
@@ -154,18 +154,8 @@ def _applied_message(outcome: ScheduledOutcome) -> Message:
 
 def _counts(plan: Plan | None, written: int, failed: int) -> Block:
     """Eight counts in one grid: what the plan held and what became of it."""
-    counts = plan.counts() if plan is not None else {}
-    labels = (
-        ("Creates", counts.get("creates", 0)),
-        ("Updates", counts.get("updates", 0)),
-        ("Inactivations", counts.get("inactivations", 0)),
-        ("Unmatched accounts", counts.get("unmatched", 0)),
-        ("Missing manager links", counts.get("missing_managers", 0)),
-        ("Warnings", counts.get("warnings", 0)),
-        ("Applied", written),
-        ("Failed", failed),
-    )
-    return fields_section([f"*{label}*\n{value:,}" for label, value in labels])
+    outcome = [f"*Applied*\n{written:,}", f"*Failed*\n{failed:,}"]
+    return fields_section([*plan_count_fields(plan), *outcome])
 
 
 def _requests(requests: Mapping[str, int]) -> str:

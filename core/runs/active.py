@@ -13,7 +13,8 @@ from typing import Any
 from core.clients import AssetsClient, EmployeeType
 from core.runs.wiring import Clients
 from core.store import HeldLease, PreviewStatus, RunStatus, RunView, Store
-from core.sync import ApplyResult, AttributeValues, EmployeeRecord
+from core.sync import ApplyResult, AttributeValues
+from core.sync import owned_keys as owned_keys  # noqa: PLC0414 (re-exported for core.runs.service)
 
 
 @dataclass
@@ -111,21 +112,7 @@ def fail_dead_previews(store: Store, approved_before: datetime, actor: str) -> l
     return [preview.id for _, preview in moved]
 
 
-def owned_keys(employees: tuple[EmployeeRecord, ...]) -> dict[str, tuple[str, str]]:
-    """(object id, key) per Entra User ID; the oldest object wins for a duplicate."""
-    keys: dict[str, tuple[str, str]] = {}
-    for record in sorted(employees, key=lambda r: _key_order(r.object_key)):
-        if record.entra_user_id and record.entra_user_id not in keys:
-            keys[record.entra_user_id] = (record.object_id, record.object_key)
-    return keys
-
-
 def status_of(result: ApplyResult) -> RunStatus:
     if result.failed == 0:
         return RunStatus.SUCCEEDED
     return RunStatus.PARTIAL if result.succeeded else RunStatus.FAILED
-
-
-def _key_order(object_key: str) -> tuple[str, int]:
-    prefix, _, number = object_key.rpartition("-")
-    return (prefix, int(number)) if number.isdigit() else (object_key, 0)

@@ -7,6 +7,7 @@ returns a :class:`Plan`, :func:`hold_reasons` says whether it may apply unattend
 
 from core.sync.applier import ApplyResult, apply_plan
 from core.sync.guard import GuardPolicy, SourceCounts, hold_reasons
+from core.sync.matching import object_key_order, owned_keys
 from core.sync.models import (
     GRAPH_CONTACT_TYPE,
     GRAPH_USER_TYPE,
@@ -21,17 +22,45 @@ from core.sync.models import (
     ManagerRef,
     employee_record,
 )
-from core.sync.plan import Create, FieldChange, Inactivation, Plan, Update
+from core.sync.plan import (
+    Create,
+    FieldChange,
+    Inactivation,
+    MissingManager,
+    Plan,
+    PlanWarning,
+    Unmatched,
+    Update,
+)
 from core.sync.planner import SyncPolicy, build_plan
 from core.sync.report import failures_text, plan_csv, plan_text
 from core.sync.results import ChangeKind, ChangeOutcome, OutcomeStatus
+from core.sync.sections import (
+    CREATES,
+    INACTIVATIONS,
+    MISSING_MANAGERS,
+    SECTIONS,
+    UNMATCHED,
+    UPDATES,
+    WARNINGS,
+    WRITE_SECTIONS,
+    Section,
+)
 
 __all__ = [
+    "CREATES",
     "GRAPH_CONTACT_TYPE",
     "GRAPH_USER_TYPE",
+    "INACTIVATIONS",
+    "MISSING_MANAGERS",
     "OBJECT_TYPE_NAME",
     "SCHEMA_KEY",
     "SCHEMA_NAME",
+    "SECTIONS",
+    "UNMATCHED",
+    "UPDATES",
+    "WARNINGS",
+    "WRITE_SECTIONS",
     "ApplyResult",
     "AtlassianAccount",
     "Attr",
@@ -45,16 +74,22 @@ __all__ = [
     "GuardPolicy",
     "Inactivation",
     "ManagerRef",
+    "MissingManager",
     "OutcomeStatus",
     "Plan",
+    "PlanWarning",
+    "Section",
     "SourceCounts",
     "SyncPolicy",
+    "Unmatched",
     "Update",
     "apply_plan",
     "build_plan",
     "employee_record",
     "failures_text",
     "hold_reasons",
+    "object_key_order",
+    "owned_keys",
     "plan_csv",
     "plan_text",
 ]

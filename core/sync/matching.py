@@ -28,6 +28,19 @@ def object_key_order(key: str) -> tuple[str, int, str]:
     return key, -1, key
 
 
+def owned_keys(employees: Iterable[EmployeeRecord]) -> dict[str, tuple[str, str]]:
+    """(object id, key) per Entra User ID; the oldest object wins for a duplicate.
+
+    "Oldest" is the lowest key by :func:`object_key_order`, the same choice the planner
+    makes, so the applier writes to the Employee the plan was built from.
+    """
+    keys: dict[str, tuple[str, str]] = {}
+    for record in sorted(employees, key=lambda r: object_key_order(r.object_key)):
+        if record.entra_user_id and record.entra_user_id not in keys:
+            keys[record.entra_user_id] = (record.object_id, record.object_key)
+    return keys
+
+
 @dataclass(frozen=True)
 class Index:
     """Lookups built once from the raw inputs, with duplicates already resolved.

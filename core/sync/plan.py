@@ -11,9 +11,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
+from core.sync.codec import Serialisable
 from core.sync.models import Attr
+from core.sync.sections import SECTIONS, WRITE_SECTIONS
 
 
 class InactivationReason(StrEnum):
@@ -48,7 +49,7 @@ class WarningCode(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class FieldChange:
+class FieldChange(Serialisable):
     """One attribute's before and after. For ``Attr.MANAGER`` both are Entra User IDs."""
 
     attr: Attr
@@ -57,7 +58,7 @@ class FieldChange:
 
 
 @dataclass(frozen=True, slots=True)
-class Create:
+class Create(Serialisable):
     """A new Employee. ``values`` holds every attribute; Manager is an Entra User ID."""
 
     entra_user_id: str
@@ -69,7 +70,7 @@ class Create:
 
 
 @dataclass(frozen=True, slots=True)
-class Update:
+class Update(Serialisable):
     object_id: str
     object_key: str
     entra_user_id: str
@@ -78,7 +79,7 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
-class Inactivation:
+class Inactivation(Serialisable):
     """Active becomes false (plus any other field that changed). Never a delete."""
 
     object_id: str
@@ -90,7 +91,7 @@ class Inactivation:
 
 
 @dataclass(frozen=True, slots=True)
-class Unmatched:
+class Unmatched(Serialisable):
     account_id: str
     display_name: str
     email: str | None
@@ -99,7 +100,7 @@ class Unmatched:
 
 
 @dataclass(frozen=True, slots=True)
-class MissingManager:
+class MissingManager(Serialisable):
     entra_user_id: str
     label: str
     manager_id: str
@@ -108,14 +109,14 @@ class MissingManager:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanWarning:
+class PlanWarning(Serialisable):
     code: WarningCode
     subject: str
     message: str
 
 
 @dataclass(frozen=True, slots=True)
-class PlanStats:
+class PlanStats(Serialisable):
     """Sizes of what was read; the scheduler's guard rails compare these across runs."""
 
     atlassian_accounts: int = 0
@@ -124,7 +125,10 @@ class PlanStats:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Serialisable):
+    """What a sync would change. ``to_dict`` is the canonical JSON form: stored with a
+    preview, fingerprinted, and printed by ``--json``; ``from_dict`` reads it back."""
+
     creates: tuple[Create, ...] = ()
     updates: tuple[Update, ...] = ()
     inactivations: tuple[Inactivation, ...] = ()
@@ -138,64 +142,20 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         """True when applying would write nothing."""
-        return not (self.creates or self.updates or self.inactivations)
+        return self.write_count == 0
 
     @property
     def write_count(self) -> int:
-        return len(self.creates) + len(self.updates) + len(self.inactivations)
+        return sum(len(s.items(self)) for s in WRITE_SECTIONS)
 
     def counts(self) -> dict[str, int]:
-        return {
-            "creates": len(self.creates),
-            "updates": len(self.updates),
-            "inactivations": len(self.inactivations),
-            "unmatched": len(self.unmatched),
-            "missing_managers": len(self.missing_managers),
-            "warnings": len(self.warnings),
-        }
+        """Items per section, keyed and ordered as :data:`~core.sync.sections.SECTIONS`."""
+        return {s.key: len(s.items(self)) for s in SECTIONS}
 
     def manager_name(self, entra_user_id: str | None) -> str | None:
         if entra_user_id is None:
             return None
         return dict(self.manager_names).get(entra_user_id, entra_user_id)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The canonical, JSON-ready form: stored, fingerprinted and printed by ``--json``."""
-        return {
-            "creates": [_create_dict(c) for c in self.creates],
-            "updates": [_update_dict(u) for u in self.updates],
-            "inactivations": [_inactivation_dict(i) for i in self.inactivations],
-            "unmatched": [
-                {
-                    "account_id": u.account_id,
-                    "display_name": u.display_name,
-                    "email": u.email,
-                    "reason": u.reason.value,
-                    "detail": u.detail,
-                }
-                for u in self.unmatched
-            ],
-            "missing_managers": [
-                {
-                    "entra_user_id": m.entra_user_id,
-                    "label": m.label,
-                    "manager_id": m.manager_id,
-                    "manager_name": m.manager_name,
-                    "reason": m.reason.value,
-                }
-                for m in self.missing_managers
-            ],
-            "warnings": [
-                {"code": w.code.value, "subject": w.subject, "message": w.message}
-                for w in self.warnings
-            ],
-            "stats": {
-                "atlassian_accounts": self.stats.atlassian_accounts,
-                "directory_users": self.stats.directory_users,
-                "owned_employees": self.stats.owned_employees,
-            },
-            "manager_names": [list(pair) for pair in self.manager_names],
-        }
 
     @property
     def fingerprint(self) -> str:
@@ -206,104 +166,6 @@ class Plan:
         directory user with no Atlassian account must not make an approved plan stale.
         """
         data = self.to_dict()
-        writes = {key: data[key] for key in ("creates", "updates", "inactivations")}
+        writes = {s.key: data[s.key] for s in WRITE_SECTIONS}
         canonical = json.dumps(writes, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
-        """Rebuild a plan stored with :meth:`to_dict`; the fingerprint round-trips."""
-        return cls(
-            creates=tuple(
-                Create(c["entra_user_id"], c["label"], _values_from(c["values"]))
-                for c in data["creates"]
-            ),
-            updates=tuple(
-                Update(
-                    u["object_id"],
-                    u["object_key"],
-                    u["entra_user_id"],
-                    u["label"],
-                    _changes_from(u["changes"]),
-                )
-                for u in data["updates"]
-            ),
-            inactivations=tuple(
-                Inactivation(
-                    i["object_id"],
-                    i["object_key"],
-                    i["entra_user_id"],
-                    i["label"],
-                    InactivationReason(i["reason"]),
-                    _changes_from(i["changes"]),
-                )
-                for i in data["inactivations"]
-            ),
-            unmatched=tuple(
-                Unmatched(
-                    u["account_id"],
-                    u["display_name"],
-                    u["email"],
-                    UnmatchedReason(u["reason"]),
-                    u.get("detail", ""),
-                )
-                for u in data["unmatched"]
-            ),
-            missing_managers=tuple(
-                MissingManager(
-                    m["entra_user_id"],
-                    m["label"],
-                    m["manager_id"],
-                    m["manager_name"],
-                    ManagerGap(m["reason"]),
-                )
-                for m in data["missing_managers"]
-            ),
-            warnings=tuple(
-                PlanWarning(WarningCode(w["code"]), w["subject"], w["message"])
-                for w in data["warnings"]
-            ),
-            stats=PlanStats(**data.get("stats", {})),
-            manager_names=tuple((a, b) for a, b in data.get("manager_names", [])),
-        )
-
-
-def _changes_dicts(changes: tuple[FieldChange, ...]) -> list[dict[str, Any]]:
-    return [{"attr": c.attr.value, "before": c.before, "after": c.after} for c in changes]
-
-
-def _changes_from(items: list[dict[str, Any]]) -> tuple[FieldChange, ...]:
-    return tuple(FieldChange(Attr(c["attr"]), c["before"], c["after"]) for c in items)
-
-
-def _values_from(items: list[list[Any]]) -> tuple[tuple[Attr, str | None], ...]:
-    return tuple((Attr(name), value) for name, value in items)
-
-
-def _create_dict(c: Create) -> dict[str, Any]:
-    return {
-        "entra_user_id": c.entra_user_id,
-        "label": c.label,
-        "values": [[attr.value, value] for attr, value in c.values],
-    }
-
-
-def _update_dict(u: Update) -> dict[str, Any]:
-    return {
-        "object_id": u.object_id,
-        "object_key": u.object_key,
-        "entra_user_id": u.entra_user_id,
-        "label": u.label,
-        "changes": _changes_dicts(u.changes),
-    }
-
-
-def _inactivation_dict(i: Inactivation) -> dict[str, Any]:
-    return {
-        "object_id": i.object_id,
-        "object_key": i.object_key,
-        "entra_user_id": i.entra_user_id,
-        "label": i.label,
-        "reason": i.reason.value,
-        "changes": _changes_dicts(i.changes),
-    }

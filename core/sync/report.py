@@ -8,70 +8,86 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from core.sync.models import Attr
-from core.sync.plan import FieldChange, Inactivation, MissingManager, Plan, Unmatched, Update
-from core.sync.results import ChangeOutcome, OutcomeStatus
-
-COUNT_LABELS = (
-    ("creates", "Creates"),
-    ("updates", "Updates"),
-    ("inactivations", "Inactivations"),
-    ("unmatched", "Unmatched Atlassian accounts"),
-    ("missing_managers", "Missing manager links"),
-    ("warnings", "Warnings"),
+from core.sync.plan import (
+    Create,
+    Inactivation,
+    MissingManager,
+    Plan,
+    PlanWarning,
+    Unmatched,
+    Update,
 )
-CSV_HEADER = ("section", "subject", "id", "field", "before", "after", "reason")
+from core.sync.results import ChangeOutcome, OutcomeStatus
+from core.sync.sections import (
+    CREATES,
+    CSV_HEADER,
+    INACTIVATIONS,
+    MISSING_MANAGERS,
+    SECTIONS,
+    UNMATCHED,
+    UPDATES,
+    WARNINGS,
+    Section,
+    plain_value,
+)
 
 
 def counts_lines(counts: dict[str, int]) -> list[str]:
-    return [f"  {label:<30} {counts.get(key, 0):>6}" for key, label in COUNT_LABELS]
-
-
-def _value(plan: Plan, change: FieldChange, value: str | None) -> str:
-    if change.attr is Attr.MANAGER:
-        value = plan.manager_name(value)
-    return "(empty)" if value in (None, "") else str(value)
+    return [f"  {s.title:<30} {counts.get(s.key, 0):>6}" for s in SECTIONS]
 
 
 def plan_text(plan: Plan, *, limit: int = 20) -> str:
     """Counts, then the first ``limit`` rows of each section."""
-    sections: list[tuple[str, Sequence[Any], Callable[[Any], str]]] = [
-        ("Creates", plan.creates, lambda c: f"+ {c.label} <{c.get(Attr.EMAIL) or ''}>"),
-        ("Updates", plan.updates, lambda u: _update_line(plan, u)),
-        ("Inactivations", plan.inactivations, _inactivation_line),
-        ("Unmatched Atlassian accounts", plan.unmatched, _unmatched_line),
-        ("Missing manager links", plan.missing_managers, _missing_manager_line),
-        ("Warnings", plan.warnings, lambda w: f"* {w.subject}: {w.message}"),
-    ]
     lines = ["Preview", *counts_lines(plan.counts()), ""]
-    for title, items, render in sections:
-        lines += _section(title, items, render, limit)
+    for s in SECTIONS:
+        lines += _section(s.title, s.items(plan), partial(_LINES[s], plan), limit)
     if plan.is_empty:
         lines.append("Nothing to write: Assets already matches the directory.")
     lines.append(f"Fingerprint {plan.fingerprint[:16]}")
     return "\n".join(lines)
 
 
+def _create_line(_: Plan, create: Create) -> str:
+    return f"+ {create.label} <{create.get(Attr.EMAIL) or ''}>"
+
+
 def _update_line(plan: Plan, update: Update) -> str:
     changes = "; ".join(
-        f"{c.attr.value}: {_value(plan, c, c.before)} -> {_value(plan, c, c.after)}"
+        f"{c.attr.value}: {plain_value(plan, c, c.before)} -> {plain_value(plan, c, c.after)}"
         for c in update.changes
     )
     return f"~ {update.label} ({update.object_key}): {changes}"
 
 
-def _inactivation_line(inactivation: Inactivation) -> str:
+def _inactivation_line(_: Plan, inactivation: Inactivation) -> str:
     return f"- {inactivation.label} ({inactivation.object_key}): {inactivation.reason.value}"
 
 
-def _unmatched_line(unmatched: Unmatched) -> str:
+def _unmatched_line(_: Plan, unmatched: Unmatched) -> str:
     return f"? {unmatched.display_name} <{unmatched.email or 'hidden'}>: {unmatched.reason.value}"
 
 
-def _missing_manager_line(gap: MissingManager) -> str:
+def _missing_manager_line(_: Plan, gap: MissingManager) -> str:
     return f"! {gap.label}: manager {gap.manager_name or gap.manager_id}: {gap.reason.value}"
+
+
+def _warning_line(_: Plan, warning: PlanWarning) -> str:
+    return f"* {warning.subject}: {warning.message}"
+
+
+_LINES: dict[Section[Any], Callable[[Plan, Any], str]] = {
+    CREATES: _create_line,
+    UPDATES: _update_line,
+    INACTIVATIONS: _inactivation_line,
+    UNMATCHED: _unmatched_line,
+    MISSING_MANAGERS: _missing_manager_line,
+    WARNINGS: _warning_line,
+}
+"""How one item of each section reads in the CLI preview."""
 
 
 def _section(
@@ -87,48 +103,8 @@ def _section(
 
 def plan_rows(plan: Plan) -> Iterator[tuple[str, ...]]:
     """Every row of the plan, one per field change or finding, for CSV export."""
-    for c in plan.creates:
-        for attr, value in c.values:
-            shown = plan.manager_name(value) if attr is Attr.MANAGER else value
-            yield ("create", c.label, c.entra_user_id, attr.value, "", shown or "", "")
-    for u in plan.updates:
-        for ch in u.changes:
-            before, after = _value(plan, ch, ch.before), _value(plan, ch, ch.after)
-            yield ("update", u.label, u.object_key, ch.attr.value, before, after, "")
-    for i in plan.inactivations:
-        for ch in i.changes:
-            before, after = _value(plan, ch, ch.before), _value(plan, ch, ch.after)
-            yield (
-                "inactivate",
-                i.label,
-                i.object_key,
-                ch.attr.value,
-                before,
-                after,
-                i.reason.value,
-            )
-    for n in plan.unmatched:
-        yield (
-            "unmatched",
-            n.display_name,
-            n.account_id,
-            "email",
-            "",
-            n.email or "",
-            n.reason.value,
-        )
-    for m in plan.missing_managers:
-        yield (
-            "missing_manager",
-            m.label,
-            m.entra_user_id,
-            "manager",
-            "",
-            m.manager_name or m.manager_id,
-            m.reason.value,
-        )
-    for w in plan.warnings:
-        yield ("warning", w.subject, "", w.code.value, "", "", w.message)
+    for s in SECTIONS:
+        yield from s.rows(plan)
 
 
 def plan_csv(plan: Plan) -> str:
