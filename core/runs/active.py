@@ -14,7 +14,6 @@ from core.clients import AssetsClient, EmployeeType
 from core.runs.wiring import Clients
 from core.store import HeldLease, PreviewStatus, RunStatus, RunView, Store
 from core.sync import ApplyResult, AttributeValues
-from core.sync import owned_keys as owned_keys  # noqa: PLC0414 (re-exported for core.runs.service)
 
 
 @dataclass

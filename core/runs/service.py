@@ -26,7 +26,6 @@ from core.runs.active import (
     RunMeter,
     fail_dead_previews,
     interrupt_dead,
-    owned_keys,
     status_of,
 )
 from core.runs.causes import failure_cause
@@ -55,7 +54,7 @@ from core.store import (
     Store,
     load_cipher,
 )
-from core.sync import ApplyResult, Plan, SyncPolicy, apply_plan, build_plan
+from core.sync import ApplyResult, Plan, SyncPolicy, apply_plan, build_plan, owned_keys
 
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
