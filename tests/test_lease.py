@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -13,8 +17,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.store import LeaseBusy, RunKind, RunLease, Store
+from core.runs import RunInProgress
+from core.store import LeaseBusy, LeaseInfo, RunKind, RunLease, Store
 from core.store.database import utc_now
+from core.store.lease import holder_is_dead
 from core.store.secrets import SecretCipher
 
 TTL = timedelta(seconds=120)
@@ -195,3 +201,74 @@ def test_two_processes_never_hold_the_lease_at_once(tmp_path: Path) -> None:
     second, _, second_start, second_end = by_role["second"]
     assert second == loser
     assert first_start <= first_end <= second_start <= second_end  # never overlapping
+
+
+_HOLD_AND_WAIT = """
+import sys, time
+from datetime import timedelta
+from cryptography.fernet import Fernet
+from core.store import RunKind, RunLease, Store
+from core.store.secrets import SecretCipher
+store = Store(sys.argv[1], SecretCipher([Fernet.generate_key()]))
+RunLease(store, ttl=timedelta(minutes=10)).acquire("cli:ops", RunKind.MANUAL)
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def _holder_process(database: Path) -> subprocess.Popen[str]:
+    """A child process on this host that takes the lease (ttl 10 min) and keeps it."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_AND_WAIT, f"sqlite:///{database}"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "held"
+    return child
+
+
+def test_a_killed_holder_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
+    """kill -9 of a run: the next one need not wait out the ten-minute ttl."""
+    store = open_store(tmp_path / "lease.db")
+    child = _holder_process(tmp_path / "lease.db")
+    lease = RunLease(store, ttl=timedelta(minutes=10))
+    with pytest.raises(LeaseBusy):
+        lease.acquire("UALICE", RunKind.MANUAL)  # alive: refused
+    child.kill()
+    child.wait(timeout=30)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    current = lease.current()
+    assert current is not None and current.owner == held.owner
+    held.release()
+    store.close()
+
+
+def test_the_refusal_names_host_start_and_expiry(tmp_path: Path) -> None:
+    """A live holder: the message says who, on which host, since when, and until when."""
+    store = open_store(tmp_path / "lease.db")
+    child = _holder_process(tmp_path / "lease.db")
+    try:
+        with pytest.raises(LeaseBusy) as caught:
+            RunLease(store, ttl=TTL).acquire("UALICE", RunKind.MANUAL)
+        busy = RunInProgress.leased(caught.value.info)
+        assert busy.host == socket.gethostname()
+        text = str(busy)
+        assert text.startswith("A sync is already running, started by cli:ops on host ")
+        assert f"its lease expires at {caught.value.info.expires_at:%H:%M:%S} UTC" in text
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+        store.close()
+
+
+def test_a_holder_on_another_host_is_never_presumed_dead() -> None:
+    """We cannot see another host's processes: only the ttl frees its lease."""
+    now = utc_now()
+    info = LeaseInfo("sync", "elsewhere.example:1:abc", "cli:ops", RunKind.MANUAL, now, now, None)
+    assert not holder_is_dead(info)
+    mine = LeaseInfo(
+        "sync", f"{socket.gethostname()}:{os.getpid()}:x", "me", RunKind.MANUAL, now, now, None
+    )
+    assert not holder_is_dead(mine)

@@ -25,13 +25,29 @@ class LeaseLost(SyncError):
 class RunInProgress(SyncError):
     """Another preview or sync is running; two runs at once would race on Assets."""
 
-    def __init__(self, requested_by: str, started_at: datetime, kind: RunKind) -> None:
+    def __init__(
+        self,
+        requested_by: str,
+        started_at: datetime,
+        kind: RunKind,
+        *,
+        host: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> None:
         self.requested_by = requested_by
         self.started_at = started_at
         self.kind = kind
+        self.host = host
+        self.expires_at = expires_at
+        where = f" on host {host}" if host else ""
+        until = (
+            f" If that process has died, its lease expires at {expires_at:%H:%M:%S} UTC."
+            if expires_at is not None
+            else ""
+        )
         super().__init__(
-            f"A sync is already running, started by {requested_by} "
-            f"at {started_at:%Y-%m-%d %H:%M} UTC."
+            f"A sync is already running, started by {requested_by}{where} "
+            f"at {started_at:%Y-%m-%d %H:%M} UTC.{until}"
         )
 
     @classmethod
@@ -40,7 +56,13 @@ class RunInProgress(SyncError):
 
     @classmethod
     def leased(cls, lease: LeaseInfo) -> RunInProgress:
-        return cls(lease.holder, lease.acquired_at, lease.kind)
+        return cls(
+            lease.holder,
+            lease.acquired_at,
+            lease.kind,
+            host=lease.host,
+            expires_at=lease.expires_at,
+        )
 
 
 @dataclass(frozen=True)

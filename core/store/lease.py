@@ -15,6 +15,9 @@ is not enough. The lease is one row per name:
   :attr:`HeldLease.lost`, and the applier stops writing: two writers must never
   overlap, even if one of them was paused for longer than the ttl.
 * :meth:`HeldLease.release` only clears a lease its own owner token still holds.
+* A holder on this host whose process is gone (``kill -9``, a crash) cannot renew
+  and cannot have written since it died, so its lease is taken over at once rather
+  than after the ttl; the owner token names the host and process id for this.
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ class LeaseInfo:
     expires_at: datetime
     run_id: int | None
 
+    @property
+    def host(self) -> str:
+        """The host the holder runs on."""
+        return owner_host_pid(self.owner)[0]
+
 
 class LeaseBusy(SyncError):
     """Someone else holds the lease; ``info`` says who and since when."""
@@ -85,6 +93,10 @@ class RunLease:
             if self._take(owner, holder, kind) or self._insert(owner, holder, kind):
                 return HeldLease(self, owner)
             info = self.current()
+            if info is not None and holder_is_dead(info):
+                if self._take_from(info.owner, owner, holder, kind):
+                    return HeldLease(self, owner)
+                continue  # someone else took it first: read again
             if info is not None:
                 raise LeaseBusy(info)
             # Released between our update and our read: try again.
@@ -103,6 +115,16 @@ class RunLease:
         statement = (
             update(LeaseRow)
             .where(col(LeaseRow.name) == self.name, col(LeaseRow.expires_at) <= now)
+            .values(**self._values(owner, holder, kind, now))
+        )
+        return self._execute(statement)
+
+    def _take_from(self, dead: str, owner: str, holder: str, kind: RunKind) -> bool:
+        """Take a live-looking lease whose holder's process is gone; one taker wins."""
+        now = self.store.now()
+        statement = (
+            update(LeaseRow)
+            .where(col(LeaseRow.name) == self.name, col(LeaseRow.owner) == dead)
             .values(**self._values(owner, holder, kind, now))
         )
         return self._execute(statement)
@@ -228,6 +250,31 @@ class HeldLease:
         self.lease._owned_update(
             self.owner, owner=None, holder=None, run_id=None, expires_at=RELEASED_AT
         )
+
+
+def holder_is_dead(info: LeaseInfo) -> bool:
+    """True only when the holder ran on this host and its process no longer exists.
+
+    A holder on another host, an unreadable owner token, or a process we may not
+    signal all count as alive: the lease then expires after its ttl as before.
+    """
+    host, pid = owner_host_pid(info.owner)
+    if host != socket.gethostname() or pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, but belongs to someone else: alive
+        return False
+    return False
+
+
+def owner_host_pid(owner: str) -> tuple[str, int | None]:
+    """The host and process id an owner token names (``host:pid:uuid``)."""
+    host, _, rest = owner.partition(":")
+    pid, _, _ = rest.partition(":")
+    return host, int(pid) if pid.isdigit() else None
 
 
 def _info(row: LeaseRow) -> LeaseInfo:
