@@ -496,7 +496,9 @@ def test_preview_and_sync_refuse_while_a_run_is_running(
     assert (caught.value.requested_by, caught.value.kind) == ("UOTHER", RunKind.MANUAL)
     assert caught.value.started_at == lease.acquired_at
     assert str(caught.value) == (
-        f"A sync is already running, started by UOTHER at {lease.acquired_at:%Y-%m-%d %H:%M} UTC."
+        f"A sync is already running, started by UOTHER at {lease.acquired_at:%Y-%m-%d %H:%M} UTC"
+        f" on host {lease.host}. If that process has died, its lease expires at "
+        f"{lease.expires_at:%H:%M:%S} UTC."
     )
     with pytest.raises(RunInProgress):
         service.sync(REQUESTER)

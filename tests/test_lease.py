@@ -255,7 +255,8 @@ def test_the_refusal_names_host_start_and_expiry(tmp_path: Path) -> None:
         busy = RunInProgress.leased(caught.value.info)
         assert busy.host == socket.gethostname()
         text = str(busy)
-        assert text.startswith("A sync is already running, started by cli:ops on host ")
+        assert text.startswith("A sync is already running, started by cli:ops at ")
+        assert f" UTC on host {socket.gethostname()}." in text
         assert f"its lease expires at {caught.value.info.expires_at:%H:%M:%S} UTC" in text
     finally:
         child.kill()

@@ -1,6 +1,7 @@
 """``entra-sync``: the terminal shell over :class:`core.runs.service.SyncService`.
 
-Exit codes: 0 success, 1 a run failed or partly failed, 2 bad input or configuration,
+Exit codes: 0 success, 1 a run failed or partly failed (or the person answered no),
+2 bad input or configuration (``sync`` without ``--yes`` and without a terminal),
 3 held: the guard rails kept the plan for an approver and nothing was written.
 """
 
@@ -29,7 +30,7 @@ from core.runs import (
     status_text,
 )
 from core.store import RunStatus
-from core.sync import Plan, failures_text, plan_csv, plan_text
+from core.sync import failures_text, plan_csv, plan_text
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_HELD = 0, 1, 2, 3
 
@@ -184,9 +185,16 @@ def cmd_preview(service: SyncService, args: argparse.Namespace, out: TextIO) -> 
 
 
 def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    """Apply now. Without ``--yes``: show the plan, ask, then apply exactly that plan."""
+    expected = None
+    if not args.yes:
+        shown = _ask_first(service, out)
+        if isinstance(shown, int):
+            return shown
+        expected = shown
     result = service.sync(
         _actor(),
-        confirm=_confirmer(args.yes, out),
+        expected_fingerprint=expected,
         allow_mass_change=args.allow_mass_change,
         say=_say,
         progress=_progress,
@@ -194,11 +202,10 @@ def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int
     if result.held:
         print(held_text(result), file=out)
         return EXIT_HELD
+    if args.yes:
+        print(plan_text(result.plan), file=out)
     for reason in result.overridden:
         print(f"Guard rail overridden (recorded in the audit): {reason}", file=out)
-    if result.status is RunStatus.CANCELLED:
-        print("Not applied.", file=out)
-        return EXIT_OK
     print(
         f"Sync {result.status.value}: {requests_text(result.requests)} in {result.seconds:.2f}s",
         file=out,
@@ -211,6 +218,29 @@ def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int
     return EXIT_OK if result.status is RunStatus.SUCCEEDED else EXIT_FAILED
 
 
+def _ask_first(service: SyncService, out: TextIO) -> str | int:
+    """The fingerprint of the plan the person said yes to, or the exit code to stop with.
+
+    The run lease is not held while the person reads: the preview run ends first,
+    and the sync that follows applies only that plan (a changed plan is refused).
+    """
+    if not sys.stdin.isatty():
+        print(
+            "error: refusing to apply without --yes when stdin is not a terminal; "
+            "nothing was read or written.",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    shown = service.preview(_actor(), _say, keep=False).plan
+    print(plan_text(shown), file=out)
+    if shown.is_empty:
+        return EXIT_OK
+    if input(f"Apply {shown.write_count} changes? [y/N] ").strip().lower() != "y":
+        print("Not applied.", file=out)
+        return EXIT_FAILED
+    return shown.fingerprint
+
+
 def held_text(result: SyncResult) -> str:
     """The plan, every rule that held it, and the two ways past the hold."""
     lines = [plan_text(result.plan), "", f"Held for approval (run #{result.run_id}):"]
@@ -220,19 +250,6 @@ def held_text(result: SyncResult) -> str:
         "or, having checked the plan, rerun with --yes --allow-mass-change (audited).",
     ]
     return "\n".join(lines)
-
-
-def _confirmer(yes: bool, out: TextIO) -> Callable[[Plan], bool]:
-    def confirm(plan: Plan) -> bool:
-        print(plan_text(plan), file=out)
-        if plan.is_empty or yes:
-            return True
-        if not sys.stdin.isatty():
-            print("Refusing to apply without --yes when stdin is not a terminal.", file=out)
-            return False
-        return input(f"Apply {plan.write_count} changes? [y/N] ").strip().lower() == "y"
-
-    return confirm
 
 
 def cmd_status(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:

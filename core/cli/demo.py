@@ -110,9 +110,7 @@ def _story(sandbox: Sandbox, service: SyncService) -> None:
 def _preview_and_sync(sandbox: Sandbox, service: SyncService, number: int) -> None:
     result = _step(sandbox, f"{number}. Preview", lambda: service.preview("demo"))
     print(plan_text(result.plan, limit=5))
-    synced = _step(
-        sandbox, f"{number + 1}. Sync", lambda: service.sync("demo", confirm=lambda p: True)
-    )
+    synced = _step(sandbox, f"{number + 1}. Sync", lambda: service.sync("demo"))
     applied = synced.applied
     ok = applied.succeeded if applied else 0
     failed = applied.failed if applied else 0

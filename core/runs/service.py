@@ -212,13 +212,16 @@ class SyncService:
             snapshot.accounts, snapshot.directory.users, snapshot.employees, self.policy
         )
 
-    def preview(self, actor: str, say: Say = lambda _: None) -> PreviewResult:
-        """Plan without writing; the plan is stored so it can be approved later."""
+    def preview(self, actor: str, say: Say = lambda _: None, *, keep: bool = True) -> PreviewResult:
+        """Plan without writing; kept, the plan is stored so it can be approved later.
+
+        Not kept (the terminal's look before "apply?"), it supersedes no pending preview.
+        """
         with self._claimed(RunKind.PREVIEW, actor) as run:
             snapshot = self.read_snapshot(say)
             plan = self.plan(snapshot)
             ttl = timedelta(hours=self.settings.preview_ttl_hours)
-            preview_id = self.store.save_preview(run.id, plan, actor, ttl=ttl)
+            preview_id = self.store.save_preview(run.id, plan, actor, ttl=ttl) if keep else None
             counts = {**plan.counts(), **source_counts(snapshot, plan).as_counts()}
             requests = run.finish(RunStatus.SUCCEEDED, counts=counts, fingerprint=plan.fingerprint)
         return PreviewResult(
@@ -231,8 +234,8 @@ class SyncService:
         *,
         kind: RunKind = RunKind.MANUAL,
         review: Review | None = None,
+        expected_fingerprint: str | None = None,
         allow_mass_change: bool = False,
-        confirm: Callable[[Plan], bool] | None = None,
         started: Callable[[int], None] = lambda run_id: None,
         say: Say = lambda _: None,
         progress: ApplyProgress = lambda done, total: None,
@@ -241,9 +244,11 @@ class SyncService:
 
         ``review`` pins the run to an approved preview: only that exact plan applies,
         and the guard rails stand aside when someone other than its requester approved
-        it. Otherwise a plan the guard rails hold is stored as a pending preview and
-        the run ends ``held``, unless ``allow_mass_change`` (an operator at the
-        terminal) overrides them, which the audit records. ``started`` learns the run
+        it. ``expected_fingerprint`` pins it to a plan a person was shown (the
+        terminal's "apply these changes?"). Otherwise a plan the guard rails hold is
+        stored as a pending preview and the run ends ``held``, unless
+        ``allow_mass_change`` (an operator at the terminal) overrides them, which the
+        audit records. ``started`` learns the run
         id before anything is read.
         """
         with self._claimed(kind, actor) as run:
@@ -252,7 +257,8 @@ class SyncService:
             snapshot = self.read_snapshot(say, priority=priority)
             plan = self.plan(snapshot)
             counts = {**plan.counts(), **source_counts(snapshot, plan).as_counts()}
-            if review is not None and plan.fingerprint != review.fingerprint:
+            expected = review.fingerprint if review is not None else expected_fingerprint
+            if expected is not None and plan.fingerprint != expected:
                 raise StalePlan(
                     "The directory or Assets changed since the preview; nothing was applied. "
                     "Generate a fresh preview."
@@ -260,8 +266,6 @@ class SyncService:
             reasons = self._hold_reasons(snapshot, plan, actor, review)
             if reasons and not allow_mass_change:
                 return self._hold(run, plan, counts, reasons=reasons, actor=actor, review=review)
-            if confirm is not None and not confirm(plan):
-                return self._ended(run, plan, RunStatus.CANCELLED, counts)
             if reasons:
                 self.store.audit(actor, "override", f"run #{run.id}", " ".join(reasons))
             result = self._apply(run, snapshot, plan, say, progress)

@@ -46,8 +46,8 @@ class RunInProgress(SyncError):
             else ""
         )
         super().__init__(
-            f"A sync is already running, started by {requested_by}{where} "
-            f"at {started_at:%Y-%m-%d %H:%M} UTC.{until}"
+            f"A sync is already running, started by {requested_by} "
+            f"at {started_at:%Y-%m-%d %H:%M} UTC{where}.{until}"
         )
 
     @classmethod

@@ -27,11 +27,25 @@ class Result:
 
 
 class Runner(Protocol):
-    """The ``cli`` fixture: runs ``entra-sync`` with these arguments and standard input."""
+    """The ``cli`` fixture: runs ``entra-sync`` with these arguments and standard input.
+
+    ``tty`` makes standard input say it is a terminal (prompts are then asked).
+    """
 
     def __call__(
-        self, *argv: str, stdin: str = "", transport: httpx.BaseTransport | None = None
+        self,
+        *argv: str,
+        stdin: str = "",
+        tty: bool = False,
+        transport: httpx.BaseTransport | None = None,
     ) -> Result: ...
+
+
+class Terminal(io.StringIO):
+    """Standard input that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 @pytest.fixture
@@ -55,8 +69,13 @@ def cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Runner:
-    def run(*argv: str, stdin: str = "", transport: httpx.BaseTransport | None = None) -> Result:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    def run(
+        *argv: str,
+        stdin: str = "",
+        tty: bool = False,
+        transport: httpx.BaseTransport | None = None,
+    ) -> Result:
+        monkeypatch.setattr("sys.stdin", Terminal(stdin) if tty else io.StringIO(stdin))
         capsys.readouterr()
         code = main(list(argv), transport=transport or sandbox.transport())
         captured = capsys.readouterr()

@@ -211,12 +211,12 @@ def test_status_shows_last_manual_sync(with_schema: Runner) -> None:
 def test_sync_without_yes_and_without_terminal_applies_nothing(
     with_schema: Runner, sandbox: Sandbox
 ) -> None:
-    """Scripts must say --yes: without it and without a terminal nothing is applied."""
+    """Scripts must say --yes: without it and without a terminal nothing is read or applied."""
     sandbox.request_log.clear()
     result = with_schema("sync")
-    assert result.code == 0
-    assert "Not applied" in result.out
-    assert writes(sandbox) == []
+    assert result.code == 2
+    assert "refusing to apply without --yes" in result.err
+    assert sandbox.request_log == []
 
 
 # Seed 7, 60 people, 45 Atlassian accounts: 43 active accounts, of which 5 are unmatched
