@@ -67,6 +67,7 @@ def start_scheduler(
     zone = ZoneInfo(service.settings.check_timezone)
     scheduler = BackgroundScheduler(timezone=zone)
     _add_daily_check(scheduler, service, client, clock, zone)
+    _log_schedule(service, clock)
     if _sync_due(service, clock):
         _add_catch_up(scheduler, service, client, clock, zone)
     _add_sweep(scheduler, service, client, clock)
@@ -143,6 +144,19 @@ def _add_sweep(
         coalesce=True,
         replace_existing=True,
     )
+
+
+def _log_schedule(service: SyncService, clock: Clock | None) -> None:
+    """Say at start-up when the next check is, and why it would hold rather than apply."""
+    try:
+        status = ScheduledSync(service, clock=clock).status()
+    except Exception:
+        log.exception("Could not read the schedule")
+        return
+    if status.holds:
+        log.warning("Schedule: %s", status.summary)
+    else:
+        log.info("Schedule: %s", status.summary)
 
 
 def _sync_due(service: SyncService, clock: Clock | None) -> bool:

@@ -29,6 +29,7 @@ from core.runs import (
     SyncService,
     cause_fix,
 )
+from core.runs.guard_rails import FIRST_SYNC, NO_REPORT_CHANNEL
 from core.sandbox import Fault, Sandbox
 from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, Store, load_cipher
 
@@ -106,10 +107,19 @@ def build(
         service.store.close()
 
 
-def ready(service: SyncService, cadence_days: int = 7) -> ScheduledSync:
+def ready(
+    service: SyncService, cadence_days: int = 7, *, person_first: bool = True
+) -> ScheduledSync:
+    """Configured, with a report channel; unless told otherwise, a person's first sync done.
+
+    The scheduler never applies an installation's first sync, so most tests start
+    after an approver has applied it (all the sandbox's Employees exist).
+    """
     configure_sandbox(service, cadence_days)
     service.create_schema("UADMIN")
     service.save_team_settings(TeamSettings("C0REPORTS", (APPROVER,)), "UADMIN")
+    if person_first:
+        assert service.sync(APPROVER).status is RunStatus.SUCCEEDED
     return ScheduledSync(service)
 
 
@@ -121,6 +131,15 @@ def service(build: Build) -> SyncService:
 def inactive(sandbox: Sandbox) -> int:
     return sum(
         1 for e in sandbox.employees() if str(e["attributes"].get("Active")).lower() != "true"
+    )
+
+
+def linked_user(sandbox: Sandbox) -> str:
+    """The Entra user id of an active Employee: a change to them is a change to write."""
+    return next(
+        str(e["attributes"]["Entra User ID"])
+        for e in sandbox.employees()
+        if str(e["attributes"].get("Active")).lower() == "true"
     )
 
 
@@ -138,19 +157,63 @@ def test_not_configured_runs_nothing(service: SyncService) -> None:
     assert ScheduledSync(service).status().cadence_days is None
 
 
-def test_the_first_check_applies_at_low_graph_priority(
+def test_a_scheduled_check_applies_at_low_graph_priority(
     service: SyncService, sandbox: Sandbox, priorities: list[str | None]
 ) -> None:
-    outcome = ready(service).run_check()
+    scheduler = ready(service)
+    sandbox.set_job_title(linked_user(sandbox), "Chief Scheduling Officer")
+    priorities.clear()
+    outcome = scheduler.run_check()
     assert outcome.kind is ScheduledKind.APPLIED
     assert outcome.result is not None and outcome.result.applied is not None
-    assert outcome.result.applied.succeeded >= CREATES
-    assert len(sandbox.employees()) == CREATES
+    assert outcome.result.applied.succeeded == 1
     run = service.store.run(outcome.run_id or 0)
     assert run is not None and (run.kind, run.status) == (RunKind.SCHEDULED, RunStatus.SUCCEEDED)
     assert run.counts["directory_users"] == 60 and run.counts["atlassian_accounts"] > 0
     assert priorities and set(priorities) == {"low"}
     assert outcome.requests == run.requests and outcome.seconds > 0
+
+
+def test_the_first_sync_of_an_installation_is_held_for_a_person(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """Nobody has applied a sync yet: the scheduler previews and waits for an approver."""
+    scheduler = ready(service, person_first=False)
+    assert scheduler.status().holds == (FIRST_SYNC,)
+    assert "will wait for approval: No sync has been applied by a person yet" in (
+        scheduler.status().summary
+    )
+    outcome = scheduler.run_check()
+    assert outcome.kind is ScheduledKind.HELD
+    assert outcome.hold_reasons == (FIRST_SYNC,)
+    assert sandbox.employees() == []
+    assert outcome.preview is not None
+    decision = Approvals(service).approve(outcome.preview.id, APPROVER)
+    assert decision.kind is DecisionKind.APPLIED
+    assert len(sandbox.employees()) == CREATES
+    assert scheduler.status().holds == ()
+
+
+def test_without_a_report_channel_a_scheduled_run_holds(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """Nobody would see what it wrote: the check previews, holds, and the status says why."""
+    scheduler = ready(service)
+    service.save_team_settings(TeamSettings(None, (APPROVER,)), "UADMIN")
+    sandbox.set_job_title(linked_user(sandbox), "Unreported Title")
+    sandbox.request_log.clear()
+    assert scheduler.status().holds == (NO_REPORT_CHANNEL,)
+    outcome = scheduler.run_check()
+    assert outcome.kind is ScheduledKind.HELD
+    assert outcome.hold_reasons == (NO_REPORT_CHANNEL,)
+    assert not [e for e in sandbox.request_log if e[1] in {"POST", "PUT"} and "/aql" not in e[2]]
+
+
+def test_a_scheduled_run_with_nothing_to_change_is_never_held(service: SyncService) -> None:
+    """Holding an empty plan would ask a person to approve nothing."""
+    scheduler = ready(service)
+    service.save_team_settings(TeamSettings(None, (APPROVER,)), "UADMIN")
+    assert scheduler.run_check().kind is ScheduledKind.NO_CHANGES
 
 
 def test_manual_runs_send_no_priority(service: SyncService, priorities: list[str | None]) -> None:
@@ -164,7 +227,7 @@ def test_due_after_cadence_days_and_not_the_day_before(
     service: SyncService, clock: Clock, cadence: int
 ) -> None:
     scheduler = ready(service, cadence)
-    assert scheduler.run_check().kind is ScheduledKind.APPLIED
+    assert scheduler.run_check().kind is ScheduledKind.NO_CHANGES
     if cadence > 1:
         clock.advance((cadence - 1) * DAY)
         assert scheduler.run_check().kind is ScheduledKind.NOT_DUE
@@ -300,7 +363,7 @@ def test_quarantine_alerts_once_clears_on_success_and_alerts_again(
         scheduler.status().summary
     )
     sandbox.clear_faults()
-    assert scheduler.run_check().kind is ScheduledKind.APPLIED
+    assert scheduler.run_check().kind is ScheduledKind.NO_CHANGES
     assert scheduler.status().quarantined is None
     sandbox.add_fault(Fault(service="graph", status=403, times=1000))
     again = []
@@ -341,7 +404,7 @@ def test_busy_while_another_process_holds_the_lease(service: SyncService) -> Non
     assert outcome.error.startswith("A sync is already running, started by UALICE at ")
     assert scheduled_runs(service) == 0
     held.release()
-    assert scheduler.run_check().kind is ScheduledKind.APPLIED
+    assert scheduler.run_check().kind is ScheduledKind.NO_CHANGES
 
 
 def test_a_run_that_loses_its_lease_stops_writing(
@@ -349,7 +412,7 @@ def test_a_run_that_loses_its_lease_stops_writing(
 ) -> None:
     """Paused past the ttl and taken over: the applier skips the rest, the run is interrupted."""
     service = build(WRITE_CONCURRENCY="1")
-    ready(service)
+    ready(service, person_first=False)
     stolen: list[HeldLease] = []
 
     def progress(done: int, total: int) -> None:
@@ -375,7 +438,7 @@ def test_cli_check_and_status(service: SyncService, sandbox: Sandbox, clock: Clo
     ready(service, 7)
     out = io.StringIO()
     assert cmd_check(service, argparse.Namespace(), out) == 0
-    assert out.getvalue().startswith("Applied (run #")
+    assert out.getvalue().startswith("No changes (run #")
     out = io.StringIO()
     assert cmd_check(service, argparse.Namespace(), out) == 0
     assert out.getvalue().strip() == "Not due: no scheduled sync today."
@@ -420,3 +483,12 @@ def test_an_older_database_gains_the_cause_column(tmp_path: Path) -> None:
     run = store.run(1)
     assert run is not None and run.cause is None
     store.close()
+
+
+def test_cli_check_exits_3_when_it_holds(service: SyncService) -> None:
+    """A held scheduled plan is not a failure, but cron must see it: exit 3, and why."""
+    ready(service, 7, person_first=False)
+    out = io.StringIO()
+    assert cmd_check(service, argparse.Namespace(), out) == 3
+    assert out.getvalue().startswith("Held for approval (run #")
+    assert FIRST_SYNC in out.getvalue()

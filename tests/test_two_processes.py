@@ -8,7 +8,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
-from core.config import load_settings
+from core.config import TeamSettings, load_settings
 from core.runs import ScheduledSync, SyncService
 from core.sandbox import Sandbox
 from core.store import RunKind
@@ -34,6 +34,9 @@ def test_two_serve_processes_never_run_a_sync_together(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'shared.db'}"
     service, _ = _service_for(database, latency=0.0)
     configure_sandbox(service)
+    service.save_team_settings(TeamSettings("C0REPORTS", ("UAPPROVER",)), "setup")
+    service.create_schema("setup")
+    assert service.sync("UAPPROVER").applied is not None  # a person's first sync
     service.close()
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
@@ -50,5 +53,6 @@ def test_two_serve_processes_never_run_a_sync_together(tmp_path: Path) -> None:
     assert outcomes == [("applied", 38), ("busy", 0)]
     check, _ = _service_for(database, latency=0.0)
     runs = [r for r in check.history(10) if r.kind is RunKind.SCHEDULED]
+    assert len([r for r in check.history(10) if r.kind is RunKind.MANUAL]) == 1
     check.close()
     assert [r.status.value for r in runs] == ["succeeded"]

@@ -6,6 +6,11 @@ service asks it before every apply, whoever started the run: a manual sync from 
 command line or from Slack, or a scheduled one. The only ways past a hold are an
 approval of the reviewed plan by someone other than its requester, or an operator's
 explicit override, which the run's audit records (:meth:`core.runs.SyncService.sync`).
+
+Unattended (scheduled) runs have two more rules, because nobody is watching them:
+the first sync of an installation is applied by a person, never by the scheduler;
+and a scheduled run applies only where it can report, so without a report channel
+it holds its plan as a preview instead.
 """
 
 from __future__ import annotations
@@ -18,6 +23,15 @@ from core.sync import Plan, SourceCounts, hold_reasons
 BASELINE_RUNS = 20
 """How far back to look for a completed sync that stored its source counts."""
 
+FIRST_SYNC = (
+    "No sync has been applied by a person yet: the first sync of an installation is "
+    "applied by an approver, never by the scheduler alone."
+)
+NO_REPORT_CHANNEL = (
+    "No report channel is set, so nobody would see what a scheduled sync wrote: it is "
+    "held for approval until an admin sets one with /entra setup."
+)
+
 
 class GuardRails:
     """Why a plan must wait for a person, judged against the last completed sync."""
@@ -26,9 +40,24 @@ class GuardRails:
         self._store = store
         self._policy = settings.guard
 
-    def reasons(self, snapshot: Snapshot, plan: Plan) -> tuple[str, ...]:
+    def reasons(self, snapshot: Snapshot, plan: Plan, kind: RunKind) -> tuple[str, ...]:
         """Empty when ``plan`` may apply without a second person's look."""
-        return hold_reasons(plan, source_counts(snapshot, plan), self.baseline(), self._policy)
+        current = source_counts(snapshot, plan)
+        reasons = hold_reasons(plan, current, self.baseline(), self._policy)
+        if kind is RunKind.SCHEDULED and not plan.is_empty:
+            reasons = (*self.unattended_reasons(), *reasons)
+        return reasons
+
+    def unattended_reasons(self) -> tuple[str, ...]:
+        """Why a scheduled run may not apply on its own right now, whatever it would write."""
+        reasons = []
+        if not self._store.runs(
+            kind=RunKind.MANUAL, statuses=(RunStatus.SUCCEEDED, RunStatus.PARTIAL), limit=1
+        ):
+            reasons.append(FIRST_SYNC)
+        if not self._store.team_settings().report_channel:
+            reasons.append(NO_REPORT_CHANNEL)
+        return tuple(reasons)
 
     def baseline(self) -> SourceCounts | None:
         """Source sizes of the newest completed sync (not a preview) that stored them.

@@ -87,6 +87,7 @@ class ScheduleStatus:
     last_success: datetime | None
     quarantined: FailureCause | None
     summary: str  # one line, for status pages and the CLI
+    holds: tuple[str, ...] = ()  # why a due sync will be held for approval, not applied
 
 
 class ScheduledSync:
@@ -110,6 +111,7 @@ class ScheduledSync:
         last = self._last_success()
         due = cadence is not None and is_due(upcoming, last, cadence, tz)
         streak = quarantined(self._store, self._settings.quarantine_after)
+        holds = self._service.guard_rails.unattended_reasons() if due else ()
         line = f"Next check {upcoming:%Y-%m-%d %H:%M} {tz.key}: "
         if cadence is None:
             line += "nothing to sync until the Entra connection is configured."
@@ -119,12 +121,15 @@ class ScheduledSync:
             line += f"will sync (last scheduled sync {_ago(days_ago(now, last, tz))})."
         else:
             line += f"no sync due until {due_date(last, cadence, tz)}."
+        if holds:
+            line += " Any changes it finds will wait for approval: " + " ".join(holds)
         if streak is not None:
             line += (
                 f" Quarantined: {streak.failures} scheduled syncs in a row failed "
                 f"({streak.cause.value})."
             )
-        return ScheduleStatus(upcoming, due, cadence, last, streak.cause if streak else None, line)
+        cause = streak.cause if streak else None
+        return ScheduleStatus(upcoming, due, cadence, last, cause, line, holds)
 
     def run_check(self) -> ScheduledOutcome:
         """One daily check: maybe a scheduled run; never raises for a failed run."""

@@ -263,7 +263,7 @@ class SyncService:
                     "The directory or Assets changed since the preview; nothing was applied. "
                     "Generate a fresh preview."
                 )
-            reasons = self._hold_reasons(snapshot, plan, actor, review)
+            reasons = self._hold_reasons(snapshot, plan, actor, kind, review)
             if reasons and not allow_mass_change:
                 return self._hold(run, plan, counts, reasons=reasons, actor=actor, review=review)
             if reasons:
@@ -278,12 +278,12 @@ class SyncService:
             return self._ended(run, plan, status_of(result), counts, result, overridden=reasons)
 
     def _hold_reasons(
-        self, snapshot: Snapshot, plan: Plan, actor: str, review: Review | None
+        self, snapshot: Snapshot, plan: Plan, actor: str, kind: RunKind, review: Review | None
     ) -> tuple[str, ...]:
         """The guard rails' reasons, unless a second person approved this very plan."""
         if review is not None and review.requested_by != actor:
             return ()
-        return self.guard_rails.reasons(snapshot, plan)
+        return self.guard_rails.reasons(snapshot, plan, kind)
 
     def busy(self) -> RunInProgress | None:
         """Who holds the run lease right now, as the refusal a second caller would get."""

@@ -31,6 +31,7 @@ from bot.scheduler import (
 )
 from core.config import TeamSettings
 from core.runs import FailureCause, ScheduledKind, ScheduledOutcome, ScheduledSync, cause_fix
+from core.runs.guard_rails import FIRST_SYNC, NO_REPORT_CHANNEL
 from core.sandbox.faults import Fault
 from core.store import PreviewStatus, RunView
 from core.sync import Attr
@@ -54,10 +55,22 @@ def _text(params: dict[str, Any]) -> str:
 
 
 def _first_sync(bot: Bot) -> None:
-    """The first check of the fixture's organisation syncs it; the test starts afterwards."""
-    assert _check(bot).kind is ScheduledKind.APPLIED
+    """An approver applies the first sync, then a scheduled check finds nothing to do.
+
+    The scheduler never applies an installation's first sync; the test starts after it.
+    """
+    assert bot.service.sync(BOB).applied is not None
+    assert _check(bot).kind is ScheduledKind.NO_CHANGES
     bot.fake.reset()
     bot.sandbox.request_log.clear()
+
+
+def _retitle_someone(bot: Bot) -> None:
+    """One change for the next check to write: an active Employee's job title."""
+    employee = next(
+        e for e in bot.sandbox.employees() if e["attributes"].get(Attr.ACTIVE.value) == "true"
+    )
+    bot.sandbox.set_job_title(employee["attributes"][Attr.ENTRA_USER_ID.value], "Night Auditor")
 
 
 def _active_account_ids(bot: Bot) -> list[str]:
@@ -68,16 +81,35 @@ def _active_account_ids(bot: Bot) -> list[str]:
     ]
 
 
-def test_first_check_syncs_and_posts_one_report_with_the_csv_in_its_thread(bot: Bot) -> None:
-    """The first due check writes the Employees and reports once, the CSV in the thread."""
+def test_the_first_check_of_an_installation_waits_for_an_approver(bot: Bot) -> None:
+    """Nothing applied by a person yet: the check posts the plan to approve, writes nothing."""
+    outcome = _check(bot)
+    assert outcome.kind is ScheduledKind.HELD
+    assert outcome.hold_reasons == (FIRST_SYNC,)
+    assert bot.writes() == []
+    (post,) = _posts(bot)
+    assert post["channel"] == CHANNEL
+    assert action_ids(post["blocks"]) >= LIVE
+    assert "No sync has been applied by a person yet" in _text(post)
+    assert outcome.preview is not None
+    view = bot.service.preview_view(outcome.preview.id)
+    assert view is not None and view.message_ts
+    bot.click(Action.APPROVE, str(view.id), BOB, view.message_ts)
+    assert len(bot.sandbox.employees()) == 38
+
+
+def test_a_check_that_writes_posts_one_report_with_the_csv_in_its_thread(bot: Bot) -> None:
+    """A due check applies what changed and reports once, every change in the CSV."""
+    _first_sync(bot)
+    _retitle_someone(bot)
+    bot.clock.advance(days=7)
     outcome = _check(bot)
     assert outcome.kind is ScheduledKind.APPLIED
-    assert len(bot.sandbox.employees()) == 38
     (post,) = _posts(bot)
     assert post["channel"] == CHANNEL
     text = _text(post)
     assert "Scheduled sync applied" in text
-    assert "*Creates*\n38" in text
+    assert "*Updates*\n1" in text
     assert "*Failed*\n0" in text
     assert "requests (" in text
     complete = bot.fake.last("files.completeUploadExternal").params
@@ -85,6 +117,7 @@ def test_first_check_syncs_and_posts_one_report_with_the_csv_in_its_thread(bot: 
     assert complete.get("thread_ts")
     (csv_bytes,) = bot.fake.uploads.values()
     assert csv_bytes.decode().startswith("section,subject,id,field,before,after,reason")
+    assert "Night Auditor" in csv_bytes.decode()
     assert_no_pings(post.get("blocks", []))
 
 
@@ -211,17 +244,30 @@ def test_unexpected_errors_are_reported_not_raised(
 
 def test_slack_refusing_the_report_does_not_raise(bot: Bot) -> None:
     """The sync still happens; a refused post is logged, not thrown at the scheduler."""
+    _first_sync(bot)
+    _retitle_someone(bot)
+    bot.clock.advance(days=7)
     bot.fake.fail_next("chat.postMessage", error="channel_not_found", status=200)
     assert _check(bot).kind is ScheduledKind.APPLIED
-    assert len(bot.sandbox.employees()) == 38
+    assert len(bot.writes()) == 1
     assert bot.fake.calls("files.completeUploadExternal") == []
 
 
-def test_without_a_report_channel_nothing_is_posted(bot: Bot) -> None:
-    """The sync runs on schedule; only the report is skipped (and logged)."""
+def test_without_a_report_channel_the_check_holds_and_says_why(bot: Bot) -> None:
+    """Nobody would see its report: the plan waits, nothing is written or posted."""
+    _first_sync(bot)
     bot.service.save_team_settings(TeamSettings(None, (BOB, CAROL)), ADMIN)
-    assert _check(bot).kind is ScheduledKind.APPLIED
+    _retitle_someone(bot)
+    bot.clock.advance(days=7)
+    assert NO_REPORT_CHANNEL in ScheduledSync(bot.service, clock=bot.clock).status().summary
+    outcome = _check(bot)
+    assert outcome.kind is ScheduledKind.HELD
+    assert outcome.hold_reasons == (NO_REPORT_CHANNEL,)
     assert _posts(bot) == []
+    assert bot.writes() == []
+    bot.open_home(ALICE)
+    home = bot.fake.last("views.publish").params["view"]
+    assert "No report channel is set" in "\n".join(texts(home["blocks"]))
 
 
 def test_status_and_home_show_the_schedule(bot: Bot) -> None:
@@ -282,6 +328,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
 
 def test_a_missed_check_runs_once_at_start_up_and_not_again_on_restart(bot: Bot) -> None:
     """A process that was down at check time syncs once when it starts; a restart does not."""
+    assert bot.service.sync(BOB).applied is not None  # a person's first sync
     first = start_scheduler(bot.service, bot.app.client, clock=bot.clock)
     try:
         _wait_for(lambda: any(r.status.value != "running" for r in _scheduled_runs(bot)))
