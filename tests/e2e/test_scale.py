@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
 from core.config import load_settings
 from core.sandbox import Sandbox
@@ -12,6 +14,9 @@ from core.sandbox import Sandbox
 PREVIEW_REQUEST_BUDGET = 300
 
 
+# Timed, and the tracer slows this run two- to threefold; every line it reaches is also
+# reached by the rest of the suite, so coverage loses nothing by skipping it.
+@pytest.mark.no_cover
 def test_preview_after_sync_stays_within_request_budget(tmp_path: Path) -> None:
     """After a full sync, a preview of 20k users / 5k accounts makes at most 300 requests."""
     sandbox = Sandbox(seed=11, people=20_000, atlassian=5_000)
