@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from core.sync import GuardPolicy, Inactivation, Plan, SourceCounts, hold_reasons
+from core.sync import (
+    Attr,
+    FieldChange,
+    GuardPolicy,
+    Inactivation,
+    Plan,
+    SourceCounts,
+    Update,
+    hold_reasons,
+    incomplete_read_reason,
+)
 from core.sync.plan import InactivationReason, PlanStats
 
 POLICY = GuardPolicy()  # 25 inactivations and 10 %, sources at 90 %
@@ -85,3 +95,55 @@ def test_an_empty_read_after_a_full_one_reports_the_drop() -> None:
     assert reasons[0].startswith("Entra returned 0 users, 0% of the 5,000 read last time")
     assert reasons[1].startswith("400 inactivations, 100% of the 400 Employees")
     assert len(reasons) == 2
+
+
+# -- mass updates and clears ----------------------------------------------------------
+
+
+def updates(count: int, owned: int, *, clear: Attr | None = None) -> Plan:
+    """``count`` updates; with ``clear``, each one empties that attribute."""
+    change = (
+        FieldChange(clear, "Old value", None) if clear else FieldChange(Attr.JOB_TITLE, "a", "b")
+    )
+    return Plan(
+        updates=tuple(
+            Update(f"o{i}", f"ENTRA-{i}", f"u{i}", f"Person {i}", (change,)) for i in range(count)
+        ),
+        stats=PlanStats(atlassian_accounts=1_000, directory_users=5_000, owned_employees=owned),
+    )
+
+
+def test_a_reorganisation_under_both_update_limits_applies() -> None:
+    assert hold_reasons(updates(50, 100), STEADY, STEADY, POLICY) == ()  # 50, not > 50
+    assert hold_reasons(updates(200, 1_000), STEADY, STEADY, POLICY) == ()  # 20 %, not > 20 %
+
+
+def test_more_updates_than_both_limits_is_held() -> None:
+    (reason,) = hold_reasons(updates(201, 1_000), STEADY, STEADY, POLICY)
+    assert reason.startswith("201 updates, 20.1% of the 1,000 Employees the sync owns")
+    assert "ENTRA_SYNC_GUARD_MAX_UPDATES" in reason
+    assert "ENTRA_SYNC_GUARD_MAX_UPDATE_PERCENT" in reason
+
+
+def test_emptying_a_field_for_many_is_held_naming_the_field() -> None:
+    """37 titles cleared out of 191: the signature of a downgraded Graph permission."""
+    reasons = hold_reasons(updates(37, 191, clear=Attr.JOB_TITLE), STEADY, STEADY, POLICY)
+    assert reasons == (
+        "Job Title would be emptied for 37 Employees, 19.4% of 191: more than 10 "
+        "(ENTRA_SYNC_GUARD_MAX_CLEARS) and more than 5% (ENTRA_SYNC_GUARD_MAX_CLEAR_PERCENT). "
+        "A directory answer missing a property for everyone looks exactly like this.",
+    )
+
+
+def test_a_few_clears_apply() -> None:
+    """One person's title removed in Entra is cleared in Assets without a hold."""
+    assert hold_reasons(updates(10, 191, clear=Attr.JOB_TITLE), STEADY, STEADY, POLICY) == ()
+    assert hold_reasons(updates(11, 1_000, clear=Attr.DEPARTMENT), STEADY, STEADY, POLICY) == ()
+
+
+def test_a_full_read_short_of_the_tenant_count_is_flagged() -> None:
+    reason = incomplete_read_reason(75, 191, POLICY)
+    assert reason is not None
+    assert reason.startswith("Entra's pages held 75 users but Graph counts 191 in the tenant")
+    assert incomplete_read_reason(180, 191, POLICY) is None  # 94 %: count lag is normal
+    assert incomplete_read_reason(0, 0, POLICY) is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.sync import Attr, FieldChange, Plan, SyncPolicy, employee_record
 from core.sync.models import ATTR_ORDER
 from core.sync.plan import UnmatchedReason, WarningCode
@@ -292,3 +294,38 @@ def test_plan_guest_excluded_by_policy_is_not_created() -> None:
     )
     assert plan.creates == ()
     assert [w.code for w in plan.warnings] == [WarningCode.GUEST]
+
+
+# -- what Graph did not say ------------------------------------------------------------
+
+
+def test_unknown_enabled_state_never_reactivates_a_disabled_employee() -> None:
+    """accountEnabled withheld: Active stays "false"; the other known fields still sync."""
+    withheld = replace(user("ann", job_title="Lead"), unknown=frozenset({Attr.ACTIVE}))
+    stored = employee("ENTRA-1", "ann", active="false")
+    plan = plan_for([account("ann")], [withheld], [stored])
+    assert plan.inactivations == ()
+    (update,) = plan.updates
+    assert [c.attr for c in update.changes] == [Attr.JOB_TITLE]
+
+
+def test_unknown_enabled_state_still_inactivates_for_a_gone_atlassian_account() -> None:
+    """The Atlassian side alone decides it: the account is inactive, so the Employee is."""
+    withheld = replace(user("ann"), unknown=frozenset({Attr.ACTIVE}))
+    plan = plan_for([account("ann", active=False)], [withheld], [employee("ENTRA-1", "ann")])
+    (inactivation,) = plan.inactivations
+    assert inactivation.entra_user_id == withheld.id
+
+
+def test_a_property_graph_left_out_is_not_cleared() -> None:
+    withheld = replace(user("ann", department=None), unknown=frozenset({Attr.DEPARTMENT}))
+    plan = plan_for([account("ann")], [withheld], [employee("ENTRA-1", "ann")])
+    assert plan.is_empty
+
+
+def test_a_newcomer_whose_enabled_state_is_unknown_waits_with_a_warning() -> None:
+    withheld = replace(user("bob"), unknown=frozenset({Attr.ACTIVE}))
+    plan = plan_for([account("bob")], [withheld])
+    assert plan.creates == ()
+    (warning,) = [w for w in plan.warnings if w.code is WarningCode.UNKNOWN_STATE]
+    assert "created once it does" in warning.message

@@ -25,7 +25,7 @@ import httpx
 
 from core.clients.http import ApiClient, error_for, parse_retry_after
 from core.errors import RateLimited, ServerError
-from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, DirectoryUser, ManagerRef
+from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser, ManagerRef
 
 USER_SELECT = (
     "id,displayName,mail,userPrincipalName,proxyAddresses,department,jobTitle,"
@@ -261,11 +261,29 @@ def _item_error(request: _SubRequest, item: Mapping[str, Any]) -> Exception:
     return error_for("graph", "GET", request.url, response)
 
 
+# The Employee attribute each selected property feeds; a property Graph leaves out of
+# its answer is unknown, not empty (a downgraded permission answers this way).
+_SOURCES = {
+    "displayName": Attr.FULL_NAME,
+    "mail": Attr.EMAIL,
+    "department": Attr.DEPARTMENT,
+    "jobTitle": Attr.JOB_TITLE,
+    "accountEnabled": Attr.ACTIVE,
+}
+
+
 def parse_user(raw: Mapping[str, Any]) -> DirectoryUser:
-    """A :class:`DirectoryUser` from a Graph user object selected with ``USER_SELECT``."""
-    # accountEnabled is always $select-ed, so a missing or null value is Graph saying
-    # nothing rather than "disabled"; treating it as enabled avoids deactivating people
-    # on an incomplete answer. Only an explicit false disables.
+    """A :class:`DirectoryUser` from a Graph user object selected with ``USER_SELECT``.
+
+    A selected property missing from the answer is *unknown*. So is a null
+    ``accountEnabled``: every user has one, so null is Graph withholding it, and
+    the planner then neither activates nor deactivates on it. A null department or
+    job title is what Graph answers for an unset one, so it reads as empty; the guard
+    rails hold a plan that would empty a field for many people at once.
+    """
+    unknown = {attr for name, attr in _SOURCES.items() if name not in raw}
+    if raw.get("accountEnabled") is None:
+        unknown.add(Attr.ACTIVE)
     enabled = raw.get("accountEnabled") is not False
     return DirectoryUser(
         id=str(raw["id"]).strip().lower(),
@@ -278,6 +296,7 @@ def parse_user(raw: Mapping[str, Any]) -> DirectoryUser:
         account_enabled=enabled,
         user_type=raw.get("userType") or None,
         manager=parse_manager(raw.get("manager")),
+        unknown=frozenset(unknown),
     )
 
 

@@ -54,6 +54,10 @@ ENV_CHECK_TIMEZONE = PREFIX + "CHECK_TIMEZONE"
 ENV_GUARD_MAX_INACTIVATIONS = PREFIX + "GUARD_MAX_INACTIVATIONS"
 ENV_GUARD_MAX_INACTIVATION_PERCENT = PREFIX + "GUARD_MAX_INACTIVATION_PERCENT"
 ENV_GUARD_MIN_SOURCE_PERCENT = PREFIX + "GUARD_MIN_SOURCE_PERCENT"
+ENV_GUARD_MAX_UPDATES = PREFIX + "GUARD_MAX_UPDATES"
+ENV_GUARD_MAX_UPDATE_PERCENT = PREFIX + "GUARD_MAX_UPDATE_PERCENT"
+ENV_GUARD_MAX_CLEARS = PREFIX + "GUARD_MAX_CLEARS"
+ENV_GUARD_MAX_CLEAR_PERCENT = PREFIX + "GUARD_MAX_CLEAR_PERCENT"
 ENV_QUARANTINE_AFTER = PREFIX + "QUARANTINE_AFTER"
 ENV_LEASE_TTL_SECONDS = PREFIX + "LEASE_TTL_SECONDS"
 
@@ -111,6 +115,10 @@ class Settings:
     guard_max_inactivations: int = GuardPolicy.max_inactivations
     guard_max_inactivation_percent: float = GuardPolicy.max_inactivation_percent
     guard_min_source_percent: float = GuardPolicy.min_source_percent
+    guard_max_updates: int = GuardPolicy.max_updates
+    guard_max_update_percent: float = GuardPolicy.max_update_percent
+    guard_max_clears: int = GuardPolicy.max_clears
+    guard_max_clear_percent: float = GuardPolicy.max_clear_percent
     quarantine_after: int = 3
     lease_ttl_seconds: int = 120
 
@@ -139,6 +147,10 @@ class Settings:
             max_inactivations=self.guard_max_inactivations,
             max_inactivation_percent=self.guard_max_inactivation_percent,
             min_source_percent=self.guard_min_source_percent,
+            max_updates=self.guard_max_updates,
+            max_update_percent=self.guard_max_update_percent,
+            max_clears=self.guard_max_clears,
+            max_clear_percent=self.guard_max_clear_percent,
         )
 
     @property
@@ -211,6 +223,10 @@ def _read(r: _Reader) -> Settings:
         guard_max_inactivations=r.integer(ENV_GUARD_MAX_INACTIVATIONS, 25, 0, 1_000_000),
         guard_max_inactivation_percent=r.percent(ENV_GUARD_MAX_INACTIVATION_PERCENT, 10.0),
         guard_min_source_percent=r.percent(ENV_GUARD_MIN_SOURCE_PERCENT, 90.0),
+        guard_max_updates=r.integer(ENV_GUARD_MAX_UPDATES, 50, 0, 1_000_000),
+        guard_max_update_percent=r.percent(ENV_GUARD_MAX_UPDATE_PERCENT, 20.0),
+        guard_max_clears=r.integer(ENV_GUARD_MAX_CLEARS, 10, 0, 1_000_000),
+        guard_max_clear_percent=r.percent(ENV_GUARD_MAX_CLEAR_PERCENT, 5.0),
         quarantine_after=r.integer(ENV_QUARANTINE_AFTER, 3, 1, 100),
         lease_ttl_seconds=r.integer(ENV_LEASE_TTL_SECONDS, 120, 5, 3600),
     )

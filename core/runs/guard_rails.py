@@ -18,7 +18,7 @@ from __future__ import annotations
 from core.config import Settings
 from core.runs.values import Snapshot
 from core.store import RunKind, RunStatus, Store
-from core.sync import Plan, SourceCounts, hold_reasons
+from core.sync import Plan, SourceCounts, hold_reasons, incomplete_read_reason
 
 BASELINE_RUNS = 20
 """How far back to look for a completed sync that stored its source counts."""
@@ -44,6 +44,12 @@ class GuardRails:
         """Empty when ``plan`` may apply without a second person's look."""
         current = source_counts(snapshot, plan)
         reasons = hold_reasons(plan, current, self.baseline(), self._policy)
+        directory = snapshot.directory
+        if directory.strategy == "full":
+            cut = incomplete_read_reason(
+                len(directory.users), directory.directory_size, self._policy
+            )
+            reasons = (*reasons, cut) if cut else reasons
         if kind is RunKind.SCHEDULED and not plan.is_empty:
             reasons = (*self.unattended_reasons(), *reasons)
         return reasons

@@ -23,6 +23,7 @@ from core.sandbox.atlassian import handle_admin, handle_jira
 from core.sandbox.builder import Builder
 from core.sandbox.faults import Fault, FaultBook
 from core.sandbox.graph import handle_graph
+from core.sandbox.graph_query import USER_PROPERTIES
 from core.sandbox.http import HttpError, json_response
 from core.sandbox.login import handle_login, is_login_path
 from core.sandbox.org import generate_org
@@ -164,6 +165,17 @@ class Sandbox:
 
     def disable_user(self, user_id: str) -> None:
         self._change_user(user_id, account_enabled=False)
+
+    def downgrade_graph_permission(self) -> None:
+        """Graph keeps answering, but as for ``User.ReadBasic.All``: only the basic profile.
+
+        Selected properties outside it (accountEnabled, department, jobTitle,
+        proxyAddresses, userType) come back null, the quiet failure a changed app
+        permission causes.
+        """
+        basic = {"id", "displayName", "givenName", "surname", "mail", "userPrincipalName"}
+        with self._lock:
+            self._state.withheld = frozenset(USER_PROPERTIES) - basic
 
     def set_job_title(self, user_id: str, title: str | None) -> None:
         self._change_user(user_id, job_title=title)

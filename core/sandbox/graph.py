@@ -131,6 +131,7 @@ def _render(
     state: SandboxState, user: SandboxUser, select: tuple[str, ...], expand: Expand | None
 ) -> dict[str, Any]:
     body = render_user(user, select)
+    body.update({name: None for name in select if name in state.withheld})
     if expand is not None:
         manager = _manager_of(state, user)
         if manager is not None:

@@ -21,6 +21,9 @@ class SandboxState:
     accounts: dict[str, SandboxAccount]
     assets: AssetsStore
     tokens: set[str] = field(default_factory=set)
+    # Properties Graph answers null although they were selected: what an app granted
+    # only User.ReadBasic.All sees for everything but the basic profile.
+    withheld: frozenset[str] = frozenset()
 
     @classmethod
     def from_org(cls, org: SandboxOrg) -> SandboxState:

@@ -6,7 +6,7 @@ returns a :class:`Plan`, :func:`hold_reasons` says whether it may apply unattend
 """
 
 from core.sync.applier import ApplyResult, apply_plan
-from core.sync.guard import GuardPolicy, SourceCounts, hold_reasons
+from core.sync.guard import GuardPolicy, SourceCounts, hold_reasons, incomplete_read_reason
 from core.sync.matching import object_key_order, owned_keys
 from core.sync.models import (
     GRAPH_CONTACT_TYPE,
@@ -88,6 +88,7 @@ __all__ = [
     "employee_record",
     "failures_text",
     "hold_reasons",
+    "incomplete_read_reason",
     "object_key_order",
     "owned_keys",
     "plan_csv",

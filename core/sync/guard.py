@@ -11,20 +11,41 @@ change turned into mass deprovisioning. Entra Connect stops at 500 deletions, Ok
 * either source returned fewer than ``min_source_percent`` % of what the previous
   successful run read (a half-empty read looks like a mass departure);
 * either source returned nothing at all while the sync owns Employees, whatever the
-  previous run read: there is no history for the very first run to compare with.
+  previous run read: there is no history for the very first run to compare with;
+* a full directory read returned fewer users than Graph counts in the tenant (by
+  the same ``min_source_percent``): pages went missing even on a first run;
+* it updates more than ``max_updates`` Employees *and* more than
+  ``max_update_percent`` % of them: a reorganisation is real, but so is a directory
+  answer that lost a property for everyone, and the two look alike to a program;
+* it clears one attribute (job title, department, email, manager, ...) on more than
+  ``max_clears`` Employees *and* more than ``max_clear_percent`` % of them. Graph
+  answers null for an unset property, so a clear is normal for one person and the
+  signature of a downgraded permission for a hundred.
+
+The defaults (25 and 10 % for inactivations, 50 and 20 % for updates, 10 and 5 % for
+clears of one attribute, 90 % for reads) let a site of 500 see two dozen leavers or
+a department renamed for 50 people unattended, and stop what is almost never real:
+a tenth of the company leaving overnight, a fifth of it changing at once, or a
+field emptied for dozens.
 
 Pure: the numbers come in, reasons (empty = safe) go out.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
+from core.sync.models import Attr
 from core.sync.plan import Plan
 
 ENV_MAX_INACTIVATIONS = "ENTRA_SYNC_GUARD_MAX_INACTIVATIONS"
 ENV_MAX_INACTIVATION_PERCENT = "ENTRA_SYNC_GUARD_MAX_INACTIVATION_PERCENT"
 ENV_MIN_SOURCE_PERCENT = "ENTRA_SYNC_GUARD_MIN_SOURCE_PERCENT"
+ENV_MAX_UPDATES = "ENTRA_SYNC_GUARD_MAX_UPDATES"
+ENV_MAX_UPDATE_PERCENT = "ENTRA_SYNC_GUARD_MAX_UPDATE_PERCENT"
+ENV_MAX_CLEARS = "ENTRA_SYNC_GUARD_MAX_CLEARS"
+ENV_MAX_CLEAR_PERCENT = "ENTRA_SYNC_GUARD_MAX_CLEAR_PERCENT"
 
 COUNT_ATLASSIAN = "atlassian_accounts"
 COUNT_DIRECTORY = "directory_users"
@@ -36,6 +57,10 @@ class GuardPolicy:
     max_inactivations: int = 25
     max_inactivation_percent: float = 10.0
     min_source_percent: float = 90.0
+    max_updates: int = 50
+    max_update_percent: float = 20.0
+    max_clears: int = 10
+    max_clear_percent: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,8 +102,57 @@ def hold_reasons(
             policy=policy,
         ),
         _inactivation_reason(plan, policy),
+        _update_reason(plan, policy),
+        *_clear_reasons(plan, policy),
     ]
     return tuple(reason for reason in reasons if reason)
+
+
+def incomplete_read_reason(read: int, counted: int, policy: GuardPolicy) -> str | None:
+    """A full directory read that returned fewer users than the tenant counts."""
+    if counted <= 0 or 100.0 * read / counted >= policy.min_source_percent:
+        return None
+    share = 100.0 * read / counted
+    return (
+        f"Entra's pages held {read:,} users but Graph counts {counted:,} in the tenant "
+        f"({_percent(share)}%, under {_percent(policy.min_source_percent)}%, "
+        f"{ENV_MIN_SOURCE_PERCENT}): the read looks cut short. Check the connection "
+        "before approving."
+    )
+
+
+def _update_reason(plan: Plan, policy: GuardPolicy) -> str | None:
+    count = len(plan.updates)
+    owned = plan.stats.owned_employees
+    share = 100.0 * count / owned if owned else 100.0
+    if count <= policy.max_updates or share <= policy.max_update_percent:
+        return None
+    return (
+        f"{count:,} updates, {_percent(share)}% of the {owned:,} Employees the sync owns: "
+        f"more than {policy.max_updates:,} ({ENV_MAX_UPDATES}) and more than "
+        f"{_percent(policy.max_update_percent)}% ({ENV_MAX_UPDATE_PERCENT})."
+    )
+
+
+def _clear_reasons(plan: Plan, policy: GuardPolicy) -> list[str]:
+    """One reason per attribute the plan would empty for too many Employees."""
+    cleared: Counter[Attr] = Counter()
+    changes = [c for u in plan.updates for c in u.changes]
+    changes += [c for i in plan.inactivations for c in i.changes]
+    cleared.update(c.attr for c in changes if c.before and not c.after)
+    owned = plan.stats.owned_employees
+    reasons = []
+    for attr, count in sorted(cleared.items(), key=lambda item: (-item[1], item[0].value)):
+        share = 100.0 * count / owned if owned else 100.0
+        if count <= policy.max_clears or share <= policy.max_clear_percent:
+            continue
+        reasons.append(
+            f"{attr.value} would be emptied for {count:,} Employees, {_percent(share)}% of "
+            f"{owned:,}: more than {policy.max_clears:,} ({ENV_MAX_CLEARS}) and more than "
+            f"{_percent(policy.max_clear_percent)}% ({ENV_MAX_CLEAR_PERCENT}). A directory "
+            "answer missing a property for everyone looks exactly like this."
+        )
+    return reasons
 
 
 def _inactivation_reason(plan: Plan, policy: GuardPolicy) -> str | None:

@@ -77,7 +77,13 @@ class ManagerRef:
 
 @dataclass(frozen=True, slots=True)
 class DirectoryUser:
-    """A Microsoft Entra user with the properties the sync reads."""
+    """A Microsoft Entra user with the properties the sync reads.
+
+    ``unknown`` names the Employee attributes whose source Graph did not give us
+    (a property missing from the answer, or ``accountEnabled`` null): the planner
+    leaves those as they are stored instead of reading the gap as "empty". A user
+    whose enabled state is unknown is never activated or deactivated on it.
+    """
 
     id: str
     display_name: str
@@ -89,6 +95,7 @@ class DirectoryUser:
     account_enabled: bool = True
     user_type: str | None = "Member"
     manager: ManagerRef | None = None
+    unknown: frozenset[Attr] = frozenset()
 
     @property
     def is_guest(self) -> bool:

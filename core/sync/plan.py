@@ -46,6 +46,7 @@ class WarningCode(StrEnum):
     UNOWNED_OBJECT_CONFLICT = "unowned_object_conflict"
     MANAGER_CYCLE = "manager_cycle"
     NO_MAIL = "no_mail"
+    UNKNOWN_STATE = "unknown_state"
 
 
 @dataclass(frozen=True, slots=True)

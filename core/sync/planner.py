@@ -162,6 +162,8 @@ def _change(row: _Row, link: _ManagerLink | None, index: Index) -> _Change | Non
     """The one change (if any) this row needs: a create, an update or an inactivation."""
     desired = _desired(row, link or _NO_MANAGER)
     if row.employee is None:
+        if _enabled_unknown(row):
+            return None  # created once Graph says whether the account is enabled
         values = tuple((attr, desired.get(attr)) for attr in ATTR_ORDER)
         return Create(row.entra_user_id, row.label, values)
     employee = row.employee
@@ -200,7 +202,24 @@ def _desired(row: _Row, link: _ManagerLink) -> Values:
     if account is not None:
         values[Attr.ATLASSIAN_ACCOUNT_ID] = account.account_id
         values[Attr.JIRA_USER] = account.account_id
-    return values
+    return _without_unknown(values, row)
+
+
+def _without_unknown(values: Values, row: _Row) -> Values:
+    """Leave out what Graph did not tell us, so a gap in its answer changes nothing.
+
+    Active stays only when the Atlassian side decides it (an inactive or missing
+    account makes the Employee inactive whatever the directory says).
+    """
+    assert row.user is not None
+    unknown = set(row.user.unknown) - {Attr.EMAIL}  # Email already falls back above
+    if Attr.ACTIVE in unknown and row.account is not None and not row.account.active:
+        unknown.discard(Attr.ACTIVE)
+    return {attr: value for attr, value in values.items() if attr not in unknown}
+
+
+def _enabled_unknown(row: _Row) -> bool:
+    return row.user is not None and Attr.ACTIVE in row.user.unknown
 
 
 def _diff(employee: EmployeeRecord, desired: Values, index: Index) -> tuple[FieldChange, ...]:
@@ -264,6 +283,12 @@ def _row_warnings(rows: Iterable[_Row], links: Mapping[str, _ManagerLink]) -> li
     """Things an admin should know about people who are being synced."""
     warnings: list[PlanWarning] = []
     for row in rows:
+        if row.employee is None and _enabled_unknown(row):
+            message = (
+                f"Graph did not say whether {row.entra_user_id} is enabled; the Employee is "
+                "created once it does"
+            )
+            warnings.append(PlanWarning(WarningCode.UNKNOWN_STATE, row.label, message))
         if not row.synced or row.user is None:
             continue
         user, label = row.user, row.label

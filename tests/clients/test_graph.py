@@ -13,7 +13,7 @@ import respx
 from core.clients import ApiClient, GraphDirectory, RequestCounter, explain_graph_permission_error
 from core.clients.graph import MANAGER_EXPAND, USER_SELECT, parse_user
 from core.errors import AuthenticationError, PermissionDenied, RateLimited
-from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, DirectoryUser
+from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser
 
 from .conftest import V1, graph_user, manager_of
 
@@ -97,10 +97,27 @@ def test_parse_user_reads_every_selected_field() -> None:
     assert user.manager.display_name == "User 2"
 
 
-def test_missing_account_enabled_counts_as_enabled() -> None:
+def test_missing_account_enabled_is_unknown_not_disabled() -> None:
     raw = graph_user(1)
     del raw["accountEnabled"]
-    assert parse_user(raw).account_enabled is True
+    user = parse_user(raw)
+    assert user.account_enabled is True
+    assert user.unknown == frozenset({Attr.ACTIVE})
+
+
+def test_null_account_enabled_is_unknown() -> None:
+    """Every user has one: null is Graph withholding it (a downgraded permission)."""
+    assert parse_user(graph_user(1, accountEnabled=None)).unknown == frozenset({Attr.ACTIVE})
+
+
+def test_a_property_left_out_is_unknown_but_a_null_title_is_empty() -> None:
+    """Graph answers null for an unset title; a property it leaves out it did not tell us."""
+    raw = graph_user(1, jobTitle=None)
+    del raw["department"]
+    user = parse_user(raw)
+    assert user.unknown == frozenset({Attr.DEPARTMENT})
+    assert user.job_title is None
+    assert parse_user(graph_user(1)).unknown == frozenset()
 
 
 # --- retries and errors -------------------------------------------------------------

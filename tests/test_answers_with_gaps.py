@@ -1,0 +1,102 @@
+"""Answers that succeed with incomplete data never drive damaging writes.
+
+Each case is the seeded sandbox after an approver's first sync, then a directory
+answer that is quietly wrong: a downgraded Graph permission (null for everything
+but the basic profile) and a full read cut short after its first page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
+from core.config import TeamSettings, load_settings
+from core.runs import ScheduledKind, ScheduledSync, SyncService
+from core.sandbox import Sandbox
+from core.store import RunStatus
+
+APPROVER = "UAPPROVER"
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(seed=7, people=60, atlassian=45)
+
+
+@pytest.fixture
+def service(tmp_path: Path, sandbox: Sandbox) -> Iterator[SyncService]:
+    settings = load_settings(sandbox_environ(f"sqlite:///{tmp_path / 'sync.db'}"), env_file=None)
+    service = sandbox_service(sandbox, settings)
+    configure_sandbox(service, cadence_days=1)
+    service.create_schema("UADMIN")
+    service.save_team_settings(TeamSettings("C0REPORTS", (APPROVER,)), "UADMIN")
+    assert service.sync(APPROVER).status is RunStatus.SUCCEEDED
+    sandbox.request_log.clear()
+    yield service
+    service.close()
+
+
+def _values(sandbox: Sandbox) -> dict[str, dict[str, object]]:
+    return {str(e["objectKey"]): dict(e["attributes"]) for e in sandbox.employees()}
+
+
+def _writes(sandbox: Sandbox) -> list[tuple[str, str, str]]:
+    return [
+        e
+        for e in sandbox.request_log
+        if e[0] == "assets" and e[1] in {"POST", "PUT"} and "/aql" not in e[2]
+    ]
+
+
+def test_a_downgraded_graph_permission_reactivates_nobody_and_clears_are_held(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """Null accountEnabled is unknown; 30-odd emptied titles wait for a person."""
+    before = _values(sandbox)
+    inactive = {k for k, v in before.items() if str(v.get("Active")) == "false"}
+    assert inactive, "the seeded organisation has disabled people"
+    sandbox.downgrade_graph_permission()
+    plan = service.preview("UALICE").plan
+    reactivated = [
+        u
+        for u in plan.updates
+        if any(c.attr.value == "Active" and c.after == "true" for c in u.changes)
+    ]
+    assert reactivated == []
+    assert plan.inactivations == ()
+    outcome = ScheduledSync(service).run_check()
+    assert outcome.kind is ScheduledKind.HELD
+    assert any("would be emptied for" in reason for reason in outcome.hold_reasons)
+    assert _writes(sandbox) == []
+    assert _values(sandbox) == before
+
+
+def test_a_full_read_cut_after_its_first_page_is_held(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """A first page without @odata.nextLink: fewer users than Graph counts, so it waits."""
+    real = sandbox.handle
+
+    def cut(request: httpx.Request) -> httpx.Response:
+        response = real(request)
+        if request.url.path == "/v1.0/users" and "$filter" not in request.url.params:
+            body = response.json()
+            body.pop("@odata.nextLink", None)
+            body["value"] = body["value"][:10]
+            return httpx.Response(200, json=body)
+        return response
+
+    cutting = SyncService.open(service.settings, transport=httpx.MockTransport(cut))
+    try:
+        result = cutting.sync(APPROVER)
+    finally:
+        cutting.close()
+    assert result.held
+    assert any(
+        r.startswith("Entra's pages held 10 users but Graph counts 60") for r in result.hold_reasons
+    )
+    assert _writes(sandbox) == []
