@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from core.sync import plan_csv, plan_text
+import csv
+import io
+
+import pytest
+
+from core.sync import Attr, Create, Plan, plan_csv, plan_text
 from tests.test_plan_support import golden_plan
 
 PLAN_TEXT = (
@@ -102,3 +107,30 @@ def test_plan_text_lists_counts_then_each_section_in_order() -> None:
 def test_plan_csv_has_one_row_per_change_or_finding() -> None:
     """Every row of every section, in section order, with manager ids shown as names."""
     assert plan_csv(golden_plan()) == "".join(f"{row}\r\n" for row in PLAN_CSV)
+
+
+def _created(label: str, title: str = "Engineer") -> Plan:
+    values = ((Attr.FULL_NAME, label), (Attr.JOB_TITLE, title))
+    return Plan(creates=(Create("u-1", label, values),))
+
+
+def test_a_name_cannot_rewrite_the_terminal() -> None:
+    """Escape sequences, new lines and bidi overrides in a name print as visible codes."""
+    text = plan_text(_created("Eve\x1b[2J\nApplied: nothing\u202e"))
+    line = next(line for line in text.splitlines() if line.startswith("  + Eve"))
+    assert line == "  + Eve\\u001b[2J\\u000aApplied: nothing\\u202e <>"
+    assert "\x1b" not in text and "\u202e" not in text
+
+
+@pytest.mark.parametrize(
+    "start", ["=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20"]
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(start: str) -> None:
+    rows = list(csv.reader(io.StringIO(plan_csv(_created("Mallory", f"{start}cmd|' /C calc'!A0")))))
+    titles = [row for row in rows if row[3] == Attr.JOB_TITLE.value]
+    assert titles and all(row[5].startswith("'" + start) for row in titles)
+
+
+def test_ordinary_cells_are_left_alone() -> None:
+    rows = list(csv.reader(io.StringIO(plan_csv(_created("Ann", "Engineer")))))
+    assert any(row[5] == "Engineer" for row in rows)

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from core.sync import Plan
-from core.sync.plan import PlanStats
+from core.sync.plan import PlanStats, PlanWarning, WarningCode
 from tests.test_plan_support import golden_plan
 
 GOLDEN_JSON = (
@@ -100,3 +100,10 @@ def test_a_plan_stored_before_details_stats_and_manager_names_still_loads() -> N
     assert plan.stats == PlanStats()
     assert plan.manager_names == ()
     assert plan.fingerprint == GOLDEN_FINGERPRINT
+
+
+def test_every_warning_code_round_trips() -> None:
+    """Codes added after the pinned forms were written store and load like the others."""
+    warnings = tuple(PlanWarning(code, "someone", "why") for code in WarningCode)
+    plan = Plan(warnings=warnings)
+    assert Plan.from_dict(plan.to_dict()) == plan

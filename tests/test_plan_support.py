@@ -14,6 +14,10 @@ from core.sync.plan import (
     WarningCode,
 )
 
+PINNED_WARNING_CODES = tuple(WarningCode)[:7]
+"""The codes the pinned forms were written with. A code added later must not change
+them: it round-trips in ``test_every_warning_code_round_trips`` instead."""
+
 
 def golden_plan() -> Plan:
     """Every section, every enum member, ``None`` values, manager changes, non-ASCII text."""
@@ -75,7 +79,7 @@ def golden_plan() -> Plan:
         ),
         warnings=tuple(
             PlanWarning(code, f"subject {n}", f"message {code.value}")
-            for n, code in enumerate(WarningCode)
+            for n, code in enumerate(PINNED_WARNING_CODES)
         ),
         stats=PlanStats(atlassian_accounts=12, directory_users=34, owned_employees=5),
         manager_names=(("u-zoe", "Zoë Ångström"), ("u-bo", "Bo"), ("u-cy", "Cy")),

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from core.runs.values import StatusReport
 from core.store import RunView
+from core.sync import printable
 
 
 def when(moment: datetime | None) -> str:
@@ -45,7 +46,7 @@ def run_line(run: RunView | None) -> str:
         return "never"
     counts = ", ".join(f"{k} {v}" for k, v in (run.counts or {}).items() if v)
     error = f" error: {run.error}" if run.error else ""
-    return (
+    return printable(
         f"#{run.id} {run.kind.value} {run.status.value} at {when(run.started_at)} "
         f"by {run.requested_by}" + (f" [{counts}]" if counts else "") + error
     )

@@ -33,7 +33,7 @@ from core.sync.plan import (
     Update,
 )
 from core.sync.planner import SyncPolicy, build_plan
-from core.sync.report import failures_text, plan_csv, plan_text
+from core.sync.report import failures_text, plan_csv, plan_text, printable
 from core.sync.results import ChangeKind, ChangeOutcome, OutcomeStatus
 from core.sync.sections import (
     CREATES,
@@ -93,4 +93,5 @@ __all__ = [
     "owned_keys",
     "plan_csv",
     "plan_text",
+    "printable",
 ]

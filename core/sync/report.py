@@ -95,7 +95,7 @@ def _section(
 ) -> list[str]:
     if not items:
         return []
-    shown = [f"  {render(item)}" for item in items[:limit]]
+    shown = [f"  {printable(render(item))}" for item in items[:limit]]
     extra = len(items) - limit
     more = [f"  ... and {extra} more (use --csv for all)"] if extra > 0 else []
     return [f"{title}:", *shown, *more, ""]
@@ -115,9 +115,30 @@ def plan_csv(plan: Plan) -> str:
     return buffer.getvalue()
 
 
+# What a spreadsheet may read as the start of a formula, full-width forms included
+# (some spreadsheets fold them to their ASCII twins before parsing).
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+# Characters that would let a directory value rewrite what a terminal shows: C0 and
+# C1 controls (escape sequences, carriage returns, new lines) and bidi overrides.
+_UNPRINTABLE = {
+    code: f"\\u{code:04x}"
+    for code in (
+        *range(0x00, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    )
+}
+
+
+def printable(text: str) -> str:
+    """``text`` with control and bidi characters shown as ``\\uXXXX``: one line, as written."""
+    return text.translate(_UNPRINTABLE)
+
+
 def _safe_cell_row(row: Sequence[str]) -> list[str]:
     """Neutralise spreadsheet formulas: directory data is not ours to execute."""
-    return ["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in row]
+    return ["'" + cell if cell[:1] in FORMULA_STARTS else cell for cell in row]
 
 
 def failures_text(outcomes: Sequence[ChangeOutcome], limit: int = 10) -> str:
@@ -125,7 +146,7 @@ def failures_text(outcomes: Sequence[ChangeOutcome], limit: int = 10) -> str:
     if not failed:
         return ""
     lines = [f"{len(failed)} changes failed:"]
-    lines += [f"  {o.kind.value} {o.label}: {o.detail}" for o in failed[:limit]]
+    lines += [printable(f"  {o.kind.value} {o.label}: {o.detail}") for o in failed[:limit]]
     if len(failed) > limit:
         lines.append(f"  ... and {len(failed) - limit} more")
     return "\n".join(lines)
