@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from core.sync.models import Attr
 from core.sync.plan import Plan
 
 ENV_MAX_INACTIVATIONS = "ENTRA_SYNC_GUARD_MAX_INACTIVATIONS"
@@ -122,50 +121,61 @@ def incomplete_read_reason(read: int, counted: int, policy: GuardPolicy) -> str 
 
 
 def _update_reason(plan: Plan, policy: GuardPolicy) -> str | None:
-    count = len(plan.updates)
-    owned = plan.stats.owned_employees
-    share = 100.0 * count / owned if owned else 100.0
-    if count <= policy.max_updates or share <= policy.max_update_percent:
+    count, owned = len(plan.updates), plan.stats.owned_employees
+    share = _over_both(count, owned, policy.max_updates, policy.max_update_percent)
+    if share is None:
         return None
+    limits = _limits(policy.max_updates, ENV_MAX_UPDATES, policy.max_update_percent)
     return (
         f"{count:,} updates, {_percent(share)}% of the {owned:,} Employees the sync owns: "
-        f"more than {policy.max_updates:,} ({ENV_MAX_UPDATES}) and more than "
-        f"{_percent(policy.max_update_percent)}% ({ENV_MAX_UPDATE_PERCENT})."
+        f"{limits} ({ENV_MAX_UPDATE_PERCENT})."
     )
 
 
 def _clear_reasons(plan: Plan, policy: GuardPolicy) -> list[str]:
     """One reason per attribute the plan would empty for too many Employees."""
-    cleared: Counter[Attr] = Counter()
     changes = [c for u in plan.updates for c in u.changes]
     changes += [c for i in plan.inactivations for c in i.changes]
-    cleared.update(c.attr for c in changes if c.before and not c.after)
+    cleared = Counter(c.attr for c in changes if c.before and not c.after)
     owned = plan.stats.owned_employees
+    limits = _limits(policy.max_clears, ENV_MAX_CLEARS, policy.max_clear_percent)
     reasons = []
     for attr, count in sorted(cleared.items(), key=lambda item: (-item[1], item[0].value)):
-        share = 100.0 * count / owned if owned else 100.0
-        if count <= policy.max_clears or share <= policy.max_clear_percent:
-            continue
-        reasons.append(
-            f"{attr.value} would be emptied for {count:,} Employees, {_percent(share)}% of "
-            f"{owned:,}: more than {policy.max_clears:,} ({ENV_MAX_CLEARS}) and more than "
-            f"{_percent(policy.max_clear_percent)}% ({ENV_MAX_CLEAR_PERCENT}). A directory "
-            "answer missing a property for everyone looks exactly like this."
-        )
+        share = _over_both(count, owned, policy.max_clears, policy.max_clear_percent)
+        if share is not None:
+            reasons.append(
+                f"{attr.value} would be emptied for {count:,} Employees, {_percent(share)}% "
+                f"of {owned:,}: {limits} ({ENV_MAX_CLEAR_PERCENT}). A directory answer "
+                "missing a property for everyone looks exactly like this."
+            )
     return reasons
 
 
 def _inactivation_reason(plan: Plan, policy: GuardPolicy) -> str | None:
-    count = len(plan.inactivations)
-    owned = plan.stats.owned_employees
-    share = 100.0 * count / owned if owned else 100.0
-    if count <= policy.max_inactivations or share <= policy.max_inactivation_percent:
+    count, owned = len(plan.inactivations), plan.stats.owned_employees
+    share = _over_both(count, owned, policy.max_inactivations, policy.max_inactivation_percent)
+    if share is None:
         return None
+    limits = _limits(
+        policy.max_inactivations, ENV_MAX_INACTIVATIONS, policy.max_inactivation_percent
+    )
     return (
         f"{count:,} inactivations, {_percent(share)}% of the {owned:,} Employees the sync "
-        f"owns: more than {policy.max_inactivations:,} ({ENV_MAX_INACTIVATIONS}) and more "
-        f"than {_percent(policy.max_inactivation_percent)}% ({ENV_MAX_INACTIVATION_PERCENT})."
+        f"owns: {limits} ({ENV_MAX_INACTIVATION_PERCENT})."
     )
+
+
+def _over_both(count: int, owned: int, limit: int, percent: float) -> float | None:
+    """The share of owned Employees ``count`` is, when it is over both limits; else None.
+
+    Both, so a small site is not held for two leavers and a big one not for 0.5 %.
+    """
+    share = 100.0 * count / owned if owned else 100.0
+    return share if count > limit and share > percent else None
+
+
+def _limits(limit: int, env_limit: str, percent: float) -> str:
+    return f"more than {limit:,} ({env_limit}) and more than {_percent(percent)}%"
 
 
 def _source_reason(
