@@ -74,7 +74,10 @@ class Sandbox:
 
     # -- HTTP ------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request, or raise ``httpx.ReadTimeout`` for a timeout fault."""
+        """Answer one request, or raise ``httpx.ReadTimeout`` for a timeout fault.
+
+        A fault ``after_processing`` lets the request change the state first.
+        """
         request.read()
         service = classify(request.url.path)
         if self.latency > 0:
@@ -87,6 +90,8 @@ class Sandbox:
             fault = self._faults.take(service, request.method, target, batch_item=False)
             if fault is None:
                 return self._dispatch(service, request)
+            if fault.after_processing:
+                self._dispatch(service, request)  # the work is done; its answer is lost
         if fault.timeout:
             raise httpx.ReadTimeout("Sandbox fault: the read timed out", request=request)
         return fault.error(service).response()
