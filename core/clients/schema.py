@@ -4,6 +4,9 @@ Everything is read first and every write comes after, so a conflict found on the
 (another schema using our key) leaves Assets untouched. Running it again adds only
 what is missing and reports existing attributes whose type differs, without changing
 them: a person may have tuned the schema, and we do not overrule them.
+
+Every create here goes through :func:`core.clients.assets.create_once`: when its
+answer is lost, what it would have made is read back before anything is sent again.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from core.clients.assets import (
     NamedId,
     ObjectTypeInfo,
     SchemaInfo,
+    create_once,
 )
 from core.errors import SchemaConflict, SchemaMissing
 from core.sync import OBJECT_TYPE_NAME, SCHEMA_KEY, SCHEMA_NAME, Attr
@@ -159,13 +163,20 @@ def ensure_schema(
     created_schema = schema is None
     if schema is None:
         progress("Creating schema Entra Directory (ENTRA)")
-        schema = assets.create_schema(SCHEMA_NAME, SCHEMA_KEY, SCHEMA_DESCRIPTION)
+        schema = create_once(
+            lambda: assets.create_schema(SCHEMA_NAME, SCHEMA_KEY, SCHEMA_DESCRIPTION),
+            lambda: find_our_schema(assets.schemas()),
+        )
     object_type = existing_type
     if object_type is None:
         progress("Creating object type Employee")
         assert icon is not None
-        object_type = assets.create_object_type(
-            schema.id, OBJECT_TYPE_NAME, TYPE_DESCRIPTION, icon.id
+        schema_id, icon_id = schema.id, icon.id
+        object_type = create_once(
+            lambda: assets.create_object_type(
+                schema_id, OBJECT_TYPE_NAME, TYPE_DESCRIPTION, icon_id
+            ),
+            lambda: _find_type(assets.object_types(schema_id)),
         )
         attributes = assets.attributes(object_type.id)
     reference_type = _pick_reference_type(assets, reference_types, attributes)
@@ -200,7 +211,11 @@ def _pick_reference_type(
             return found.id
     if reference_types:
         return reference_types[0].id
-    return assets.create_reference_type(REFERENCE_TYPE_NAME, "Employee reports to manager").id
+    made = create_once(
+        lambda: assets.create_reference_type(REFERENCE_TYPE_NAME, "Employee reports to manager"),
+        lambda: next((r for r in assets.reference_types() if r.name == REFERENCE_TYPE_NAME), None),
+    )
+    return made.id
 
 
 def _create_missing_attributes(
@@ -217,9 +232,20 @@ def _create_missing_attributes(
         if attr.value in present:
             continue
         progress(f"Adding attribute {attr.value}")
-        assets.create_attribute(object_type_id, spec)
+        _add_attribute(assets, object_type_id, spec)
         created.append(attr.value)
     return created
+
+
+def _add_attribute(
+    assets: AssetsClient, object_type_id: str, spec: dict[str, Any]
+) -> AttributeInfo:
+    """Create one attribute; after a lost answer, read the type's attributes back first."""
+    name = spec["name"]
+    return create_once(
+        lambda: assets.create_attribute(object_type_id, spec),
+        lambda: next((a for a in assets.attributes(object_type_id) if a.name == name), None),
+    )
 
 
 def _mismatches(attributes: list[AttributeInfo]) -> list[str]:
