@@ -5,6 +5,13 @@ Everything is read first and every write comes after, so a conflict found on the
 what is missing and reports existing attributes whose type differs, without changing
 them: a person may have tuned the schema, and we do not overrule them.
 
+Entra User ID (and Atlassian Account ID) are created unique, so Assets itself refuses
+a second Employee with the same id. An existing attribute that is not unique is
+reported, not changed: it is the schema owner's call, and any duplicates must be
+resolved before it can be made unique. The sync still looks an Employee up by Entra
+User ID before resending a create whose answer was lost, so uniqueness is the second
+line of defence against duplicates, not the only one.
+
 Every create here goes through :func:`core.clients.assets.create_once`: when its
 answer is lost, what it would have made is read back before anything is sent again.
 """
@@ -36,6 +43,11 @@ from core.sync import OBJECT_TYPE_NAME, SCHEMA_KEY, SCHEMA_NAME, Attr
 SCHEMA_DESCRIPTION = "Employees synced from Microsoft Entra ID by entra-assets-sync."
 TYPE_DESCRIPTION = "A person with an Atlassian account, enriched from Microsoft Entra ID."
 REFERENCE_TYPE_NAME = "Reports to"
+NOT_UNIQUE = (
+    "{name} is not unique, so Assets would accept two Employees with the same value; "
+    "left as it is. Turn on Unique for it (Assets > Entra Directory > Employee > "
+    "Attributes > {name}) once no two Employees share a value."
+)
 CONFLICT_ADVICE = (
     "Another schema already uses the key ENTRA ({name!r}). Rename or remove that schema "
     "before initializing this app; nothing was written."
@@ -250,6 +262,7 @@ def _add_attribute(
 
 def _mismatches(attributes: list[AttributeInfo]) -> list[str]:
     notes = []
+    unique = {a for a, spec in attribute_specs("0", "0").items() if spec.get("uniqueAttribute")}
     for info in attributes:
         if info.name not in {a.value for a in Attr}:
             continue
@@ -257,4 +270,6 @@ def _mismatches(attributes: list[AttributeInfo]) -> list[str]:
         actual = (info.type, info.default_type_id if info.type == TYPE_DEFAULT else None)
         if (expected[0], expected[1] if expected[0] == TYPE_DEFAULT else None) != actual:
             notes.append(f"{info.name} has a different type than expected; left as it is")
+        if Attr(info.name) in unique and not info.unique:
+            notes.append(NOT_UNIQUE.format(name=info.name))
     return notes

@@ -201,6 +201,15 @@ class Sandbox:
             account = self._state.accounts[account_id]
             self._state.accounts[account_id] = replace(account, active=False)
 
+    def set_unique(self, attribute: str, unique: bool) -> None:
+        """Make an Employee attribute unique or not, as its schema owner could."""
+        with self._lock:
+            store = self._state.assets
+            for attr in list(store.attributes.values()):
+                kind = store.types[attr.object_type_id]
+                if kind.name == OBJECT_TYPE_NAME and attr.name == attribute:
+                    store.set_unique(attr, unique)
+
     def create_foreign_schema(self, name: str = "Legacy HR", key: str = "ENTRA") -> str:
         """Plant a schema someone else made with our key; returns its id."""
         with self._lock:

@@ -1,5 +1,5 @@
 """The schema bootstrap against respx: an attribute create whose answer was lost is
-read back, never blindly sent twice."""
+read back, never blindly sent twice; an Entra User ID that is not unique is named."""
 
 from __future__ import annotations
 
@@ -160,3 +160,22 @@ def test_entra_user_id_is_created_unique(assets: AssetsClient, router: respx.Moc
     body = json.loads(add.calls.last.request.content)
     assert body["name"] == Attr.ENTRA_USER_ID.value
     assert body["uniqueAttribute"] is True
+
+
+def test_an_entra_user_id_that_is_not_unique_is_named_and_left_alone(
+    assets: AssetsClient, router: respx.MockRouter
+) -> None:
+    """Someone's schema is not changed behind their back: the report says what to do."""
+    existing_schema(router)
+    not_unique: dict[str, dict[str, Any]] = {Attr.ENTRA_USER_ID.value: {"uniqueAttribute": False}}
+    router.get(READ).mock(
+        return_value=httpx.Response(200, json=employee_attributes(changed=not_unique))
+    )
+
+    report = ensure_schema(assets)
+
+    assert not report.changed
+    (note,) = report.mismatched_attributes
+    assert note.startswith("Entra User ID is not unique")
+    assert "Unique" in note  # names the setting to turn on
+    assert all(call.request.method == "GET" for call in router.calls)  # nothing written

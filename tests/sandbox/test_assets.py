@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from core.sandbox import Sandbox
+from core.sandbox.http import HttpError
 from tests.sandbox.conftest import API
 
 
@@ -222,3 +223,17 @@ def test_delete_exists_and_is_logged(ws: Workspace, sandbox: Sandbox) -> None:
     path = f"/jsm/assets/workspace/{sandbox.org.workspace_id}/v1/object/{obj['id']}"
     assert ("assets", "DELETE", path) in sandbox.request_log
     assert sandbox.employees() == []
+
+
+def test_uniqueness_is_what_refuses_a_duplicate(ws: Workspace, sandbox: Sandbox) -> None:
+    """Without Unique a second object with the same Entra User ID is stored; turning
+    Unique back on is refused while the duplicate exists."""
+    type_id, ids = ws.employee_type()
+    sandbox.set_unique("Entra User ID", False)
+    for name in ("First", "Copy"):
+        assert ws.create(type_id, {ids["Name"]: [name], ids["Entra User ID"]: ["u-1"]}).is_success
+    assert len(sandbox.employees()) == 2
+    with pytest.raises(HttpError):
+        sandbox.set_unique("Entra User ID", True)
+    attributes = {a["name"]: a for a in ws.get(f"objecttype/{type_id}/attributes").json()}
+    assert attributes["Entra User ID"]["uniqueAttribute"] is False
