@@ -30,6 +30,7 @@ from core.runs.active import (
 )
 from core.runs.causes import failure_cause
 from core.runs.guard_rails import GuardRails, source_counts
+from core.runs.recorder import OutcomeRecorder
 from core.runs.values import (
     LeaseLost,
     PreviewResult,
@@ -265,7 +266,6 @@ class SyncService:
             if reasons:
                 self.store.audit(actor, "override", f"run #{run.id}", " ".join(reasons))
             result = self._apply(run, snapshot, plan, say, progress)
-            self.store.record_outcomes(run.id, result.outcomes)
             counts = {**counts, "applied": result.succeeded, "failed": result.failed}
             if run.stopped():
                 error = LOST_LEASE.format(written=result.succeeded)
@@ -373,14 +373,16 @@ class SyncService:
             return ApplyResult(())
         say(f"Applying {plan.write_count} changes")
         writer = AssetsWriter(self.clients.assets(), snapshot.employee_type)
-        return apply_plan(
-            plan,
-            writer,
-            owned_keys(snapshot.employees),
-            concurrency=self.settings.write_concurrency,
-            progress=progress,
-            stop=run.stopped,
-        )
+        with OutcomeRecorder(self.store, run.id) as record:  # stored as they happen
+            return apply_plan(
+                plan,
+                writer,
+                owned_keys(snapshot.employees),
+                concurrency=self.settings.write_concurrency,
+                progress=progress,
+                record=record,
+                stop=run.stopped,
+            )
 
     # -- reporting -----------------------------------------------------------------
 
