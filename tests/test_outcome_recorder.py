@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from core.runs.recorder import OutcomeRecorder
+from core.runs.active import OutcomeRecorder
 from core.store import RunKind, Store
 from core.store.secrets import SecretCipher
 from core.sync import ChangeKind, ChangeOutcome, OutcomeStatus

@@ -23,6 +23,7 @@ from core.errors import FieldProblem, InvalidInput
 from core.runs.active import (
     ActiveRun,
     AssetsWriter,
+    OutcomeRecorder,
     RunMeter,
     fail_dead_previews,
     interrupt_dead,
@@ -30,7 +31,6 @@ from core.runs.active import (
 )
 from core.runs.causes import failure_cause
 from core.runs.guard_rails import GuardRails, source_counts
-from core.runs.recorder import OutcomeRecorder
 from core.runs.values import (
     LeaseLost,
     PreviewResult,
