@@ -81,11 +81,37 @@ def test_gives_up_after_attempts_with_typed_error(api: ApiClient, sleeps: Sleeps
     assert len(sleeps) == 3
 
 
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 @respx.mock
-def test_create_is_not_retried_after_500(api: ApiClient) -> None:
-    """A non-idempotent write that got a 500 may have happened: it is not resent."""
-    route = respx.post(f"{BASE}/object/create").mock(return_value=httpx.Response(500))
+def test_create_is_not_retried_after_5xx(api: ApiClient, sleeps: Sleeps, status: int) -> None:
+    """A non-idempotent write answered 5xx may have happened: it is not resent.
+
+    A 503 included: a proxy or gateway answers 503 after the service did the work.
+    """
+    route = respx.post(f"{BASE}/object/create").mock(
+        side_effect=[httpx.Response(status, headers={"Retry-After": "1"}), httpx.Response(201)]
+    )
     with pytest.raises(ServerError):
+        api.request("POST", "object/create", json={}, idempotent=False)
+    assert route.call_count == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("connection reset"),
+        httpx.ConnectError("refused"),
+    ],
+)
+@respx.mock
+def test_create_is_not_retried_after_transport_errors(
+    api: ApiClient, error: httpx.TransportError
+) -> None:
+    """A timeout or reset may come after the write; only the caller can check and resend."""
+    route = respx.post(f"{BASE}/object/create").mock(side_effect=[error, httpx.Response(201)])
+    with pytest.raises(TransportFailure):
         api.request("POST", "object/create", json={}, idempotent=False)
     assert route.call_count == 1
 

@@ -57,10 +57,11 @@ def _create_schema(ctx: BotContext, user: str, reply: flows.Reply) -> None:
     except SyncError as exc:
         reply(f"The schema was not created: {escape_mrkdwn(exc)}")
         return
+    notes = "".join(f"\nNote: {escape_mrkdwn(n)}" for n in report.mismatched_attributes)
     if not report.changed:
-        reply("Schema Entra Directory (ENTRA) is complete; nothing to add.")
+        reply("Schema Entra Directory (ENTRA) is complete; nothing to add." + notes)
         return
-    reply("Created " + ", ".join(report.created()) + ".")
+    reply("Created " + ", ".join(report.created()) + "." + notes)
 
 
 def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:

@@ -3,19 +3,28 @@
 Reads page through AQL at 999 objects a page (``maxResults`` of 1000 or more once made
 ``isLast`` lie, JSDCLOUD-16556), and stop only on ``isLast``. Writes send one object a
 request, the only shape the API offers; the applier paces and parallelises them.
+
+A create is never sent twice blindly. When its answer is lost or says nothing (a
+timeout or reset after sending, a 5xx, a 409) it may have happened, so
+:func:`create_once` looks for what it would have made (an Employee by Entra User ID,
+an attribute by name) and sends it again only when that is not there, at most twice in
+all. Entra User ID is a unique attribute, so a resend that races a create Assets had
+not yet indexed is refused rather than stored as a second Employee.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from core.clients.http import ApiClient
-from core.errors import ApiError
+from core.errors import ApiError, ServerError, TransportFailure
 from core.sync import Attr, AttributeValues, EmployeeRecord, employee_record
 
 AQL_PAGE_SIZE = 999
+CREATE_ATTEMPTS = 2  # a create whose answer was lost is sent at most once more
+T = TypeVar("T")
 
 # Assets attribute type codes (ObjectTypeAttributeCreate.type / defaultTypeId).
 TYPE_DEFAULT = 0
@@ -66,6 +75,57 @@ class EmployeeType:
 
     def attribute_id(self, attr: Attr) -> str:
         return dict(self.attribute_ids)[attr]
+
+
+def answer_lost(error: ApiError) -> bool:
+    """True when a failed create may have happened all the same.
+
+    A transport failure after sending (timeout, reset), any 5xx (a gateway's 503 can
+    follow the work) and a 409 say nothing about whether the object was made. A 429 or
+    another 4xx means it was not.
+    """
+    return isinstance(error, TransportFailure | ServerError) or error.status == 409
+
+
+def create_once(create: Callable[[], T], find: Callable[[], T | None]) -> T:
+    """Send ``create``; after an ambiguous failure, ``find`` what it would have made.
+
+    Found: that is the result, and nothing is sent again. Not found: the create is sent
+    once more. A resend refused with a 400 (a unique attribute already holds the
+    value: the first create was processed after all, and only now visible) or failing
+    ambiguously again is looked up once more; then its error stands. At most
+    :data:`CREATE_ATTEMPTS` creates and as many look-ups.
+    """
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            return create()
+        except ApiError as exc:
+            refused_copy = attempt > 1 and exc.status == 400
+            if not (answer_lost(exc) or refused_copy):
+                raise
+            try:
+                made = find()
+            except ApiError as lookup:
+                raise ApiError(
+                    exc.service,
+                    f"the answer to a create was lost ({exc}) and looking for what it "
+                    f"made failed ({lookup}); it may have been created: the next run "
+                    "reads it back or creates it",
+                    status=exc.status,
+                    method=exc.method,
+                    path=exc.path,
+                ) from exc
+            if made is not None:
+                return made
+            if attempt == CREATE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def aql_string(value: str) -> str:
+    """``value`` as a double-quoted AQL string."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
 
 
 def discover_workspace(site: ApiClient) -> str:
@@ -124,8 +184,8 @@ class AssetsClient:
         return [_attribute(a) for a in items]
 
     def create_attribute(self, object_type_id: str, spec: Mapping[str, Any]) -> AttributeInfo:
-        a = self._api.post_json(f"objecttypeattribute/{object_type_id}", dict(spec))
-        return _attribute(a)
+        path = f"objecttypeattribute/{object_type_id}"
+        return _attribute(self._api.post_json(path, dict(spec), idempotent=False))
 
     def reference_types(self) -> list[NamedId]:
         items = self._api.get_json("config/referencetype")
@@ -138,33 +198,61 @@ class AssetsClient:
 
     def employees(self, employee_type: EmployeeType) -> list[EmployeeRecord]:
         """Every object of the Employee type, owned or not, paged to the end."""
-        query = {"qlQuery": f"objectTypeId = {employee_type.object_type_id}"}
+        query = f"objectTypeId = {employee_type.object_type_id}"
         by_id = {attr_id: attr for attr, attr_id in employee_type.attribute_ids}
-        records: list[EmployeeRecord] = []
+        return [_employee(obj, by_id) for obj in self._aql(query, include_attributes=True)]
+
+    def find_employee(
+        self, employee_type: EmployeeType, entra_user_id: str
+    ) -> tuple[str, str] | None:
+        """(object id, object key) of an Employee with this Entra User ID, if any."""
+        query = (
+            f"objectTypeId = {employee_type.object_type_id} AND "
+            f'"{Attr.ENTRA_USER_ID.value}" = {aql_string(entra_user_id)}'
+        )
+        for obj in self._aql(query, include_attributes=False):
+            return str(obj["id"]), str(obj["objectKey"])
+        return None
+
+    def _aql(self, query: str, *, include_attributes: bool) -> Iterator[Mapping[str, Any]]:
+        """The objects ``query`` matches, page after page until ``isLast``."""
         start = 0
         while True:
             params: dict[str, str | int] = {
                 "startAt": start,
                 "maxResults": AQL_PAGE_SIZE,
-                "includeAttributes": "true",
+                "includeAttributes": "true" if include_attributes else "false",
             }
-            page = self._api.request("POST", "object/aql", params=params, json=query).json()
+            body = {"qlQuery": query}
+            page = self._api.request("POST", "object/aql", params=params, json=body).json()
             values = page.get("values", [])
-            records.extend(_employee(obj, by_id) for obj in values)
+            yield from values
             start += len(values)
             if not values or page.get("isLast") is True:
-                return records
+                return
 
     def create_employee(
         self, employee_type: EmployeeType, values: AttributeValues
     ) -> tuple[str, str]:
-        """Create one Employee; returns (object id, object key)."""
+        """Create one Employee; returns (object id, object key).
+
+        An ambiguous failure is checked by Entra User ID before anything is sent again
+        (:func:`create_once`); without an Entra User ID there is nothing to check by,
+        and the failure stands.
+        """
         body = {
             "objectTypeId": employee_type.object_type_id,
             "attributes": _attribute_payload(employee_type, values),
         }
-        obj = self._api.post_json("object/create", body, idempotent=False)
-        return str(obj["id"]), str(obj["objectKey"])
+
+        def create() -> tuple[str, str]:
+            obj = self._api.post_json("object/create", body, idempotent=False)
+            return str(obj["id"]), str(obj["objectKey"])
+
+        entra_user_id = values.get(Attr.ENTRA_USER_ID)
+        if not entra_user_id:
+            return create()
+        return create_once(create, lambda: self.find_employee(employee_type, entra_user_id))
 
     def update_employee(
         self, employee_type: EmployeeType, object_id: str, values: AttributeValues

@@ -3,11 +3,14 @@
 Every client in :mod:`core.clients` sends its requests through :class:`ApiClient`, so
 the retry rules live in one place:
 
-* 429 and 503 are retried after ``Retry-After`` (capped), or a jittered backoff when
-  the header is missing; they mean the request was not processed, so writes retry too.
-* Other 5xx answers and transport errors (timeouts, refused connections) are retried
-  with jittered exponential backoff, but only for idempotent requests: a create that
-  timed out may have happened, and sending it again could make a duplicate.
+* 429 is retried after ``Retry-After`` (capped), or a jittered backoff when the header
+  is missing. It means the request was not processed, so writes are retried too.
+* 5xx answers (503 included) and transport errors (timeouts, resets, refused
+  connections) are retried with jittered exponential backoff (503 after its
+  ``Retry-After``), but only for idempotent requests. A create that got one of them
+  may have happened: a gateway answers 503 and a read times out after the service did
+  the work. Sending it again here could make a duplicate, so the failure goes back to
+  the caller, which can look the object up first (:func:`core.clients.assets.create_once`).
 * After the last attempt the failure becomes a typed :class:`core.errors.ApiError`.
 """
 
@@ -35,8 +38,8 @@ from core.errors import (
     TransportFailure,
 )
 
-RETRY_NOW_STATUSES = frozenset({429, 503})
-RETRY_IDEMPOTENT_STATUSES = frozenset({500, 502, 504})
+RETRY_ALWAYS_STATUSES = frozenset({429})  # not processed: safe to send again
+RETRY_IDEMPOTENT_STATUSES = frozenset({500, 502, 503, 504})  # maybe processed
 
 
 class RequestCounter:
@@ -235,7 +238,9 @@ class ApiClient:
 
     @staticmethod
     def _should_retry(status: int, idempotent: bool) -> bool:
-        return status in RETRY_NOW_STATUSES or (idempotent and status in RETRY_IDEMPOTENT_STATUSES)
+        return status in RETRY_ALWAYS_STATUSES or (
+            idempotent and status in RETRY_IDEMPOTENT_STATUSES
+        )
 
     def _transport_error(
         self, method: str, path: str, exc: httpx.TransportError

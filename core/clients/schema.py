@@ -4,6 +4,16 @@ Everything is read first and every write comes after, so a conflict found on the
 (another schema using our key) leaves Assets untouched. Running it again adds only
 what is missing and reports existing attributes whose type differs, without changing
 them: a person may have tuned the schema, and we do not overrule them.
+
+Entra User ID (and Atlassian Account ID) are created unique, so Assets itself refuses
+a second Employee with the same id. An existing attribute that is not unique is
+reported, not changed: it is the schema owner's call, and any duplicates must be
+resolved before it can be made unique. The sync still looks an Employee up by Entra
+User ID before resending a create whose answer was lost, so uniqueness is the second
+line of defence against duplicates, not the only one.
+
+Every create here goes through :func:`core.clients.assets.create_once`: when its
+answer is lost, what it would have made is read back before anything is sent again.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from core.clients.assets import (
     NamedId,
     ObjectTypeInfo,
     SchemaInfo,
+    create_once,
 )
 from core.errors import SchemaConflict, SchemaMissing
 from core.sync import OBJECT_TYPE_NAME, SCHEMA_KEY, SCHEMA_NAME, Attr
@@ -32,6 +43,11 @@ from core.sync import OBJECT_TYPE_NAME, SCHEMA_KEY, SCHEMA_NAME, Attr
 SCHEMA_DESCRIPTION = "Employees synced from Microsoft Entra ID by entra-assets-sync."
 TYPE_DESCRIPTION = "A person with an Atlassian account, enriched from Microsoft Entra ID."
 REFERENCE_TYPE_NAME = "Reports to"
+NOT_UNIQUE = (
+    "{name} is not unique, so Assets would accept two Employees with the same value; "
+    "left as it is. Turn on Unique for it (Assets > Entra Directory > Employee > "
+    "Attributes > {name}) once no two Employees share a value."
+)
 CONFLICT_ADVICE = (
     "Another schema already uses the key ENTRA ({name!r}). Rename or remove that schema "
     "before initializing this app; nothing was written."
@@ -159,13 +175,20 @@ def ensure_schema(
     created_schema = schema is None
     if schema is None:
         progress("Creating schema Entra Directory (ENTRA)")
-        schema = assets.create_schema(SCHEMA_NAME, SCHEMA_KEY, SCHEMA_DESCRIPTION)
+        schema = create_once(
+            lambda: assets.create_schema(SCHEMA_NAME, SCHEMA_KEY, SCHEMA_DESCRIPTION),
+            lambda: find_our_schema(assets.schemas()),
+        )
     object_type = existing_type
     if object_type is None:
         progress("Creating object type Employee")
         assert icon is not None
-        object_type = assets.create_object_type(
-            schema.id, OBJECT_TYPE_NAME, TYPE_DESCRIPTION, icon.id
+        schema_id, icon_id = schema.id, icon.id
+        object_type = create_once(
+            lambda: assets.create_object_type(
+                schema_id, OBJECT_TYPE_NAME, TYPE_DESCRIPTION, icon_id
+            ),
+            lambda: _find_type(assets.object_types(schema_id)),
         )
         attributes = assets.attributes(object_type.id)
     reference_type = _pick_reference_type(assets, reference_types, attributes)
@@ -200,7 +223,11 @@ def _pick_reference_type(
             return found.id
     if reference_types:
         return reference_types[0].id
-    return assets.create_reference_type(REFERENCE_TYPE_NAME, "Employee reports to manager").id
+    made = create_once(
+        lambda: assets.create_reference_type(REFERENCE_TYPE_NAME, "Employee reports to manager"),
+        lambda: next((r for r in assets.reference_types() if r.name == REFERENCE_TYPE_NAME), None),
+    )
+    return made.id
 
 
 def _create_missing_attributes(
@@ -217,13 +244,25 @@ def _create_missing_attributes(
         if attr.value in present:
             continue
         progress(f"Adding attribute {attr.value}")
-        assets.create_attribute(object_type_id, spec)
+        _add_attribute(assets, object_type_id, spec)
         created.append(attr.value)
     return created
 
 
+def _add_attribute(
+    assets: AssetsClient, object_type_id: str, spec: dict[str, Any]
+) -> AttributeInfo:
+    """Create one attribute; after a lost answer, read the type's attributes back first."""
+    name = spec["name"]
+    return create_once(
+        lambda: assets.create_attribute(object_type_id, spec),
+        lambda: next((a for a in assets.attributes(object_type_id) if a.name == name), None),
+    )
+
+
 def _mismatches(attributes: list[AttributeInfo]) -> list[str]:
     notes = []
+    unique = {a for a, spec in attribute_specs("0", "0").items() if spec.get("uniqueAttribute")}
     for info in attributes:
         if info.name not in {a.value for a in Attr}:
             continue
@@ -231,4 +270,6 @@ def _mismatches(attributes: list[AttributeInfo]) -> list[str]:
         actual = (info.type, info.default_type_id if info.type == TYPE_DEFAULT else None)
         if (expected[0], expected[1] if expected[0] == TYPE_DEFAULT else None) != actual:
             notes.append(f"{info.name} has a different type than expected; left as it is")
+        if Attr(info.name) in unique and not info.unique:
+            notes.append(NOT_UNIQUE.format(name=info.name))
     return notes

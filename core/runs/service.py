@@ -23,6 +23,7 @@ from core.errors import FieldProblem, InvalidInput
 from core.runs.active import (
     ActiveRun,
     AssetsWriter,
+    OutcomeRecorder,
     RunMeter,
     fail_dead_previews,
     interrupt_dead,
@@ -269,7 +270,6 @@ class SyncService:
             if reasons:
                 self.store.audit(actor, "override", f"run #{run.id}", " ".join(reasons))
             result = self._apply(run, snapshot, plan, say, progress)
-            self.store.record_outcomes(run.id, result.outcomes)
             counts = {**counts, "applied": result.succeeded, "failed": result.failed}
             if run.stopped():
                 error = LOST_LEASE.format(written=result.succeeded)
@@ -377,14 +377,16 @@ class SyncService:
             return ApplyResult(())
         say(f"Applying {plan.write_count} changes")
         writer = AssetsWriter(self.clients.assets(), snapshot.employee_type)
-        return apply_plan(
-            plan,
-            writer,
-            owned_keys(snapshot.employees),
-            concurrency=self.settings.write_concurrency,
-            progress=progress,
-            stop=run.stopped,
-        )
+        with OutcomeRecorder(self.store, run.id) as record:  # stored as they happen
+            return apply_plan(
+                plan,
+                writer,
+                owned_keys(snapshot.employees),
+                concurrency=self.settings.write_concurrency,
+                progress=progress,
+                record=record,
+                stop=run.stopped,
+            )
 
     # -- reporting -----------------------------------------------------------------
 

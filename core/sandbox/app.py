@@ -75,7 +75,10 @@ class Sandbox:
 
     # -- HTTP ------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request, or raise ``httpx.ReadTimeout`` for a timeout fault."""
+        """Answer one request, or raise ``httpx.ReadTimeout`` for a timeout fault.
+
+        A fault ``after_processing`` lets the request change the state first.
+        """
         request.read()
         service = classify(request.url.path)
         if self.latency > 0:
@@ -88,6 +91,8 @@ class Sandbox:
             fault = self._faults.take(service, request.method, target, batch_item=False)
             if fault is None:
                 return self._dispatch(service, request)
+            if fault.after_processing:
+                self._dispatch(service, request)  # the work is done; its answer is lost
         if fault.timeout:
             raise httpx.ReadTimeout("Sandbox fault: the read timed out", request=request)
         return fault.error(service).response()
@@ -207,6 +212,15 @@ class Sandbox:
         with self._lock:
             account = self._state.accounts[account_id]
             self._state.accounts[account_id] = replace(account, active=False)
+
+    def set_unique(self, attribute: str, unique: bool) -> None:
+        """Make an Employee attribute unique or not, as its schema owner could."""
+        with self._lock:
+            store = self._state.assets
+            for attr in list(store.attributes.values()):
+                kind = store.types[attr.object_type_id]
+                if kind.name == OBJECT_TYPE_NAME and attr.name == attribute:
+                    store.set_unique(attr, unique)
 
     def create_foreign_schema(self, name: str = "Legacy HR", key: str = "ENTRA") -> str:
         """Plant a schema someone else made with our key; returns its id."""

@@ -2,7 +2,9 @@
 
 Writes are validated the way Assets validates them (types, cardinality, uniqueness,
 references by object key, users by accountId) and every problem found is reported in
-one 400, so the applier's error handling meets realistic refusals.
+one 400, so the applier's error handling meets realistic refusals. As in Assets, a
+problem with one attribute is keyed ``rlabs-insight-attribute-<attribute id>`` in the
+body's ``errors``; the message names the attribute.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ from core.sandbox.records import SandboxAccount
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Accounts = Mapping[str, SandboxAccount]
+
+
+def error_key(attr: Attribute) -> str:
+    """The key Assets gives a problem with one attribute in a 400's ``errors``."""
+    return f"rlabs-insight-attribute-{attr.id}"
 
 
 class ObjectWriter:
@@ -78,7 +85,7 @@ class ObjectWriter:
         for attr in attributes.values():
             count = len(values.get(attr.id, []))
             if not attr.system and count < attr.minimum_cardinality:
-                errors.setdefault(attr.name, f"{attr.name} is required")
+                errors.setdefault(error_key(attr), f"{attr.name} is required")
             if attr.unique and count:
                 self._check_unique(attr, values[attr.id], existing, errors)
         if errors:
@@ -102,21 +109,23 @@ class ObjectWriter:
             )
             return
         if attr.system:
-            errors[attr.name] = f"{attr.name} is set by Assets and cannot be changed"
+            errors[error_key(attr)] = f"{attr.name} is set by Assets and cannot be changed"
             return
         raw = entry.get("objectAttributeValues", [])
         if not isinstance(raw, list):
-            errors[attr.name] = "objectAttributeValues must be a list"
+            errors[error_key(attr)] = f"{attr.name}: objectAttributeValues must be a list"
             return
         if attr.maximum_cardinality != -1 and len(raw) > attr.maximum_cardinality:
-            errors[attr.name] = f"{attr.name} takes at most {attr.maximum_cardinality} value(s)"
+            errors[error_key(attr)] = (
+                f"{attr.name} takes at most {attr.maximum_cardinality} value(s)"
+            )
             return
         stored: list[str] = []
         for item in raw:
             value = item.get("value") if isinstance(item, dict) else None
             problem = self._store_value(attr, value, stored)
             if problem:
-                errors[attr.name] = problem
+                errors[error_key(attr)] = problem
                 return
         values[attr.id] = stored
 
@@ -128,12 +137,12 @@ class ObjectWriter:
         if attr.type == TYPE_OBJECT:
             target = self._object_by_key(text, attr.type_value)
             if target is None:
-                return f"No object with key {text} of the referenced object type"
+                return f"{attr.name}: no object with key {text} of the referenced object type"
             stored.append(target.id)
             return None
         if attr.type == TYPE_USER:
             if text not in self.accounts:
-                return f"No user with account id {text}"
+                return f"{attr.name}: no user with account id {text}"
         elif attr.type == TYPE_DEFAULT:
             problem = _default_type_problem(attr, text)
             if problem:
@@ -156,7 +165,7 @@ class ObjectWriter:
         for value in mine:
             holder = self.store.objects.get(index.get(value.lower(), ""))
             if holder is not None and holder is not existing:
-                errors[attr.name] = (
+                errors[error_key(attr)] = (
                     f"The value of the unique attribute {attr.name} is already used by {holder.key}"
                 )
                 return

@@ -188,6 +188,23 @@ class AssetsStore:
             self.unique_values[attr.id] = {}
         return attr
 
+    def set_unique(self, attr: Attribute, unique: bool) -> None:
+        """Turn uniqueness on or off, as a person can in the Assets UI.
+
+        Turning it on is refused while two objects share a value.
+        """
+        if not unique:
+            attr.unique = False
+            self.unique_values.pop(attr.id, None)
+            return
+        index: dict[str, str] = {}
+        for obj in self.objects.values():
+            for value in obj.values.get(attr.id, []):
+                if index.setdefault(value.lower(), obj.id) != obj.id:
+                    raise invalid("uniqueAttribute", f"{attr.name} has duplicate values")
+        attr.unique = True
+        self.unique_values[attr.id] = index
+
     def _type_specifics(self, attr: Attribute, body: dict[str, Any]) -> None:
         """defaultTypeId for type 0; typeValue and additionalValue for references."""
         additional = body.get("additionalValue")

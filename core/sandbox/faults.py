@@ -2,6 +2,11 @@
 
 A fault matches the next ``times`` requests it fits and is then used up, so a test can
 say "the second Graph page answers 429 once" and watch the client retry.
+
+Most faults stand in for the request: it never reaches the service, so nothing changes.
+``after_processing`` is the other case a writer must survive: the service does the
+work (the object is created) and then the answer is lost on the way back, as a 5xx
+from a proxy or a timeout. A client cannot tell the two apart from the error alone.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ class Fault:
     ``service``, ``method`` and ``path_contains`` narrow which requests match (``None``
     matches any); ``path_contains`` is looked for in the decoded path plus query. With
     ``batch_item`` the fault hits a sub-request inside a Graph ``$batch`` instead, matched
-    on the sub-request's method and relative URL.
+    on the sub-request's method and relative URL. With ``after_processing`` the request
+    is handled first (its changes are kept) and only then answered with ``status``, or
+    with a timeout when ``timeout`` is set.
     """
 
     service: str | None = None
@@ -30,6 +37,7 @@ class Fault:
     retry_after: float | None = None
     timeout: bool = False
     batch_item: bool = False
+    after_processing: bool = False
 
     def matches(self, service: str, method: str, target: str, *, batch_item: bool) -> bool:
         if self.times <= 0 or self.batch_item != batch_item:

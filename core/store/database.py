@@ -263,7 +263,7 @@ class Store(PreviewRecords):
             session.commit()
 
     def outcomes(self, run_id: int) -> list[ChangeOutcome]:
-        """In the order they were recorded."""
+        """In the order they were recorded: during an apply, the order writes finished."""
         statement = (
             select(OutcomeRow).where(col(OutcomeRow.run_id) == run_id).order_by(col(OutcomeRow.id))
         )

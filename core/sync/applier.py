@@ -9,10 +9,15 @@ killed half-way converges on the rerun without duplicates.
 ``stop`` is asked before every write: once it answers True (the run lost its lease to
 another process) the remaining changes are skipped, never written by two runs at once.
 
+``record`` is given each outcome as soon as its change is done, from the worker thread
+that did it, so the caller can store a run's history while it is still writing: a run
+killed half-way has its writes on record. It and ``progress`` must be thread-safe.
+
 Any error while writing one change (an API error, an unreadable response, a bug in a
 parser) becomes that change's ``failed`` outcome, and an error in the caller's progress
-callback is logged and ignored: either way every other change is still written and
-every outcome recorded. Only a BaseException such as KeyboardInterrupt stops the apply.
+or record callback is logged and ignored: either way every other change is still
+written. Only a BaseException such as KeyboardInterrupt stops the apply; the change it
+interrupted gets no outcome, the ones already done have theirs.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class EmployeeWriter(Protocol):
 
 
 Progress = Callable[[int, int], None]
+Record = Callable[[ChangeOutcome], None]
 Stop = Callable[[], bool]
 STOPPED = "not written: the run stopped before this change"
 
@@ -75,12 +81,13 @@ def apply_plan(
     *,
     concurrency: int = 4,
     progress: Progress = lambda done, total: None,
+    record: Record = lambda outcome: None,
     stop: Stop = lambda: False,
 ) -> ApplyResult:
     """Apply ``plan``. ``keys_by_entra_id`` maps owned Employees to (object id, key)."""
     known: dict[str, tuple[str, str]] = dict(keys_by_entra_id)
     total = plan.write_count + len(_manager_links(plan))
-    counter = _Counter(total, progress, stop)
+    counter = _Counter(total, progress, record, stop)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         first = list(pool.map(lambda c: _apply_first_pass(c, writer, counter), _changes(plan)))
         for outcome, created in first:
@@ -92,17 +99,22 @@ def apply_plan(
 
 
 class _Counter:
-    """Counts finished writes across worker threads and reports progress."""
+    """Counts finished changes across worker threads; hands on outcomes and progress."""
 
-    def __init__(self, total: int, progress: Progress, stop: Stop) -> None:
+    def __init__(self, total: int, progress: Progress, record: Record, stop: Stop) -> None:
         self._done = 0
         self._total = total
         self._progress = progress
+        self._record = record
         self.stop = stop
         self._lock = threading.Lock()
 
-    def tick(self) -> None:
-        """Count one finished change; a failing progress callback never stops the apply."""
+    def finished(self, outcome: ChangeOutcome) -> ChangeOutcome:
+        """Record one finished change; a failing callback never stops the apply."""
+        try:
+            self._record(outcome)
+        except Exception:
+            log.warning("recording an outcome failed", exc_info=True)
         with self._lock:
             self._done += 1
             done = self._done
@@ -110,6 +122,7 @@ class _Counter:
             self._progress(done, self._total)
         except Exception:
             log.warning("progress callback failed at %d/%d", done, self._total, exc_info=True)
+        return outcome
 
 
 def _changes(plan: Plan) -> list[Create | Update | Inactivation]:
@@ -121,24 +134,27 @@ def _apply_first_pass(
     change: Create | Update | Inactivation, writer: EmployeeWriter, counter: _Counter
 ) -> tuple[ChangeOutcome, tuple[str, str] | None]:
     try:
-        if counter.stop():
-            return _skipped(change), None
-        if isinstance(change, Create):
-            values: dict[Attr, str | None] = {
-                a: v for a, v in change.values if a is not Attr.MANAGER
-            }
-            object_id, key = writer.create(values)
-            outcome = _ok(ChangeKind.CREATE, change.entra_user_id, change.label, key)
-            return outcome, (object_id, key)
-        kind = ChangeKind.INACTIVATE if isinstance(change, Inactivation) else ChangeKind.UPDATE
-        changed = _field_values(change.changes)
-        if changed:
-            writer.update(change.object_id, changed)
-        return _ok(kind, change.entra_user_id, change.label, change.object_key), None
+        outcome, created = _write_first_pass(change, writer, counter.stop)
     except Exception as exc:  # one change's failure, whatever it is, is only that change's
-        return _failed(change, _error_detail(exc)), None
-    finally:
-        counter.tick()
+        outcome, created = _failed(change, _error_detail(exc)), None
+    return counter.finished(outcome), created
+
+
+def _write_first_pass(
+    change: Create | Update | Inactivation, writer: EmployeeWriter, stop: Stop
+) -> tuple[ChangeOutcome, tuple[str, str] | None]:
+    if stop():
+        return _skipped(change), None
+    if isinstance(change, Create):
+        values: dict[Attr, str | None] = {a: v for a, v in change.values if a is not Attr.MANAGER}
+        object_id, key = writer.create(values)
+        outcome = _ok(ChangeKind.CREATE, change.entra_user_id, change.label, key)
+        return outcome, (object_id, key)
+    kind = ChangeKind.INACTIVATE if isinstance(change, Inactivation) else ChangeKind.UPDATE
+    changed = _field_values(change.changes)
+    if changed:
+        writer.update(change.object_id, changed)
+    return _ok(kind, change.entra_user_id, change.label, change.object_key), None
 
 
 def _error_detail(exc: Exception) -> str:
@@ -178,23 +194,28 @@ def _link_manager(
     counter: _Counter,
 ) -> ChangeOutcome:
     try:
-        if counter.stop():
-            return _outcome(link, OutcomeStatus.SKIPPED, STOPPED)
-        target = known.get(link.entra_user_id)
-        if target is None:
-            return _outcome(link, OutcomeStatus.SKIPPED, "the Employee was not created")
-        manager_key: str | None = None
-        if link.manager_entra_id is not None:
-            manager = known.get(link.manager_entra_id)
-            if manager is None:
-                return _outcome(link, OutcomeStatus.FAILED, "the manager's Employee does not exist")
-            manager_key = manager[1]
-        writer.update(link.object_id or target[0], {Attr.MANAGER: manager_key})
-        return _outcome(link, OutcomeStatus.OK, "", target[1])
+        outcome = _write_manager(link, writer, known, counter.stop)
     except Exception as exc:  # one change's failure, whatever it is, is only that change's
-        return _outcome(link, OutcomeStatus.FAILED, _error_detail(exc))
-    finally:
-        counter.tick()
+        outcome = _outcome(link, OutcomeStatus.FAILED, _error_detail(exc))
+    return counter.finished(outcome)
+
+
+def _write_manager(
+    link: _ManagerLink, writer: EmployeeWriter, known: Mapping[str, tuple[str, str]], stop: Stop
+) -> ChangeOutcome:
+    if stop():
+        return _outcome(link, OutcomeStatus.SKIPPED, STOPPED)
+    target = known.get(link.entra_user_id)
+    if target is None:
+        return _outcome(link, OutcomeStatus.SKIPPED, "the Employee was not created")
+    manager_key: str | None = None
+    if link.manager_entra_id is not None:
+        manager = known.get(link.manager_entra_id)
+        if manager is None:
+            return _outcome(link, OutcomeStatus.FAILED, "the manager's Employee does not exist")
+        manager_key = manager[1]
+    writer.update(link.object_id or target[0], {Attr.MANAGER: manager_key})
+    return _outcome(link, OutcomeStatus.OK, "", target[1])
 
 
 def _outcome(

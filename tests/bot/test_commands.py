@@ -148,6 +148,15 @@ def test_schema_from_slack_is_idempotent(bot: Bot) -> None:
     assert bot.writes() == []
 
 
+def test_schema_from_slack_names_an_entra_user_id_that_is_not_unique(bot: Bot) -> None:
+    bot.sandbox.set_unique("Entra User ID", False)
+    bot.command("schema", user=ADMIN)
+    reply = bot.replies()[-1]
+    assert "nothing to add" in reply
+    assert "Note: Entra User ID is not unique" in reply
+    assert bot.writes() == []
+
+
 def test_preview_posts_summary_buttons_and_csv(bot: Bot) -> None:
     """Preview acks at once, then posts counts, Approve/Reject and the CSV in the thread."""
     assert ack_text(bot.command("preview")) == "Generating preview..."

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from core.sandbox import Sandbox
+from core.sandbox.http import HttpError
 from tests.sandbox.conftest import API
 
 
@@ -133,29 +134,43 @@ def test_create_update_and_read_back(ws: Workspace, sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(
-    ("attribute", "value", "error_key"),
+    ("attribute", "value"),
     [
-        ("Active", "yes", "Active"),
-        ("Email", "not-an-email", "Email"),
-        ("Manager", "ENTRA-404", "Manager"),
-        ("Jira User", "no-such-account", "Jira User"),
-        ("Entra User ID", "u-1", "Entra User ID"),
+        ("Active", "yes"),
+        ("Email", "not-an-email"),
+        ("Manager", "ENTRA-404"),
+        ("Jira User", "no-such-account"),
+        ("Entra User ID", "u-1"),
     ],
 )
-def test_write_validation(ws: Workspace, attribute: str, value: str, error_key: str) -> None:
+def test_write_validation(ws: Workspace, attribute: str, value: str) -> None:
+    """Assets' 400: no errorMessages, the attribute's problem keyed by its id."""
     type_id, ids = ws.employee_type()
     assert ws.create(type_id, {ids["Name"]: ["First"], ids["Entra User ID"]: ["u-1"]}).is_success
     response = ws.create(type_id, {ids["Name"]: ["Second"], ids[attribute]: [value]})
     assert response.status_code == 400
     assert response.json()["errorMessages"] == []
-    assert error_key in response.json()["errors"]
+    errors = response.json()["errors"]
+    assert list(errors) == [f"rlabs-insight-attribute-{ids[attribute]}"]
+    assert attribute in errors[f"rlabs-insight-attribute-{ids[attribute]}"]
+
+
+def test_a_duplicate_of_a_unique_value_is_refused(ws: Workspace, sandbox: Sandbox) -> None:
+    """Entra User ID is unique: a second object with the same value is not created."""
+    type_id, ids = ws.employee_type()
+    first = ws.create(type_id, {ids["Name"]: ["First"], ids["Entra User ID"]: ["u-1"]}).json()
+    copy = ws.create(type_id, {ids["Name"]: ["Copy"], ids["Entra User ID"]: ["U-1"]})
+    assert copy.status_code == 400
+    message = copy.json()["errors"][f"rlabs-insight-attribute-{ids['Entra User ID']}"]
+    assert "unique" in message and first["objectKey"] in message
+    assert [e["objectKey"] for e in sandbox.employees()] == [first["objectKey"]]
 
 
 def test_name_is_required_and_unknown_attribute(ws: Workspace) -> None:
     type_id, ids = ws.employee_type()
     missing = ws.create(type_id, {ids["Entra User ID"]: ["u-9"]})
     assert missing.status_code == 400
-    assert "Name" in missing.json()["errors"]
+    assert f"rlabs-insight-attribute-{ids['Name']}" in missing.json()["errors"]
     unknown = ws.create(type_id, {ids["Name"]: ["X"], "424242": ["?"]})
     assert unknown.status_code == 400
 
@@ -208,3 +223,17 @@ def test_delete_exists_and_is_logged(ws: Workspace, sandbox: Sandbox) -> None:
     path = f"/jsm/assets/workspace/{sandbox.org.workspace_id}/v1/object/{obj['id']}"
     assert ("assets", "DELETE", path) in sandbox.request_log
     assert sandbox.employees() == []
+
+
+def test_uniqueness_is_what_refuses_a_duplicate(ws: Workspace, sandbox: Sandbox) -> None:
+    """Without Unique a second object with the same Entra User ID is stored; turning
+    Unique back on is refused while the duplicate exists."""
+    type_id, ids = ws.employee_type()
+    sandbox.set_unique("Entra User ID", False)
+    for name in ("First", "Copy"):
+        assert ws.create(type_id, {ids["Name"]: [name], ids["Entra User ID"]: ["u-1"]}).is_success
+    assert len(sandbox.employees()) == 2
+    with pytest.raises(HttpError):
+        sandbox.set_unique("Entra User ID", True)
+    attributes = {a["name"]: a for a in ws.get(f"objecttype/{type_id}/attributes").json()}
+    assert attributes["Entra User ID"]["uniqueAttribute"] is False

@@ -7,6 +7,7 @@ import pytest
 
 from core.sandbox import Fault, Sandbox
 from tests.sandbox.conftest import GRAPH, JIRA
+from tests.sandbox.test_assets import Workspace
 
 
 def test_503_with_retry_after_then_recovers(site: httpx.Client, sandbox: Sandbox) -> None:
@@ -55,3 +56,41 @@ def test_latency_is_settable(sandbox: Sandbox, client: httpx.Client) -> None:
     sandbox.latency = 0.01
     response = client.get("https://anything.invalid/x")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("timeout", [False, True])
+def test_after_processing_keeps_the_write_and_loses_the_answer(
+    site: httpx.Client, sandbox: Sandbox, timeout: bool
+) -> None:
+    """The create happens; the caller sees a 503 or a timeout, never the new object."""
+    ws = Workspace(site, sandbox)
+    type_id, ids = ws.employee_type()
+    sandbox.add_fault(
+        Fault(
+            service="assets",
+            method="POST",
+            path_contains="object/create",
+            after_processing=True,
+            timeout=timeout,
+        )
+    )
+    values = {ids["Name"]: ["Ada"], ids["Entra User ID"]: ["u-1"]}
+    if timeout:
+        with pytest.raises(httpx.ReadTimeout):
+            ws.create(type_id, values)
+    else:
+        lost = ws.create(type_id, values)
+        assert lost.status_code == 503
+        assert lost.json()["errorMessages"]
+    assert [e["attributes"]["Entra User ID"] for e in sandbox.employees()] == ["u-1"]
+    again = ws.create(type_id, values)  # the fault is used up: a copy is refused as unique
+    assert again.status_code == 400
+    assert len(sandbox.employees()) == 1
+
+
+def test_a_fault_before_processing_changes_nothing(site: httpx.Client, sandbox: Sandbox) -> None:
+    ws = Workspace(site, sandbox)
+    type_id, ids = ws.employee_type()
+    sandbox.add_fault(Fault(service="assets", path_contains="object/create", status=503))
+    assert ws.create(type_id, {ids["Name"]: ["Ada"]}).status_code == 503
+    assert sandbox.employees() == []
