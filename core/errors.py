@@ -103,3 +103,11 @@ class TransportFailure(ApiError):
 
 class RequestRejected(ApiError):
     pass
+
+
+class IncompleteRead(ServerError):
+    """An answer that succeeded but holds less than the service itself counts.
+
+    Planning on it would create duplicates or inactivate people who are there, so
+    the run stops before its first write, as for any other read error.
+    """

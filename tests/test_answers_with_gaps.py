@@ -15,6 +15,7 @@ import pytest
 
 from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
 from core.config import TeamSettings, load_settings
+from core.errors import IncompleteRead
 from core.runs import ScheduledKind, ScheduledSync, SyncService
 from core.sandbox import Sandbox
 from core.store import RunStatus
@@ -100,3 +101,28 @@ def test_a_full_read_cut_after_its_first_page_is_held(
         r.startswith("Entra's pages held 10 users but Graph counts 60") for r in result.hold_reasons
     )
     assert _writes(sandbox) == []
+
+
+def test_an_assets_read_marked_last_too_early_stops_before_any_write(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """Half the Employees on a page that says isLast: no duplicate creates, a clear error."""
+    real = sandbox.handle
+
+    def early(request: httpx.Request) -> httpx.Response:
+        response = real(request)
+        if request.url.path.endswith("/object/aql"):
+            body = response.json()
+            body["values"] = body["values"][: len(body["values"]) // 2]
+            body["isLast"] = True
+            return httpx.Response(200, json=body)
+        return response
+
+    cutting = SyncService.open(service.settings, transport=httpx.MockTransport(early))
+    try:
+        with pytest.raises(IncompleteRead, match="returned 19 objects but Assets counts 38"):
+            cutting.sync(APPROVER)
+    finally:
+        cutting.close()
+    assert _writes(sandbox) == []
+    assert len(sandbox.employees()) == 38

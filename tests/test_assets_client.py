@@ -17,7 +17,7 @@ from core.clients import (
     discover_workspace,
 )
 from core.clients.assets import AQL_PAGE_SIZE
-from core.errors import ApiError
+from core.errors import ApiError, IncompleteRead
 from core.sync import Attr
 
 BASE = "https://api.test/jsm/assets/workspace/w1/v1"
@@ -53,6 +53,26 @@ def _obj(n: int, **values: object) -> dict[str, object]:
     return {"id": str(n), "objectKey": f"ENTRA-{n}", "attributes": attributes}
 
 
+def _counted(total: int) -> respx.Route:
+    """Assets' own count for the Employee query."""
+    return respx.post(f"{BASE}/object/aql/totalcount").mock(
+        return_value=httpx.Response(200, json={"totalCount": total})
+    )
+
+
+@respx.mock
+def test_a_read_cut_short_by_an_early_is_last_stops_the_run() -> None:
+    """isLast on the first of three pages: fewer objects than Assets counts is an error."""
+    respx.post(f"{BASE}/object/aql").mock(
+        return_value=httpx.Response(200, json={"values": [_obj(1), _obj(2)], "isLast": True})
+    )
+    count = _counted(3)
+    with pytest.raises(IncompleteRead) as caught:
+        AssetsClient(_api()).employees(TYPE)
+    assert "returned 2 objects but Assets counts 3" in str(caught.value)
+    assert json.loads(count.calls.last.request.content) == {"qlQuery": "objectTypeId = 7"}
+
+
 @respx.mock
 def test_employees_pages_until_is_last() -> None:
     """AQL is read page after page at 999 until isLast, never stopping early."""
@@ -63,6 +83,7 @@ def test_employees_pages_until_is_last() -> None:
     route = respx.post(f"{BASE}/object/aql").mock(
         side_effect=[httpx.Response(200, json=p) for p in pages]
     )
+    _counted(3)
     records = AssetsClient(_api()).employees(TYPE)
     assert [r.object_key for r in records] == ["ENTRA-1", "ENTRA-2", "ENTRA-3"]
     first, second = route.calls
@@ -77,6 +98,7 @@ def test_employee_values_are_normalised() -> None:
     respx.post(f"{BASE}/object/aql").mock(
         return_value=httpx.Response(200, json={"values": [_obj(4)], "isLast": True})
     )
+    _counted(1)
     (record,) = AssetsClient(_api()).employees(TYPE)
     assert record.get(Attr.ACTIVE) == "true"
     assert record.get(Attr.MANAGER) == "ENTRA-1"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from core.clients.http import ApiClient
-from core.errors import ApiError, ServerError, TransportFailure
+from core.errors import ApiError, IncompleteRead, ServerError, TransportFailure
 from core.sync import Attr, AttributeValues, EmployeeRecord, employee_record
 
 AQL_PAGE_SIZE = 999
@@ -197,10 +197,31 @@ class AssetsClient:
         return NamedId(str(r["id"]), r["name"])
 
     def employees(self, employee_type: EmployeeType) -> list[EmployeeRecord]:
-        """Every object of the Employee type, owned or not, paged to the end."""
+        """Every object of the Employee type, owned or not, paged to the end.
+
+        Checked against the count Assets reports for the same query: a page marked
+        last too early (it happened with large pages) would otherwise plan a create
+        for every Employee it left out.
+        """
         query = f"objectTypeId = {employee_type.object_type_id}"
         by_id = {attr_id: attr for attr, attr_id in employee_type.attribute_ids}
-        return [_employee(obj, by_id) for obj in self._aql(query, include_attributes=True)]
+        records = [_employee(obj, by_id) for obj in self._aql(query, include_attributes=True)]
+        counted = self.count(query)
+        if len(records) < counted:
+            raise IncompleteRead(
+                "assets",
+                f"the Employee read returned {len(records):,} objects but Assets counts "
+                f"{counted:,}; nothing was written. Run again; if it repeats, Assets is "
+                "ending its search pages early.",
+                method="POST",
+                path="object/aql",
+            )
+        return records
+
+    def count(self, query: str) -> int:
+        """How many objects ``query`` matches, as Assets counts them."""
+        answer = self._api.request("POST", "object/aql/totalcount", json={"qlQuery": query})
+        return int(answer.json().get("totalCount", 0))
 
     def find_employee(
         self, employee_type: EmployeeType, entra_user_id: str
