@@ -21,7 +21,7 @@ from bot.publishing import publish_preview
 from tests.bot.scenario import ALICE, BOB, CHANNEL, Bot
 
 ROOT = Path(__file__).resolve().parents[2]
-APPROVE_CLICK_BUDGET = 36
+APPROVE_CLICK_BUDGET = 40
 """An Approve click reads three APIs, plans, writes and edits one message; past this many
 modules, something is being walked through that should not be."""
 
