@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_bolt.request import BoltRequest
 
 from bot import flows
 from bot.blocks import escape_mrkdwn, help_message, setup_modal, status_message
 from bot.context import BotContext
 from bot.ids import COMMAND
+from bot.listeners.repeats import is_repeat
 from bot.listeners.replies import private
 from bot.scheduler import schedule_summary
 from core.errors import SyncError
@@ -22,7 +24,10 @@ Handler = Callable[[BotContext, Ack, Mapping[str, Any], Respond], None]
 
 def register(app: App, ctx: BotContext) -> None:
     @app.command(COMMAND)
-    def entra(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def entra(ack: Ack, command: dict[str, Any], respond: Respond, request: BoltRequest) -> None:
+        if is_repeat(ctx, command, request):
+            ack()  # a Slack retry or a replay: the first delivery is doing the work
+            return
         words = (command.get("text") or "").split()
         handler = SUBCOMMANDS.get(words[0].lower() if words else "", _help)
         handler(ctx, ack, command, respond)

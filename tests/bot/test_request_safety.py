@@ -1,6 +1,8 @@
-"""What a Slack request can and cannot do to the bot: its body never reaches the log.
+"""What a Slack request can and cannot do to the bot: its body never reaches the log,
+and the same request delivered twice (a Slack retry, a replay) runs once.
 
-Everything goes through the real app, over real HTTP via :mod:`bot.server`.
+Everything goes through the real app: over real HTTP via :mod:`bot.server` for the
+log checks, and through ``app.dispatch`` with signed bodies for the repeats.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ from urllib.parse import quote_plus
 import httpx
 import pytest
 
-from bot.ids import SetupBlock, SetupInput, View
+from bot.ids import Action, SetupBlock, SetupInput, View
 from bot.server import SlackHttpServer
-from tests.bot.harness import signed_headers, view_submission_body
-from tests.bot.scenario import ADMIN, BOB, Bot
+from tests.bot.harness import (
+    action_body,
+    command_body,
+    new_trigger_id,
+    signed_headers,
+    signed_request,
+    view_submission_body,
+)
+from tests.bot.scenario import ADMIN, ALICE, BOB, CHANNEL, Bot
 
 # Only letters, digits and dashes, so it reads the same in the form-encoded body.
 SECRET = "Leak-Canary-2f9c1d7e-client-secret-value"
@@ -120,3 +129,63 @@ def test_an_accepted_setup_submission_never_logs_the_secret(
     bot.listeners.drain()
     bot.worker.drain()
     assert_secret_never_logged(debug_logs)
+
+
+# -- the same request twice ------------------------------------------------------------
+
+
+def preview_runs(bot: Bot) -> int:
+    return sum(1 for run in bot.service.history(50) if run.kind == "preview")
+
+
+def test_a_preview_command_delivered_twice_runs_once(bot: Bot) -> None:
+    """Two identical ``/entra preview`` bodies (same trigger): one preview, one message."""
+    body = command_body("preview", user_id=ALICE, response_url=bot.fake.new_response_url())
+    first = bot.dispatch(body)
+    second = bot.dispatch(body)
+    assert (first.status, second.status) == (200, 200)
+    assert "Generating preview" in first.body
+    assert second.body == ""  # acked quietly
+    assert preview_runs(bot) == 1
+    assert len(bot.posted_previews()) == 1
+    assert len(bot.service.pending_previews()) == 1
+
+
+def test_a_slack_retry_of_a_sync_command_does_not_sync_again(bot: Bot) -> None:
+    """Slack's retry (X-Slack-Retry-Num) of an approver's ``/entra sync``: one run, one apply."""
+    body = command_body("sync", user_id=BOB, response_url=bot.fake.new_response_url())
+    bot.dispatch(body)
+    creates = len(bot.writes())
+    assert creates > 0
+    retry = signed_request(body)
+    retry.headers["x-slack-retry-num"] = ["1"]
+    retry.headers["x-slack-retry-reason"] = ["http_timeout"]
+    assert bot.app.dispatch(retry).status == 200
+    bot.listeners.drain()
+    bot.worker.drain()
+    assert len(bot.writes()) == creates
+    assert [run.kind for run in bot.service.history(50)] == ["manual"]
+
+
+def test_a_new_preview_click_replayed_runs_once(bot: Bot) -> None:
+    """A Generate Preview click sent twice with its trigger: one preview."""
+    trigger = new_trigger_id()
+    url = bot.fake.new_response_url()
+    body = action_body(
+        Action.NEW_PREVIEW,
+        "new",
+        user_id=ALICE,
+        channel_id=CHANNEL,
+        response_url=url,
+        trigger_id=trigger,
+    )
+    bot.dispatch(body)
+    bot.dispatch(body)
+    assert preview_runs(bot) == 1
+
+
+def test_different_triggers_are_different_requests(bot: Bot) -> None:
+    """Two people (or one person twice) asking with their own triggers each get a preview."""
+    bot.command("preview", user=ALICE)
+    bot.command("preview", user=ALICE)
+    assert preview_runs(bot) == 2
