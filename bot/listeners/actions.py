@@ -11,7 +11,7 @@ from bot import flows
 from bot.blocks import setup_modal
 from bot.context import BotContext
 from bot.ids import Action
-from bot.listeners.commands import ONLY_ADMINS, _create_schema
+from bot.listeners.commands import ONLY_ADMINS, _create_schema, _may_request_preview
 from bot.listeners.repeats import is_repeat
 from bot.listeners.replies import dm, private
 
@@ -34,6 +34,9 @@ def register(app: App, ctx: BotContext) -> None:
             return
         user = body["user"]["id"]
         channel, reply = _where(ctx, body, respond)
+        if not _may_request_preview(ctx, user):
+            reply(ctx.approvals.preview_refusal())
+            return
         ctx.worker.submit(lambda: flows.post_preview(ctx, channel, user, reply), name="preview")
 
     @app.action(Action.RUN_SYNC.value)

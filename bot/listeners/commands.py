@@ -69,8 +69,11 @@ def _create_schema(ctx: BotContext, user: str, reply: flows.Reply) -> None:
 
 
 def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
-    ack(text="Generating preview...")
     channel, user = command["channel_id"], command["user_id"]
+    if not _may_request_preview(ctx, user):
+        ack(text=ctx.approvals.preview_refusal())
+        return
+    ack(text="Generating preview...")
     ctx.worker.submit(
         lambda: flows.post_preview(ctx, channel, user, private(respond)), name="preview"
     )
@@ -83,8 +86,16 @@ def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respon
         ack(text="Starting the sync...")
         ctx.worker.submit(lambda: flows.run_sync_now(ctx, channel, user, reply), name="sync")
         return
+    if not _may_request_preview(ctx, user):
+        ack(text=ctx.approvals.preview_refusal())
+        return
     ack(text="You are not an approver, so I am posting a preview for an approver to apply.")
     ctx.worker.submit(lambda: flows.post_preview(ctx, channel, user, reply), name="preview")
+
+
+def _may_request_preview(ctx: BotContext, user: str) -> bool:
+    """The rule is core's (approvals.py); the bot only says who is an admin in Slack."""
+    return ctx.approvals.may_request_preview(user, lambda: ctx.permissions.is_admin(user))
 
 
 def _status(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
