@@ -244,12 +244,16 @@ class Approvals:
         return self._decide(click, kind, _closed_reason(preview))
 
     def _second_approver(self, click: _Click, result: SyncResult) -> Decision:
-        """Self-approval of a mass change: hand the preview back for a second approver."""
+        """Self-approval of a mass change: hand the preview back for a second approver.
+
+        It is marked held, so a routine preview asked for meanwhile does not supersede it.
+        """
         self._store.transition_preview(
             click.preview_id,
             [PreviewStatus.APPROVED, PreviewStatus.APPLYING],
             PreviewStatus.PENDING,
             undecide=True,
+            hold_reasons=result.hold_reasons,
         )
         reason = SECOND_APPROVER.format(reasons=" ".join(result.hold_reasons))
         return self._decide(click, DecisionKind.HELD, reason, result)

@@ -1,4 +1,4 @@
-"""Who may ask for a preview in Slack.
+"""Who may ask for a preview in Slack, and a routine preview next to a held plan.
 
 The ``team`` fixture runs with the default ``ENTRA_SYNC_PREVIEW_REQUESTERS``
 (approvers and admins); the shared ``bot`` fixture lets everyone ask.
@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.ids import Action
 from core.config import TeamSettings
-from tests.bot.scenario import ADMIN, ALICE, BOB, Bot, running_bot
+from core.store import PreviewStatus
+from core.sync import Attr
+from tests.bot.scenario import ADMIN, ALICE, BOB, CAROL, Bot, action_ids, running_bot
 from tests.bot.slack_fake import FakeSlack
 
+LIVE = {Action.APPROVE.value, Action.REJECT.value}
 REFUSAL = "Only approvers (<@U0BOB>, <@U0CAROL>) and admins can ask for a preview; ask one of them."
 
 
@@ -86,3 +90,52 @@ def test_everyone_may_ask_when_the_setting_says_so(bot: Bot) -> None:
     assert "Generating preview" in bot.command("preview", user=ALICE).body
     assert "posting a preview for an approver" in bot.command("sync", user=ALICE).body
     assert previews_asked(bot) == 2
+
+
+# -- a routine preview never takes a held plan away ------------------------------------
+
+
+def held_plan(bot: Bot) -> tuple[int, str]:
+    """Bob syncs once, 30 people leave, Bob syncs again: the guard rails hold the plan."""
+    bot.command("sync", user=BOB)
+    for employee in bot.sandbox.employees()[:30]:
+        bot.sandbox.deactivate_account(employee["attributes"][Attr.ATLASSIAN_ACCOUNT_ID.value])
+    bot.clock.advance(days=1)
+    bot.fake.reset()
+    bot.command("sync", user=BOB)
+    (held,) = bot.service.pending_previews()
+    assert held.held
+    assert held.message_ts is not None
+    return held.id, held.message_ts
+
+
+def updates_of(bot: Bot, ts: str) -> list[dict[str, Any]]:
+    return [c.params for c in bot.fake.calls("chat.update") if c.params["ts"] == ts]
+
+
+def test_a_preview_leaves_the_held_plan_and_its_buttons_alone(team: Bot) -> None:
+    """Carol asks for a preview while Bob's held plan waits: both stay decidable."""
+    held_id, held_ts = held_plan(team)
+    shown = updates_of(team, held_ts)
+    assert shown and action_ids(shown[-1]["blocks"]) >= LIVE
+    team.command("preview", user=CAROL)
+    assert updates_of(team, held_ts) == shown  # the held message was not touched
+    pending = team.service.pending_previews()
+    assert [p.held for p in pending] == [False, True]
+    assert pending[1].id == held_id
+    team.click(Action.APPROVE, str(held_id), CAROL, held_ts)
+    view = team.service.preview_view(held_id)
+    assert view is not None and view.status is PreviewStatus.APPLIED
+
+
+def test_a_newer_held_plan_closes_the_older_held_message(team: Bot) -> None:
+    """Two held plans: the newer one (a fresher read) supersedes the older, whose buttons go."""
+    older_id, older_ts = held_plan(team)
+    team.command("sync", user=CAROL)
+    newer = team.service.pending_previews()
+    assert [p.held for p in newer] == [True]
+    assert newer[0].id != older_id
+    older = team.service.preview_view(older_id)
+    assert older is not None and older.status is PreviewStatus.SUPERSEDED
+    closed = updates_of(team, older_ts)
+    assert closed and not LIVE & action_ids(closed[-1]["blocks"])
