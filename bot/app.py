@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import listeners
+from bot import listeners, verification
 from bot.config import SlackSettings, build_web_client
 from bot.context import BotContext
 from bot.permissions import Permissions
@@ -40,6 +40,8 @@ def build_app(
         token_verification_enabled=token_verification_enabled,
         listener_executor=listener_executor,
     )
+    if slack.signing_secret and not slack.socket_mode:
+        verification.install(app, slack.signing_secret)  # Bolt's own would log the body
     ctx = BotContext(
         service=service,
         approvals=Approvals(service),

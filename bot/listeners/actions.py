@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_bolt.request import BoltRequest
 
 from bot import flows
 from bot.blocks import setup_modal
 from bot.context import BotContext
 from bot.ids import Action
-from bot.listeners.commands import ONLY_ADMINS, _create_schema
+from bot.listeners.commands import ONLY_ADMINS, _create_schema, _may_request_preview
+from bot.listeners.repeats import is_repeat
 from bot.listeners.replies import dm, private
 
 
@@ -26,15 +28,22 @@ def register(app: App, ctx: BotContext) -> None:
         _decide(ctx, body, respond, approve=False)
 
     @app.action(Action.NEW_PREVIEW.value)
-    def new_preview(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def new_preview(ack: Ack, body: dict[str, Any], respond: Respond, request: BoltRequest) -> None:
         ack()
+        if is_repeat(ctx, body, request):
+            return
         user = body["user"]["id"]
         channel, reply = _where(ctx, body, respond)
+        if not _may_request_preview(ctx, user):
+            reply(ctx.approvals.preview_refusal())
+            return
         ctx.worker.submit(lambda: flows.post_preview(ctx, channel, user, reply), name="preview")
 
     @app.action(Action.RUN_SYNC.value)
-    def run_sync(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def run_sync(ack: Ack, body: dict[str, Any], respond: Respond, request: BoltRequest) -> None:
         ack()
+        if is_repeat(ctx, body, request):
+            return
         user = body["user"]["id"]
         channel, reply = _where(ctx, body, respond)
         if not ctx.approvals.may_sync_now(user):

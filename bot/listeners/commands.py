@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_bolt.request import BoltRequest
 
 from bot import flows
 from bot.blocks import escape_mrkdwn, help_message, setup_modal, status_message
 from bot.context import BotContext
 from bot.ids import COMMAND
+from bot.listeners.repeats import is_repeat
 from bot.listeners.replies import private
 from bot.scheduler import schedule_summary
 from core.errors import SyncError
@@ -22,7 +24,10 @@ Handler = Callable[[BotContext, Ack, Mapping[str, Any], Respond], None]
 
 def register(app: App, ctx: BotContext) -> None:
     @app.command(COMMAND)
-    def entra(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def entra(ack: Ack, command: dict[str, Any], respond: Respond, request: BoltRequest) -> None:
+        if is_repeat(ctx, command, request):
+            ack()  # a Slack retry or a replay: the first delivery is doing the work
+            return
         words = (command.get("text") or "").split()
         handler = SUBCOMMANDS.get(words[0].lower() if words else "", _help)
         handler(ctx, ack, command, respond)
@@ -65,8 +70,11 @@ def _create_schema(ctx: BotContext, user: str, reply: flows.Reply) -> None:
 
 
 def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
-    ack(text="Generating preview...")
     channel, user = command["channel_id"], command["user_id"]
+    if not _may_request_preview(ctx, user):
+        ack(text=ctx.approvals.preview_refusal())
+        return
+    ack(text="Generating preview...")
     ctx.worker.submit(
         lambda: flows.post_preview(ctx, channel, user, private(respond)), name="preview"
     )
@@ -79,8 +87,16 @@ def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respon
         ack(text="Starting the sync...")
         ctx.worker.submit(lambda: flows.run_sync_now(ctx, channel, user, reply), name="sync")
         return
+    if not _may_request_preview(ctx, user):
+        ack(text=ctx.approvals.preview_refusal())
+        return
     ack(text="You are not an approver, so I am posting a preview for an approver to apply.")
     ctx.worker.submit(lambda: flows.post_preview(ctx, channel, user, reply), name="preview")
+
+
+def _may_request_preview(ctx: BotContext, user: str) -> bool:
+    """The rule is core's (approvals.py); the bot only says who is an admin in Slack."""
+    return ctx.approvals.may_request_preview(user, lambda: ctx.permissions.is_admin(user))
 
 
 def _status(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:

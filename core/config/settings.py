@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import time
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +50,7 @@ ENV_WRITE_CONCURRENCY = PREFIX + "WRITE_CONCURRENCY"
 ENV_HTTP_TIMEOUT = PREFIX + "HTTP_TIMEOUT"
 ENV_PREVIEW_TTL_HOURS = PREFIX + "PREVIEW_TTL_HOURS"
 ENV_ALLOW_SELF_APPROVAL = PREFIX + "ALLOW_SELF_APPROVAL"
+ENV_PREVIEW_REQUESTERS = PREFIX + "PREVIEW_REQUESTERS"
 ENV_CHECK_TIME = PREFIX + "CHECK_TIME"
 ENV_CHECK_TIMEZONE = PREFIX + "CHECK_TIMEZONE"
 ENV_GUARD_MAX_INACTIVATIONS = PREFIX + "GUARD_MAX_INACTIVATIONS"
@@ -74,6 +76,20 @@ RULE_BOOLEAN = "must be one of true, false, yes, no, 1, 0"
 RULE_CHECK_TIME = "must be a 24-hour time HH:MM such as 02:00"
 RULE_TIMEZONE = "must be an IANA time zone name such as UTC or Europe/Berlin"
 RULE_PERCENT = "must be a number from 0 to 100"
+
+
+class PreviewRequesters(StrEnum):
+    """Who may ask for a preview in Slack (``ENTRA_SYNC_PREVIEW_REQUESTERS``).
+
+    A preview reads the whole directory and Assets and posts who would change, so by
+    default only the people who could act on it ask: approvers and admins.
+    """
+
+    APPROVERS = "approvers"  # approvers and admins
+    EVERYONE = "everyone"
+
+
+RULE_PREVIEW_REQUESTERS = "must be one of " + ", ".join(PreviewRequesters)
 DEFAULT_CHECK_TIME = time(2, 0)
 DEFAULT_CHECK_TIMEZONE = "UTC"
 MAX_TIMEOUT_SECONDS = 600.0
@@ -110,6 +126,7 @@ class Settings:
     http_timeout: float = 30.0
     preview_ttl_hours: int = 24
     allow_self_approval: bool = False
+    preview_requesters: PreviewRequesters = PreviewRequesters.APPROVERS
     check_time: time = DEFAULT_CHECK_TIME
     check_timezone: str = DEFAULT_CHECK_TIMEZONE
     guard_max_inactivations: int = GuardPolicy.max_inactivations
@@ -218,6 +235,7 @@ def _read(r: _Reader) -> Settings:
         http_timeout=r.seconds(ENV_HTTP_TIMEOUT, 30.0),
         preview_ttl_hours=r.integer(ENV_PREVIEW_TTL_HOURS, 24, 1, MAX_PREVIEW_TTL_HOURS),
         allow_self_approval=r.boolean(ENV_ALLOW_SELF_APPROVAL, False),
+        preview_requesters=r.preview_requesters(ENV_PREVIEW_REQUESTERS),
         check_time=r.clock_time(ENV_CHECK_TIME, DEFAULT_CHECK_TIME),
         check_timezone=r.timezone(ENV_CHECK_TIMEZONE, DEFAULT_CHECK_TIMEZONE),
         guard_max_inactivations=r.integer(ENV_GUARD_MAX_INACTIVATIONS, 25, 0, 1_000_000),
@@ -281,6 +299,11 @@ class _Reader:
         if value not in CLOUDS:
             self.fail(name, RULE_CLOUD)
         return value
+
+    def preview_requesters(self, name: str) -> PreviewRequesters:
+        options = {option.value for option in PreviewRequesters}
+        value = self.checked(name, lambda v: v.lower() in options, RULE_PREVIEW_REQUESTERS)
+        return PreviewRequesters.APPROVERS if value is None else PreviewRequesters(value.lower())
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         def in_range(value: str) -> bool:

@@ -18,13 +18,18 @@ in this module so the CLI, the bot and the tests agree on it:
   the lease (:func:`core.runs.active.fail_dead_previews`).
 
 Every decision, denials included, leaves an audit record.
+
+Who may *ask* for a preview in Slack is a rule here too (:meth:`Approvals.may_request_preview`):
+by default approvers and admins, or everyone with ``ENTRA_SYNC_PREVIEW_REQUESTERS=everyone``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.config import PreviewRequesters
 from core.errors import SyncError
 from core.runs.service import ApplyProgress, Say, SyncService
 from core.runs.values import Review, RunInProgress, StalePlan, SyncResult
@@ -34,6 +39,12 @@ NO_APPROVERS = "No approvers are configured: an admin can add them with /entra s
 NOT_AN_APPROVER = "Only approvers can approve or reject: {approvers}."
 OWN_PREVIEW = "You asked for this preview, so someone else must approve it."
 STALE_REASON = "Assets or the directory changed since this preview; nothing was applied."
+PREVIEW_REQUESTERS_ONLY = (
+    "Only approvers ({approvers}) and admins can ask for a preview; ask one of them."
+)
+PREVIEW_ADMINS_ONLY = (
+    "Only admins can ask for a preview until approvers are named with /entra setup."
+)
 SECOND_APPROVER = (
     "Nothing was applied: this plan breaches the guard rails, so an approver other than "
     "the person who asked for it must approve it. {reasons}"
@@ -132,6 +143,23 @@ class Approvals:
         """Approvers may sync at once (still within the guard rails); others ask for a preview."""
         return self._service.is_approver(actor)
 
+    def may_request_preview(self, actor: str, is_admin: Callable[[], bool]) -> bool:
+        """Whether ``actor`` may ask for a preview (``ENTRA_SYNC_PREVIEW_REQUESTERS``).
+
+        ``approvers`` (the default): approvers and admins; ``everyone``: anyone.
+        ``is_admin`` is asked only when the answer depends on it: it may call Slack.
+        """
+        if self._service.settings.preview_requesters is PreviewRequesters.EVERYONE:
+            return True
+        return self._service.is_approver(actor) or is_admin()
+
+    def preview_refusal(self) -> str:
+        """One line for someone who may not ask for a preview: who can."""
+        approvers = self._service.team_settings().approvers
+        if not approvers:
+            return PREVIEW_ADMINS_ONLY
+        return PREVIEW_REQUESTERS_ONLY.format(approvers=", ".join(_mention(a) for a in approvers))
+
     def denial_reason(self, preview: PreviewView, actor: str) -> str | None:
         """Why ``actor`` may not decide on ``preview``; None when they may."""
         return _denial(self.policy(), preview, actor)
@@ -216,12 +244,16 @@ class Approvals:
         return self._decide(click, kind, _closed_reason(preview))
 
     def _second_approver(self, click: _Click, result: SyncResult) -> Decision:
-        """Self-approval of a mass change: hand the preview back for a second approver."""
+        """Self-approval of a mass change: hand the preview back for a second approver.
+
+        It is marked held, so a routine preview asked for meanwhile does not supersede it.
+        """
         self._store.transition_preview(
             click.preview_id,
             [PreviewStatus.APPROVED, PreviewStatus.APPLYING],
             PreviewStatus.PENDING,
             undecide=True,
+            hold_reasons=result.hold_reasons,
         )
         reason = SECOND_APPROVER.format(reasons=" ".join(result.hold_reasons))
         return self._decide(click, DecisionKind.HELD, reason, result)

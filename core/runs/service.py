@@ -431,6 +431,16 @@ class SyncService:
         """Plans the guard rails held where no Slack client was at hand (CLI, cron)."""
         return self.store.held_previews_to_post()
 
+    # -- Slack deliveries ------------------------------------------------------------
+
+    def first_delivery(self, key: str) -> bool:
+        """True the first time a Slack request key (its ``trigger_id``) is seen.
+
+        False for a retry or replay of a request already handled in the last quarter
+        hour, across every process on this database (``core/store/deliveries.py``).
+        """
+        return self.store.first_delivery(key)
+
 
 def _finish_failed(run: ActiveRun, exc: BaseException) -> None:
     """``interrupted`` for Ctrl-C and the like; otherwise ``failed`` with the cause class."""

@@ -140,6 +140,7 @@ class Clients:
                     graph_url=self._settings.graph_url,
                     http=self.http,
                     counter=self.counter,
+                    retry=self._retry,
                 )
                 self._tokens = {fingerprint: provider}
             return provider

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
+from core.store.deliveries import DeliveryRecords
 from core.store.migrations import add_missing_columns
 from core.store.previews import PreviewRecords
 from core.store.secrets import SecretCipher
@@ -64,7 +65,7 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-class Store(PreviewRecords):
+class Store(PreviewRecords, DeliveryRecords):
     """The one way in and out of the database."""
 
     def __init__(

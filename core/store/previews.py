@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, false, or_, update
+from sqlalchemy import Engine, and_, false, or_, true, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -45,10 +45,11 @@ class PreviewRecords:
         *,
         hold_reasons: Sequence[str] = (),
     ) -> int:
-        """Store a plan for approval; any older pending preview can no longer be applied.
+        """Store a plan for approval; older pending previews it replaces can no longer be applied.
 
         ``hold_reasons`` marks a plan the guard rails held rather than one a person
         asked to see; approvers decide both alike, but the held one says why it waits.
+        What a new preview retires is :meth:`_retire_pending`'s rule.
         """
         now = self._now()
         row = PreviewRow(
@@ -62,19 +63,34 @@ class PreviewRecords:
             hold_reasons=list(hold_reasons) or None,
         )
         with Session(self._engine) as session:
-            self._retire_pending(session, now)
+            self._retire_pending(session, now, held=bool(hold_reasons))
             session.add(row)
             session.commit()
             session.refresh(row)
             return row_id(row.id)
 
-    def _retire_pending(self, session: Session, now: datetime) -> None:
-        """Older pending previews: past their TTL become expired, the rest superseded."""
+    def _retire_pending(self, session: Session, now: datetime, *, held: bool) -> None:
+        """Make way for a new preview: which older pending ones stop being decidable.
+
+        * Past their TTL they become expired, whatever they are.
+        * A preview someone asked for supersedes older previews someone asked for, and
+          never a held plan (``hold_reasons`` set: held by the guard rails, or handed
+          back for a second approver). That plan waits for a second person, and a
+          routine preview must not take it away from them: both stay decidable. If
+          both are approved, the second one's fingerprint no longer matches what the
+          first one applied, so it is refused as stale and nothing applies twice.
+        * A held plan supersedes every older pending preview, held ones included. It
+          comes from a fresher read of the same directory and carries the reasons as
+          they stand now; an older held plan can only apply if nothing changed since,
+          and then the new plan is the same plan, so nothing a second approver could
+          still apply is lost, and they see one plan to decide instead of several.
+        """
         pending = col(PreviewRow.status) == PreviewStatus.PENDING.value
         expired = col(PreviewRow.expires_at) <= now
+        replaceable = true() if held else col(PreviewRow.hold_reasons).is_(None)
         for condition, status in (
             (expired, PreviewStatus.EXPIRED),
-            (~expired, PreviewStatus.SUPERSEDED),
+            (and_(~expired, replaceable), PreviewStatus.SUPERSEDED),
         ):
             session.exec(update(PreviewRow).where(pending, condition).values(status=status.value))
 
@@ -206,6 +222,7 @@ class PreviewRecords:
         *,
         actor: str | None = None,
         undecide: bool = False,
+        hold_reasons: Sequence[str] = (),
     ) -> bool:
         """Move a preview from one of ``from_status`` to ``to_status``, atomically.
 
@@ -213,6 +230,8 @@ class PreviewRecords:
         Approve at once, the database lets exactly one of them through, and only that
         call returns True. ``actor``, when given, is recorded as the decider;
         ``undecide`` clears the decider instead (an approval handed back unused).
+        ``hold_reasons``, when given, marks the preview held in the same update (a
+        self-approved mass change handed back to wait for a second approver).
         """
         now = self._now()
         values: dict[str, Any] = {"status": PreviewStatus(to_status).value}
@@ -220,6 +239,8 @@ class PreviewRecords:
             values.update(decided_by=actor, decided_at=now)
         elif undecide:
             values.update(decided_by=None, decided_at=None)
+        if hold_reasons:
+            values.update(hold_reasons=list(hold_reasons))
         statement = (
             update(PreviewRow)
             .where(col(PreviewRow.id) == preview_id, self._status_in(from_status, now))

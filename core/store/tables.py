@@ -192,6 +192,15 @@ class AuditEventRow(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
+class SlackDeliveryRow(SQLModel, table=True):
+    """A Slack request already handled, by its ``trigger_id``; see core/store/deliveries.py."""
+
+    __tablename__ = "slack_delivery"
+
+    key: str = Field(primary_key=True, max_length=255)
+    seen_at: datetime = Field(index=True, sa_type=UtcDateTime)
+
+
 # -- views: what the store hands out instead of rows ----------------------------------
 
 

@@ -6,6 +6,7 @@ Feed :func:`signed_request` to ``app.dispatch`` for in-process tests, or send
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -23,6 +24,12 @@ JSON = "application/json"
 APP_ID = "A_ENTRA"
 MESSAGE_TS = "1700000000.000100"
 LEGACY_TOKEN = "verification-token-unused"
+_TRIGGERS = itertools.count(1)
+
+
+def new_trigger_id() -> str:
+    """A fresh ``trigger_id``: Slack gives every command and click its own."""
+    return f"{next(_TRIGGERS)}.{int(time.time())}.harness"
 
 
 def signed_headers(
@@ -60,10 +67,10 @@ def command_body(
     *,
     user_id: str = "U_ALICE",
     channel_id: str = "C_OPS",
-    trigger_id: str = "T1",
+    trigger_id: str | None = None,
     response_url: str,
 ) -> str:
-    """The form-encoded body of ``/entra <text>``."""
+    """The form-encoded body of ``/entra <text>``; a fresh trigger unless one is given."""
     return urlencode(
         {
             "token": LEGACY_TOKEN,
@@ -78,7 +85,7 @@ def command_body(
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id,
+            "trigger_id": trigger_id or new_trigger_id(),
         }
     )
 
@@ -92,7 +99,7 @@ def action_body(
     message_ts: str = MESSAGE_TS,
     response_url: str,
     block_id: str = "b",
-    trigger_id: str = "T1",
+    trigger_id: str | None = None,
 ) -> str:
     """A ``block_actions`` payload: one button click on a message the bot posted."""
     payload = {
@@ -107,7 +114,7 @@ def action_body(
             "channel_id": channel_id,
             "is_ephemeral": False,
         },
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or new_trigger_id(),
         "channel": {"id": channel_id, "name": "ops"},
         "message": {
             "type": "message",
@@ -139,7 +146,7 @@ def view_submission_body(
     *,
     user_id: str = "U_ALICE",
     private_metadata: str = "",
-    trigger_id: str = "T1",
+    trigger_id: str | None = None,
 ) -> str:
     """A ``view_submission`` payload; ``values`` is Slack's ``view.state.values`` shape.
 
@@ -151,7 +158,7 @@ def view_submission_body(
         "user": _user(user_id),
         "api_app_id": APP_ID,
         "token": LEGACY_TOKEN,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or new_trigger_id(),
         "view": {
             "id": "V_SUBMITTED",
             "team_id": TEAM_ID,

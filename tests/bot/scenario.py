@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -142,11 +143,16 @@ def text_of(params: dict[str, Any]) -> str:
     return json.dumps(params.get("blocks", [])) + str(params.get("text", ""))
 
 
-@pytest.fixture
-def bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Bot]:
+@contextmanager
+def running_bot(db_dir: Path, fake_slack: FakeSlack, **env: str) -> Iterator[Bot]:
+    """The real app on the sandbox; ``env`` adds ENTRA_SYNC_* variables (without the prefix)."""
     sandbox = Sandbox(seed=7, people=60, atlassian=45)
     clock = Clock()
-    settings = load_settings(sandbox_environ(f"sqlite:///{tmp_path / 'bot.db'}"), env_file=None)
+    environ = {
+        **sandbox_environ(f"sqlite:///{db_dir / 'bot.db'}"),
+        **{f"ENTRA_SYNC_{name}": value for name, value in env.items()},
+    }
+    settings = load_settings(environ, env_file=None)
     store = Store(settings.database_url, load_cipher(settings), clock=clock)
     service = SyncService(settings, store, transport=sandbox.transport())
     configure_sandbox(service)
@@ -175,3 +181,13 @@ def bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Bot]:
     listeners.shutdown()
     worker.shutdown()
     service.close()
+
+
+@pytest.fixture
+def bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Bot]:
+    """A team where anyone may ask for a preview: Alice (a member) asks, Bob or Carol decide.
+
+    The default (approvers and admins only) is covered in tests/bot/test_request_rules.py.
+    """
+    with running_bot(tmp_path, fake_slack, PREVIEW_REQUESTERS="everyone") as running:
+        yield running

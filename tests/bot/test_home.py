@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.ids import Action
+from tests.bot.harness import new_trigger_id
 from tests.bot.scenario import ADMIN, ALICE, BOB, Bot, action_ids
 
 
@@ -63,7 +64,7 @@ def test_home_preview_button_posts_to_the_report_channel(bot: Bot) -> None:
         "team": {"id": "T0"},
         "container": {"type": "view", "view_id": "V1"},
         "view": {"id": "V1", "type": "home"},
-        "trigger_id": "T1",
+        "trigger_id": new_trigger_id(),
         "actions": [
             {
                 "action_id": Action.NEW_PREVIEW.value,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from core.clients import GraphTokenProvider, RequestCounter
+from core.clients import GraphTokenProvider, RequestCounter, RetryPolicy
 from core.errors import ApiError, AuthenticationError, ServerError, TransportFailure
 
 from .conftest import GRAPH, load_fixture
@@ -43,9 +43,22 @@ def mock_login(
     return discovery, token_route
 
 
-def provider(http: httpx.Client, counter: RequestCounter, login: str = LOGIN) -> GraphTokenProvider:
+def provider(
+    http: httpx.Client,
+    counter: RequestCounter,
+    login: str = LOGIN,
+    retry: RetryPolicy | None = None,
+) -> GraphTokenProvider:
+    """A provider whose retries never sleep unless the test passes its own policy."""
     return GraphTokenProvider(
-        TENANT, CLIENT, SECRET, login_url=login, graph_url=GRAPH, http=http, counter=counter
+        TENANT,
+        CLIENT,
+        SECRET,
+        login_url=login,
+        graph_url=GRAPH,
+        http=http,
+        counter=counter,
+        retry=retry or RetryPolicy(attempts=3, sleep=lambda _: None),
     )
 
 
@@ -132,7 +145,7 @@ def test_a_failed_token_call_is_tried_again_by_the_next_run(
 ) -> None:
     router.get(f"{LOGIN}/{TENANT}/v2.0/.well-known/openid-configuration").mock(
         side_effect=[
-            httpx.ConnectError("refused"),
+            *[httpx.ConnectError("refused")] * 3,  # every attempt of the first call
             httpx.Response(200, json=openid_configuration(LOGIN)),
         ]
     )
