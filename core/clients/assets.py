@@ -148,7 +148,7 @@ class AssetsClient:
                 "maxResults": AQL_PAGE_SIZE,
                 "includeAttributes": "true",
             }
-            page = self._api.request("POST", "object/aql", params=params, json=query).json()
+            page = self._api.post_json("object/aql", query, params=params)
             values = page.get("values", [])
             records.extend(_employee(obj, by_id) for obj in values)
             start += len(values)

@@ -144,6 +144,8 @@ class GraphTokenProvider:
             result = app.acquire_token_for_client(scopes=[self._scope])
         except (httpx.TransportError, msal.exceptions.MsalServiceError) as exc:
             raise _service_failure(exc) from None
+        except ValueError:  # MSAL parses the answer itself; a proxy's web page is no token
+            raise ApiError(LOGIN, "the token answer is not JSON; is a proxy answering?") from None
         token = result.get("access_token") if isinstance(result, dict) else None
         if token:
             return str(token)
