@@ -21,7 +21,7 @@ from typing import NoReturn, TextIO
 
 import httpx
 
-from core.cli.failures import Context, explain, one_line, shown_database
+from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
 from core.config import ENV_DATABASE_URL, load_settings
 from core.errors import ConfigError, FieldProblem, InvalidInput
 from core.runs import (
@@ -53,7 +53,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(
-            EXIT_INVALID, one_line(f"error: {_redacted(message)} (see {self.prog} --help)") + "\n"
+            EXIT_INVALID,
+            one_line(f"error: {_redacted(message)} (see {self.prog} --help)", MAX_ECHO) + "\n",
         )
 
 

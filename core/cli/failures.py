@@ -25,7 +25,7 @@ from core.config import ENV_DATABASE_URL
 from core.errors import InvalidInput, SchemaConflict, SchemaMissing, SyncError
 
 EXIT_FAILED, EXIT_INVALID = 1, 2
-MAX_LINE = 400
+MAX_ECHO = 400  # a usage error quotes what was typed, which may be anything
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,17 @@ def explain(exc: BaseException, context: Context) -> Failure:
     return Failure(one_line(failure.line), failure.code)
 
 
-def one_line(text: str, limit: int = MAX_LINE) -> str:
-    """``text`` on one line: whitespace runs become one space, control characters escaped."""
+def one_line(text: str, limit: int | None = None) -> str:
+    """``text`` on one line: whitespace runs become one space, control characters escaped.
+
+    ``limit`` cuts a line that echoes what a person typed; the engine's own messages
+    are never cut, since they name every bad field at once.
+    """
     printable = "".join(
         " " if ch.isspace() else ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text
     )
     line = " ".join(printable.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
 
 
 def shown_database(database_url: str) -> str:
