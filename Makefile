@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo test lint typecheck unit reliability install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ unit: $(VENV)/.dev-installed
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck unit
+
+# The reliability suites as tables (they also run inside `make unit`).
+reliability: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.reliability
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .coverage .coverage.*

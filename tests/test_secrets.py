@@ -32,10 +32,12 @@ def test_first_key_encrypts_and_every_key_decrypts() -> None:
     assert SecretCipher([new]).decrypt(rotated.rotate(old_token)) == SECRET
 
 
-def test_wrong_key_raises_sync_error_without_the_token() -> None:
+def test_wrong_key_is_a_config_error_naming_the_key_without_the_token() -> None:
     token = SecretCipher([Fernet.generate_key()]).encrypt(SECRET)
-    with pytest.raises(SyncError, match="cannot be decrypted with the configured key") as caught:
+    with pytest.raises(ConfigError, match="does not decrypt the stored client secret") as caught:
         SecretCipher([Fernet.generate_key()]).decrypt(token)
+    assert [p.field for p in caught.value.problems] == ["ENTRA_SYNC_SECRET_KEY"]
+    assert "--reset-secret" in str(caught.value)
     assert token not in str(caught.value)
     assert caught.value.__cause__ is None
     assert caught.value.__suppress_context__
@@ -79,13 +81,15 @@ def test_malformed_environment_key_names_the_variable_not_the_value() -> None:
 
 
 def test_key_file_created_once_beside_the_database(tmp_path: Path) -> None:
+    """Created by the first encryption (not by loading), readable only by the owner."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'nested' / 'sync.db'}")
     first = load_cipher(settings)
     key_file = tmp_path / "nested" / "secret.key"
+    assert not key_file.exists()
+    token = first.encrypt(SECRET)
     assert key_file.is_file()
     if sys.platform != "win32":
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    token = first.encrypt(SECRET)
     contents = key_file.read_bytes()
     assert load_cipher(settings).decrypt(token) == SECRET
     assert key_file.read_bytes() == contents
@@ -101,7 +105,7 @@ def test_key_file_falls_back_to_data_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert key_file_path(database_url) == Path("data") / "secret.key"
-    load_cipher(Settings(database_url=database_url))
+    load_cipher(Settings(database_url=database_url)).encrypt(SECRET)
     assert (tmp_path / "data" / "secret.key").is_file()
 
 
@@ -116,3 +120,30 @@ def test_corrupt_key_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_cipher(Settings(database_url=f"sqlite:///{tmp_path / 'sync.db'}"))
     assert "corrupted" not in str(caught.value)
+
+
+def test_a_lost_key_file_is_never_replaced_by_reading(tmp_path: Path) -> None:
+    """Decrypting without the key file names it and how to recover, and creates nothing."""
+    cipher = load_cipher(Settings(database_url=f"sqlite:///{tmp_path / 'sync.db'}"))
+    with pytest.raises(ConfigError, match="is missing") as caught:
+        cipher.decrypt(SecretCipher([Fernet.generate_key()]).encrypt(SECRET))
+    assert [p.field for p in caught.value.problems] == [f"key file {tmp_path / 'secret.key'}"]
+    assert "ENTRA_SYNC_SECRET_KEY" in str(caught.value)
+    assert "--reset-secret" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_key_file_written_by_another_process_meanwhile_is_used(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'sync.db'}")
+    waiting = load_cipher(settings)
+    token = load_cipher(settings).encrypt(SECRET)  # another process creates the file
+    assert waiting.decrypt(token) == SECRET
+    # ... and encrypts with that key, never a second one of its own.
+    assert load_cipher(settings).decrypt(waiting.encrypt(SECRET)) == SECRET
+    assert [p.name for p in tmp_path.iterdir()] == ["secret.key"]
+
+
+def test_an_undecodable_environment_key_names_the_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_cipher(Settings(secret_key="\udcff" + Fernet.generate_key().decode()))
+    assert [p.field for p in caught.value.problems] == ["ENTRA_SYNC_SECRET_KEY"]

@@ -3,6 +3,8 @@
 Exit codes: 0 success, 1 a run failed or partly failed (or the person answered no),
 2 bad input or configuration (``sync`` without ``--yes`` and without a terminal),
 3 held: the guard rails kept the plan for an approver and nothing was written.
+Every failure is one line on stderr, chosen by :mod:`core.cli.failures`; ``--debug``
+prints the traceback before it.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import httpx
 
-from core.config import load_settings
-from core.errors import ApiError, InvalidInput, SchemaConflict, SchemaMissing, SyncError
+from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
+from core.config import ENV_DATABASE_URL, load_settings
+from core.errors import ConfigError, FieldProblem, InvalidInput
 from core.runs import (
     ScheduledKind,
     ScheduledOutcome,
@@ -29,23 +34,75 @@ from core.runs import (
     run_line,
     status_text,
 )
-from core.store import RunStatus
+from core.store import RunStatus, is_memory_database
 from core.sync import failures_text, plan_csv, plan_text
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_HELD = 0, 1, 2, 3
+DEFAULT_ENV_FILE = Path(".env")
+MAX_LIMIT = 10_000
+MAX_PEOPLE = 20_000
+MAX_SEED = 2**32 - 1
+RULE_MEMORY_DATABASE = (
+    "is an in-memory SQLite database, which keeps nothing once the command ends; "
+    "use a file such as sqlite:///data/entra-sync.db"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and never echoes stray values)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_INVALID,
+            one_line(f"error: {_redacted(message)} (see {self.prog} --help)", MAX_ECHO) + "\n",
+        )
+
+
+def _redacted(message: str) -> str:
+    """Unrecognised arguments may be a secret typed on the command line: show options only."""
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return message
+    options = [word.split("=", 1)[0] for word in message[len(prefix) :].split() if word[:1] == "-"]
+    return prefix + (" ".join(options) if options else "values the command does not take")
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (never thousands of digits)."""
+
+    def parse(text: str) -> int:
+        digits = text.strip()
+        if not digits.isascii() or not digits.isdigit() or len(digits.lstrip("0")) > len(str(high)):
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}")
+        value = int(digits)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="entra-sync", description="Sync Microsoft Entra ID users into JSM Assets."
     )
-    parser.add_argument("--env-file", type=Path, default=Path(".env"), help="optional .env file")
+    parser.add_argument("--env-file", type=Path, help="settings file (default: .env if present)")
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback of a failure, not only its line"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     conf = sub.add_parser("configure", help="store the Entra connection (secret from a prompt)")
     conf.add_argument("--tenant-id", required=True)
     conf.add_argument("--client-id", required=True)
     conf.add_argument("--cadence-days", required=True, help="scheduled sync every N days, 1-100")
-    conf.add_argument("--keep-secret", action="store_true", help="keep the stored client secret")
+    secret = conf.add_mutually_exclusive_group()
+    secret.add_argument("--keep-secret", action="store_true", help="keep the stored client secret")
+    secret.add_argument(
+        "--reset-secret",
+        action="store_true",
+        help="the key of the stored secret is lost: discard that secret and store the one "
+        "entered now (with a new key file if none exists)",
+    )
     sub.add_parser("schema", help="create or complete the Entra Directory schema")
     prev = sub.add_parser("preview", help="show what a sync would change; writes nothing")
     prev.add_argument("--json", action="store_true", help="print the whole plan as JSON")
@@ -60,38 +117,64 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="last syncs, current run, next scheduled check and history")
     sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
     hist = sub.add_parser("history", help="recent runs")
-    hist.add_argument("--limit", type=int, default=20)
+    hist.add_argument("--limit", type=_whole(1, MAX_LIMIT), default=20)
     demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
-    demo.add_argument("--people", type=int, default=60)
-    demo.add_argument("--atlassian", type=int, default=45)
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
+    demo.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)
+    demo.add_argument("--seed", type=_whole(0, MAX_SEED), default=7)
     box = sub.add_parser("sandbox", help="serve the sandbox APIs on loopback over HTTPS")
-    box.add_argument("--port", type=int, default=8443)
-    box.add_argument("--people", type=int, default=60)
-    box.add_argument("--atlassian", type=int, default=45)
-    box.add_argument("--seed", type=int, default=7)
+    box.add_argument("--port", type=_whole(1, 65535), default=8443)
+    box.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
+    box.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)
+    box.add_argument("--seed", type=_whole(0, MAX_SEED), default=7)
     box.add_argument("--cert-dir", type=Path, default=Path("data/sandbox-tls"))
     sub.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN, else HTTP)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
-    """Run one command. ``transport`` replaces the network (the in-process sandbox)."""
-    args = build_parser().parse_args(argv)
+    """Run one command. ``transport`` replaces the network (the in-process sandbox).
+
+    Every failure ends here as one line on stderr and its exit code
+    (:func:`core.cli.failures.explain`); ``--debug`` prints the traceback first.
+    """
     try:
-        return _dispatch(args, transport)
-    except (InvalidInput, SchemaConflict, SchemaMissing) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    except (ApiError, SyncError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error already printed on one line
+        return done.code if isinstance(done.code, int) else EXIT_INVALID
+    if args.command != "serve":  # the bot sets up its own logging
+        _configure_logging(debug=args.debug)
+    context = Context()
+    try:
+        return _dispatch(args, transport, context)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        failure = explain(exc, context)
+        if args.debug:
+            traceback.print_exc()
+        print(failure.line, file=sys.stderr)
+        return failure.code
 
 
-def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -> int:
+def _configure_logging(*, debug: bool) -> None:
+    """Libraries log their own tracebacks (MSAL does, on a token answer it cannot read),
+    which Python prints on stderr when nothing is configured: the one line says it
+    instead. ``--debug`` shows them. A process that configured logging keeps its own.
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    if debug:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    else:
+        root.addHandler(logging.NullHandler())
+
+
+def _dispatch(
+    args: argparse.Namespace, transport: httpx.BaseTransport | None, context: Context
+) -> int:
     # The demo, the sandbox server and the Slack bot are imported only when asked
     # for: the sandbox costs every other command about half a second of start-up,
     # Slack over a second.
@@ -103,11 +186,18 @@ def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -
         from core.cli.sandbox import serve_sandbox  # noqa: PLC0415
 
         return serve_sandbox(args)
+    env_file = _env_file(args.env_file)
     if args.command == "serve":
         from bot.serve import run_serve  # noqa: PLC0415
 
-        return run_serve(args.env_file)
-    service = open_service(args.env_file, transport)
+        return run_serve(env_file)
+    settings = load_settings(env_file=env_file)
+    context.database = shown_database(settings.database_url)
+    if is_memory_database(settings.database_url):
+        raise ConfigError([FieldProblem(ENV_DATABASE_URL, RULE_MEMORY_DATABASE)])
+    context.opening_database = True
+    service = SyncService.open(settings, transport=transport)
+    context.opening_database = False
     try:
         return COMMANDS[args.command](service, args, sys.stdout)
     finally:
@@ -117,7 +207,17 @@ def _dispatch(args: argparse.Namespace, transport: httpx.BaseTransport | None) -
 def open_service(
     env_file: Path | None, transport: httpx.BaseTransport | None = None
 ) -> SyncService:
+    """The service the environment (and ``env_file``) names: for tests and scripts."""
     return SyncService.open(load_settings(env_file=env_file), transport=transport)
+
+
+def _env_file(given: Path | None) -> Path:
+    """``--env-file`` must name a file; without it, ``.env`` is read if there is one."""
+    if given is None:
+        return DEFAULT_ENV_FILE
+    if not given.is_file():
+        raise InvalidInput([FieldProblem("--env-file", f"{given} is not a file")])
+    return given
 
 
 def _say(message: str) -> None:
@@ -132,7 +232,14 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_configure(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
     secret = None if args.keep_secret else _read_secret()
-    view = service.configure(args.tenant_id, args.client_id, secret, args.cadence_days, _actor())
+    view = service.configure(
+        args.tenant_id,
+        args.client_id,
+        secret,
+        args.cadence_days,
+        _actor(),
+        reset_secret=args.reset_secret,
+    )
     print(
         f"Saved: tenant {view.tenant_id}, client {view.client_id}, "
         f"sync every {view.cadence_days} days.",
@@ -141,11 +248,26 @@ def cmd_configure(service: SyncService, args: argparse.Namespace, out: TextIO) -
     return EXIT_OK
 
 
+RULE_STDIN_CLOSED = "standard input is closed: type the secret at the prompt, or pipe it in"
+RULE_STDIN_TEXT = "standard input is not UTF-8 text"
+
+
 def _read_secret() -> str:
     """From a hidden prompt on a terminal, else the first line of stdin; never argv."""
-    if sys.stdin.isatty():
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        raise InvalidInput([FieldProblem("client_secret", RULE_STDIN_CLOSED)])
+    if stdin.isatty():
         return getpass.getpass("Client secret (input hidden): ")
-    return sys.stdin.readline().rstrip("\r\n")
+    try:
+        return stdin.readline().rstrip("\r\n")
+    except UnicodeDecodeError:  # chain nothing: the error holds the bytes read
+        raise InvalidInput([FieldProblem("client_secret", RULE_STDIN_TEXT)]) from None
+
+
+def _stdin_is_terminal() -> bool:
+    stdin = sys.stdin
+    return stdin is not None and not stdin.closed and stdin.isatty()
 
 
 def _actor() -> str:
@@ -164,6 +286,8 @@ def cmd_schema(service: SyncService, args: argparse.Namespace, out: TextIO) -> i
 
 
 def cmd_preview(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    if args.csv:
+        _check_writable(args.csv)  # before the preview: a failure must not store one
     result = service.preview(_actor(), _say)
     if args.csv:
         args.csv.write_text(plan_csv(result.plan), encoding="utf-8")
@@ -182,6 +306,15 @@ def cmd_preview(service: SyncService, args: argparse.Namespace, out: TextIO) -> 
     if args.csv:
         print(f"Wrote every row to {args.csv}", file=out)
     return EXIT_OK
+
+
+def _check_writable(path: Path) -> None:
+    """Raise the ``OSError`` that writing ``path`` would, without changing what is there."""
+    existed = path.exists()
+    with path.open("a", encoding="utf-8"):
+        pass
+    if not existed:
+        path.unlink()
 
 
 def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
@@ -224,7 +357,7 @@ def _ask_first(service: SyncService, out: TextIO) -> str | int:
     The run lease is not held while the person reads: the preview run ends first,
     and the sync that follows applies only that plan (a changed plan is refused).
     """
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         print(
             "error: refusing to apply without --yes when stdin is not a terminal; "
             "nothing was read or written.",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from core.config import Settings, load_settings
+from core.errors import FieldProblem, InvalidInput
 from core.runs import ScheduledSync, SyncService, requests_text, status_text
 from core.sandbox import (
     SANDBOX_ATLASSIAN_API_TOKEN,
@@ -66,7 +67,7 @@ def run_demo(*, people: int = 60, atlassian: int = 45, seed: int = 7) -> int:
         f"Building a sandbox organisation: {people} directory users, "
         f"{atlassian} Atlassian accounts (seed {seed})"
     )
-    sandbox = Sandbox(seed=seed, people=people, atlassian=atlassian)
+    sandbox = sandbox_of_size(people, atlassian, seed)
     with tempfile.TemporaryDirectory(prefix="entra-sync-demo-") as tmp:
         db = Path(tmp) / "demo.db"
         settings = load_settings(sandbox_environ(f"sqlite:///{db}"), env_file=None)
@@ -78,6 +79,14 @@ def run_demo(*, people: int = 60, atlassian: int = 45, seed: int = 7) -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nPeak memory {peak:.0f} MiB. Nothing outside this process was touched.")
     return 0
+
+
+def sandbox_of_size(people: int, atlassian: int, seed: int) -> Sandbox:
+    """The sandbox organisation, or ``InvalidInput`` when it cannot have that size."""
+    try:
+        return Sandbox(seed=seed, people=people, atlassian=atlassian)
+    except ValueError as exc:  # its minimums and ratios; the message names which
+        raise InvalidInput([FieldProblem("--people/--atlassian", str(exc))]) from None
 
 
 def _step(sandbox: Sandbox, title: str, action: Callable[[], T]) -> T:

@@ -6,12 +6,13 @@ import argparse
 import shlex
 import threading
 
-from core.sandbox import Sandbox, SandboxServer
+from core.cli.demo import sandbox_of_size
+from core.sandbox import SandboxServer
 from core.sandbox.server import settings_env
 
 
 def serve_sandbox(args: argparse.Namespace) -> int:
-    sandbox = Sandbox(seed=args.seed, people=args.people, atlassian=args.atlassian)
+    sandbox = sandbox_of_size(args.people, args.atlassian, args.seed)
     server = SandboxServer(sandbox, port=args.port, cert_dir=args.cert_dir)
     server.start()
     print(f"Sandbox serving on {server.base_url} (Ctrl-C to stop)")

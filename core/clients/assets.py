@@ -220,8 +220,8 @@ class AssetsClient:
 
     def count(self, query: str) -> int:
         """How many objects ``query`` matches, as Assets counts them."""
-        answer = self._api.request("POST", "object/aql/totalcount", json={"qlQuery": query})
-        return int(answer.json().get("totalCount", 0))
+        answer = self._api.post_json("object/aql/totalcount", {"qlQuery": query})
+        return int(answer.get("totalCount", 0))
 
     def find_employee(
         self, employee_type: EmployeeType, entra_user_id: str
@@ -244,8 +244,7 @@ class AssetsClient:
                 "maxResults": AQL_PAGE_SIZE,
                 "includeAttributes": "true" if include_attributes else "false",
             }
-            body = {"qlQuery": query}
-            page = self._api.request("POST", "object/aql", params=params, json=body).json()
+            page = self._api.post_json("object/aql", {"qlQuery": query}, params=params)
             values = page.get("values", [])
             yield from values
             start += len(values)

@@ -24,9 +24,10 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from core.clients.http import ApiClient, error_for, parse_retry_after
-from core.errors import RateLimited, ServerError
+from core.errors import ApiError, RateLimited, ServerError
 from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser, ManagerRef
 
+COUNT = "/users/$count"
 USER_SELECT = (
     "id,displayName,mail,userPrincipalName,proxyAddresses,department,jobTitle,"
     "accountEnabled,userType"
@@ -82,8 +83,17 @@ class GraphDirectory:
     def count_users(self) -> int:
         """The number of users in the tenant; ``$count`` needs eventual consistency."""
         headers = self._headers({"ConsistencyLevel": "eventual", "Accept": "text/plain"})
-        response = self._api.request("GET", "/users/$count", headers=headers)
-        return int(response.text.strip().lstrip("\ufeff"))
+        response = self._api.request("GET", COUNT, headers=headers)
+        text = response.text.strip().lstrip("\ufeff")
+        if not (text.isascii() and text.isdigit() and len(text) <= 12):
+            raise ApiError(
+                "graph",
+                "the user count is not a number",
+                status=response.status_code,
+                method="GET",
+                path=COUNT,
+            )
+        return int(text)
 
     def list_all(self) -> list[DirectoryUser]:
         """Every user with the manager expanded, following ``@odata.nextLink`` to the end."""

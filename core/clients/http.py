@@ -213,10 +213,33 @@ class ApiClient:
             raise error_for(self.service, method, path, response)
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs).json()
+        return self.json_of(self.request("GET", path, **kwargs), "GET", path)
 
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
-        return self.request("POST", path, json=body, **kwargs).json()
+        return self.json_of(self.request("POST", path, json=body, **kwargs), "POST", path)
+
+    def json_of(self, response: httpx.Response, method: str, path: str) -> Any:
+        """The JSON body of a 2xx answer; anything else is this service's ``ApiError``.
+
+        A proxy or captive portal answers 200 with an HTML page, and an empty or cut-off
+        body is no answer either: neither may reach a caller as data.
+        """
+        content_type = response.headers.get("Content-Type", "")
+        reason = None
+        if content_type and "json" not in content_type.lower():
+            reason = f"Content-Type {content_type.split(';')[0].strip()[:60]}"
+        else:
+            try:
+                return response.json()
+            except ValueError:  # JSONDecodeError, and UnicodeDecodeError for binary bodies
+                reason = "an empty body" if not response.content.strip() else "unparseable"
+        raise ApiError(
+            self.service,
+            f"answer is not JSON ({reason}); is a proxy answering instead of the service?",
+            status=response.status_code,
+            method=method,
+            path=_path_only(path),
+        )
 
     def _send(
         self,

@@ -6,6 +6,7 @@ names a bad field.
 """
 
 from core.config.settings import (
+    ENV_DATABASE_URL,
     ENV_SECRET_KEY,
     RULE_REQUIRED,
     RULE_URL,
@@ -24,6 +25,7 @@ from core.config.validation import (
 )
 
 __all__ = [
+    "ENV_DATABASE_URL",
     "ENV_SECRET_KEY",
     "MAX_CADENCE_DAYS",
     "MIN_CADENCE_DAYS",

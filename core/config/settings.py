@@ -90,6 +90,8 @@ class PreviewRequesters(StrEnum):
 
 
 RULE_PREVIEW_REQUESTERS = "must be one of " + ", ".join(PreviewRequesters)
+
+RULE_TEXT = "must be UTF-8 text"
 DEFAULT_CHECK_TIME = time(2, 0)
 DEFAULT_CHECK_TIMEZONE = "UTC"
 MAX_TIMEOUT_SECONDS = 600.0
@@ -205,13 +207,19 @@ def _merged(environ: Mapping[str, str], env_file: Path | None) -> dict[str, str]
     """Layer the environment over the ``.env`` file; blank values count as unset."""
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
-        for name, value in dotenv_values(env_file).items():
-            if value is not None:
-                values[name] = value
+        values.update(_env_file_values(env_file))
     for name, value in environ.items():
         if name.startswith(PREFIX) and value.strip():
             values[name] = value
     return {name: value.strip() for name, value in values.items() if value.strip()}
+
+
+def _env_file_values(env_file: Path) -> dict[str, str]:
+    try:
+        entries = dotenv_values(env_file).items()
+    except UnicodeDecodeError:
+        raise ConfigError([FieldProblem(f"env file {env_file}", RULE_TEXT)]) from None
+    return {name: value for name, value in entries if value is not None}
 
 
 def _read(r: _Reader) -> Settings:
@@ -267,8 +275,13 @@ class _Reader:
     """Reads typed values and collects every problem instead of stopping at the first."""
 
     def __init__(self, values: Mapping[str, str]) -> None:
-        self.values = values
         self.problems: list[FieldProblem] = []
+        self.values: dict[str, str] = {}
+        for name, value in values.items():
+            if _is_text(value):
+                self.values[name] = value
+            elif name.startswith(PREFIX):  # bytes the environment could not decode
+                self.fail(name, RULE_TEXT)
 
     def fail(self, name: str, rule: str) -> None:
         self.problems.append(FieldProblem(name, rule))
@@ -307,7 +320,9 @@ class _Reader:
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         def in_range(value: str) -> bool:
-            return _WHOLE_NUMBER.fullmatch(value) is not None and low <= int(value) <= high
+            if _WHOLE_NUMBER.fullmatch(value) is None or len(value.lstrip("0")) > len(str(high)):
+                return False  # also keeps int() from refusing a number of thousands of digits
+            return low <= int(value) <= high
 
         value = self.checked(name, in_range, f"must be a whole number from {low} to {high}")
         return default if value is None else int(value)
@@ -353,10 +368,19 @@ def is_safe_url(value: str) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
 
 
+def _is_text(value: str) -> bool:
+    """False for undecodable bytes, which Python keeps in ``os.environ`` as surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_database_url(value: str) -> bool:
     try:
         make_url(value)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return False
     return True
 
@@ -381,5 +405,5 @@ def _hide_password(database_url: str) -> str:
     """Database URLs may carry a password; show them with it masked."""
     try:
         return make_url(database_url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable database URL>"

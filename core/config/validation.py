@@ -79,8 +79,8 @@ def _cadence(value: object) -> int | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        if _WHOLE_NUMBER.fullmatch(text) is None:
-            return None
+        if _WHOLE_NUMBER.fullmatch(text) is None or len(text.lstrip("0")) > 3:
+            return None  # thousands of digits are no cadence, and int() would refuse them
         value = int(text)
     if not isinstance(value, int):
         return None

@@ -109,18 +109,25 @@ class SyncService:
         client_secret: str | None,
         cadence_days: str | int,
         actor: str,
+        *,
+        reset_secret: bool = False,
     ) -> ConnectionView:
-        """Validate and store the Entra connection; a blank secret keeps the stored one."""
+        """Validate and store the Entra connection; a blank secret keeps the stored one.
+
+        ``reset_secret`` discards a stored secret whose key was lost (see
+        :meth:`core.store.Store.save_connection`); the audit records it.
+        """
         current = self.store.connection()
         entra = validate_entra_input(
             tenant_id,
             client_id,
             client_secret or None,
             cadence_days,
-            secret_required=current is None or not current.has_secret,
+            secret_required=current is None or not current.has_secret or reset_secret,
         )
-        self.store.save_connection(entra, actor)
-        self.store.audit(actor, "configure", "entra connection", f"tenant {entra.tenant_id}")
+        self.store.save_connection(entra, actor, reset_secret=reset_secret)
+        detail = f"tenant {entra.tenant_id}" + ("; secret reset" if reset_secret else "")
+        self.store.audit(actor, "configure", "entra connection", detail)
         view = self.store.connection()
         assert view is not None
         return view

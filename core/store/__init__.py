@@ -4,7 +4,7 @@ SQLModel tables stay private to this package; callers get frozen views
 (:class:`RunView`, :class:`PreviewView`, ...) and the :class:`Store` methods.
 """
 
-from core.store.database import Store
+from core.store.database import Store, is_memory_database
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
 from core.store.secrets import load_cipher
 from core.store.tables import (
@@ -30,5 +30,6 @@ __all__ = [
     "RunStatus",
     "RunView",
     "Store",
+    "is_memory_database",
     "load_cipher",
 ]

@@ -8,13 +8,16 @@ written encrypted and only ever read back through :meth:`Store.client_secret`.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -24,7 +27,7 @@ from core.errors import FieldProblem, InvalidInput, SyncError
 from core.store.deliveries import DeliveryRecords
 from core.store.migrations import add_missing_columns
 from core.store.previews import PreviewRecords
-from core.store.secrets import SecretCipher
+from core.store.secrets import Cipher
 from core.store.tables import (
     CONNECTION_ROW_ID,
     TEAM_SETTINGS_ROW_ID,
@@ -71,7 +74,7 @@ class Store(PreviewRecords, DeliveryRecords):
     def __init__(
         self,
         database_url: str,
-        cipher: SecretCipher,
+        cipher: Cipher,
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -95,16 +98,25 @@ class Store(PreviewRecords, DeliveryRecords):
 
     # -- Entra connection -------------------------------------------------------------
 
-    def save_connection(self, entra: EntraInput, actor: str) -> None:
-        """Insert or replace the connection; a ``None`` secret keeps the stored one."""
+    def save_connection(self, entra: EntraInput, actor: str, *, reset_secret: bool = False) -> None:
+        """Insert or replace the connection; a ``None`` secret keeps the stored one.
+
+        A stored secret the configured key cannot decrypt (its key file lost, or another
+        key set) is neither kept nor silently replaced: that raises :class:`ConfigError`
+        naming the key and how to recover, unless ``reset_secret`` says to discard it
+        for the new secret (a new key file is then created if none exists).
+        """
         with Session(self._engine) as session:
             stored = session.get(EntraConnectionRow, CONNECTION_ROW_ID)
+            token = stored.client_secret_encrypted if stored is not None else ""
+            if entra.client_secret is None and not token:
+                raise InvalidInput([FieldProblem("client_secret", RULE_NOT_EMPTY)])
+            if token and (entra.client_secret is None or not reset_secret):
+                self._cipher.decrypt(token)  # raises when the key cannot read it
             if entra.client_secret is not None:
                 encrypted = self._cipher.encrypt(entra.client_secret)
-            elif stored is not None and stored.client_secret_encrypted:
-                encrypted = stored.client_secret_encrypted
             else:
-                raise InvalidInput([FieldProblem("client_secret", RULE_NOT_EMPTY)])
+                encrypted = token
             row = EntraConnectionRow(
                 id=CONNECTION_ROW_ID,
                 tenant_id=entra.tenant_id,
@@ -313,7 +325,12 @@ class Store(PreviewRecords, DeliveryRecords):
 
 
 def make_engine(database_url: str) -> Engine:
-    """An engine that suits the URL: in-memory SQLite shares one connection across threads."""
+    """An engine that suits the URL: in-memory SQLite shares one connection across threads.
+
+    A SQLite file that does not exist yet is created here, readable only by its owner
+    (mode 0600): it holds the encrypted secret and the audit trail. SQLite gives its
+    journal the database file's mode.
+    """
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_engine(database_url, pool_pre_ping=True)
@@ -321,9 +338,32 @@ def make_engine(database_url: str) -> Engine:
         "check_same_thread": False,
         "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
     }
-    database = url.database
-    if not database or database == ":memory:":
+    if is_memory_database(database_url):
         return create_engine(database_url, connect_args=connect_args, poolclass=StaticPool)
-    if not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database = url.database
+    if database and not database.startswith("file:"):
+        _create_private_file(Path(database))
     return create_engine(database_url, connect_args=connect_args)
+
+
+def is_memory_database(database_url: str) -> bool:
+    """True for a SQLite URL whose database lives only in memory and dies with the process."""
+    try:
+        url: URL = make_url(database_url)
+    except (ArgumentError, ValueError):
+        return False
+    if url.get_backend_name() != "sqlite":
+        return False
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return True
+    return database.startswith("file:") and (
+        "mode=memory" in database or url.query.get("mode") == "memory"
+    )
+
+
+def _create_private_file(path: Path) -> None:
+    """Create ``path`` (and its folders) with mode 0600 unless something is there already."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -4,6 +4,13 @@ The client secret lives in the database, so the database alone must not reveal i
 it is Fernet-encrypted with a key kept outside the database (the environment, or a
 ``secret.key`` file readable only by the owner). Several keys may be configured for
 rotation: the first encrypts, every one of them decrypts.
+
+The key file is created when the first secret is encrypted, never earlier: a missing
+file with a secret already stored means the key was lost (deleted, or the database
+moved without it), and a new key could never read that secret. Reading the stored
+secret then fails naming the file and how to recover, and nothing is created;
+replacing the secret needs ``entra-sync configure --reset-secret`` (see
+:meth:`core.store.Store.save_connection`).
 """
 
 from __future__ import annotations
@@ -13,28 +20,48 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from core.config import ENV_SECRET_KEY, Settings
-from core.errors import ConfigError, FieldProblem, SyncError
+from core.errors import ConfigError, FieldProblem
 
 KEY_FILE_NAME = "secret.key"
 FALLBACK_KEY_DIR = Path("data")
+RESET_HINT = "or enter the secret again with `entra-sync configure --reset-secret`"
 RULE_KEY = "must be one or more comma-separated Fernet keys (32 url-safe base64-encoded bytes)"
 RULE_KEY_FILE = f"must hold a Fernet key; restore the file or set {ENV_SECRET_KEY}"
-UNDECRYPTABLE = (
-    "stored secret cannot be decrypted with the configured key; restore the previous key "
-    f"(list it after the new one in {ENV_SECRET_KEY}) or run configure again"
+RULE_UNDECRYPTABLE = (
+    "does not decrypt the stored client secret (it was encrypted with another key); restore "
+    f"the previous key (list it after the new one in {ENV_SECRET_KEY}), {RESET_HINT}"
+)
+RULE_KEY_LOST = (
+    "is missing, and the stored client secret was encrypted with it; restore the file, "
+    f"or set {ENV_SECRET_KEY} to that key, {RESET_HINT}"
 )
 
 
-class SecretCipher:
-    """Encrypts with the first key and decrypts with any, so keys can be rotated."""
+class Cipher(Protocol):
+    """What the store needs: encrypt a new secret, decrypt or re-encrypt a stored one."""
 
-    def __init__(self, keys: Sequence[bytes]) -> None:
+    def encrypt(self, plaintext: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+    def rotate(self, token: str) -> str: ...
+
+
+class SecretCipher:
+    """Encrypts with the first key and decrypts with any, so keys can be rotated.
+
+    ``source`` names where the keys came from (a variable, a file) in the error a
+    wrong key raises.
+    """
+
+    def __init__(self, keys: Sequence[bytes], *, source: str = ENV_SECRET_KEY) -> None:
         if not keys:
             raise ValueError("at least one Fernet key is needed")
         try:
@@ -44,6 +71,7 @@ class SecretCipher:
             raise ValueError("a Fernet key must be 32 url-safe base64-encoded bytes") from None
         self._fernet = MultiFernet(fernets)
         self._key_count = len(fernets)
+        self._source = source
 
     def __repr__(self) -> str:
         return f"SecretCipher(keys={self._key_count})"
@@ -55,26 +83,72 @@ class SecretCipher:
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode()
         except (InvalidToken, UnicodeEncodeError):
-            raise SyncError(UNDECRYPTABLE) from None
+            raise self._undecryptable() from None
 
     def rotate(self, token: str) -> str:
         """Re-encrypt ``token`` under the first key (after adding a new key in front)."""
         try:
             return self._fernet.rotate(token.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeEncodeError):
-            raise SyncError(UNDECRYPTABLE) from None
+            raise self._undecryptable() from None
+
+    def _undecryptable(self) -> ConfigError:
+        return ConfigError([FieldProblem(self._source, RULE_UNDECRYPTABLE)])
 
 
-def load_cipher(settings: Settings) -> SecretCipher:
-    """The cipher from ``ENTRA_SYNC_SECRET_KEY``, else from (a new) ``secret.key`` file."""
+class KeyFileCipher:
+    """The cipher of a ``secret.key`` file: read when present, created on first encryption.
+
+    Decrypting without the file never creates one: it raises :class:`ConfigError`
+    naming the file and how to recover.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cipher: SecretCipher | None = None
+        if path.exists():  # a corrupt or unreadable file is reported at once
+            self._cipher = _file_cipher(path, _read_key_file(path))
+
+    def __repr__(self) -> str:
+        return f"KeyFileCipher({str(self.path)!r})"
+
+    @property
+    def has_key(self) -> bool:
+        """True when the key file exists (or appeared since, from another process)."""
+        return self._loaded() is not None
+
+    def encrypt(self, plaintext: str) -> str:
+        cipher = self._loaded()
+        if cipher is None:
+            cipher = self._cipher = _file_cipher(self.path, _create_key_file(self.path))
+        return cipher.encrypt(plaintext)
+
+    def decrypt(self, token: str) -> str:
+        return self._required().decrypt(token)
+
+    def rotate(self, token: str) -> str:
+        return self._required().rotate(token)
+
+    def _loaded(self) -> SecretCipher | None:
+        if self._cipher is None and self.path.exists():
+            self._cipher = _file_cipher(self.path, _read_key_file(self.path))
+        return self._cipher
+
+    def _required(self) -> SecretCipher:
+        cipher = self._loaded()
+        if cipher is None:
+            raise ConfigError([FieldProblem(_key_file_field(self.path), RULE_KEY_LOST)])
+        return cipher
+
+
+def load_cipher(settings: Settings) -> SecretCipher | KeyFileCipher:
+    """The cipher from ``ENTRA_SYNC_SECRET_KEY``, else from the ``secret.key`` file.
+
+    The file is read if it exists and created only when a secret is first encrypted.
+    """
     if settings.secret_key:
         return _cipher_from_env(settings.secret_key)
-    path = key_file_path(settings.database_url)
-    key = _read_key_file(path) if path.exists() else _create_key_file(path)
-    try:
-        return SecretCipher([key])
-    except ValueError:
-        raise ConfigError([FieldProblem(f"key file {path}", RULE_KEY_FILE)]) from None
+    return KeyFileCipher(key_file_path(settings.database_url))
 
 
 def key_file_path(database_url: str) -> Path:
@@ -87,7 +161,7 @@ def key_file_path(database_url: str) -> Path:
 def _sqlite_file(database_url: str) -> Path | None:
     try:
         url = make_url(database_url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return None
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
@@ -98,11 +172,23 @@ def _sqlite_file(database_url: str) -> Path | None:
 
 
 def _cipher_from_env(value: str) -> SecretCipher:
-    keys = [part.strip().encode() for part in value.split(",") if part.strip()]
     try:
-        return SecretCipher(keys)
-    except ValueError:
+        keys = [part.strip().encode() for part in value.split(",") if part.strip()]
+        return SecretCipher(keys, source=ENV_SECRET_KEY)
+    except (ValueError, UnicodeEncodeError):
         raise ConfigError([FieldProblem(ENV_SECRET_KEY, RULE_KEY)]) from None
+
+
+def _file_cipher(path: Path, key: bytes) -> SecretCipher:
+    field = _key_file_field(path)
+    try:
+        return SecretCipher([key], source=field)
+    except ValueError:
+        raise ConfigError([FieldProblem(field, RULE_KEY_FILE)]) from None
+
+
+def _key_file_field(path: Path) -> str:
+    return f"key file {path}"
 
 
 def _read_key_file(path: Path) -> bytes:
@@ -112,9 +198,10 @@ def _read_key_file(path: Path) -> bytes:
 def _create_key_file(path: Path) -> bytes:
     """Write a new key readable only by the owner, atomically and at most once.
 
-    The key is written to a private temporary file and hard-linked into place, so a
-    second process starting at the same moment either wins or reads the complete key
-    the first one wrote; it never sees a half-written file.
+    The key is written to a private temporary file (mode 0600 from the start) and
+    hard-linked into place, so a second process starting at the same moment either
+    wins or reads the complete key the first one wrote; it never sees a half-written
+    file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()

@@ -159,6 +159,7 @@ def test_serve_reports_every_configuration_problem_at_once(
 ) -> None:
     monkeypatch.setenv("ENTRA_SYNC_CLOUD", "mars")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-a-user-token")
+    clean_env.write_text("")  # --env-file must name a file; an empty one sets nothing
 
     assert main(["--env-file", str(clean_env), "serve"]) == 2
 
