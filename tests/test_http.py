@@ -101,6 +101,16 @@ def test_create_is_retried_after_429(api: ApiClient) -> None:
 
 
 @respx.mock
+def test_create_that_times_out_is_sent_once(api: ApiClient, sleeps: Sleeps) -> None:
+    """A create that timed out may have happened: resending it could make a duplicate."""
+    route = respx.post(f"{BASE}/object/create").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(TransportFailure, match=r"could not reach the service \(ReadTimeout\)"):
+        api.request("POST", "object/create", json={}, idempotent=False)
+    assert route.call_count == 1
+    assert sleeps == []
+
+
+@respx.mock
 def test_transport_errors_are_retried_then_typed(api: ApiClient) -> None:
     """Timeouts are retried for reads and end as TransportFailure."""
     route = respx.get(f"{BASE}/thing").mock(side_effect=httpx.ReadTimeout("slow"))

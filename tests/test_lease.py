@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from core.store import LeaseBusy, RunKind, RunLease, Store
 from core.store.database import utc_now
@@ -32,6 +34,18 @@ class Clock:
 
 def open_store(path: Path, clock: Any = utc_now) -> Store:
     return Store(f"sqlite:///{path}", SecretCipher([Fernet.generate_key()]), clock=clock)
+
+
+class DatabaseOutage:
+    """While ``down``, every UPDATE sent to the store's database fails, as in an outage."""
+
+    def __init__(self, store: Store) -> None:
+        self.down = False
+        event.listen(store.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if self.down and statement.lstrip().upper().startswith("UPDATE"):
+            raise OperationalError(statement, None, Exception("database is unavailable"))
 
 
 @pytest.fixture
@@ -119,6 +133,33 @@ def test_renewal_notices_a_lost_lease(store: Store, clock: Clock) -> None:
     current = lease.current()
     assert current is not None and current.owner == taker.owner  # our release left it alone
     taker.release()
+
+
+def test_a_failed_renewal_before_expiry_keeps_the_lease(store: Store, clock: Clock) -> None:
+    """A database hiccup is not a loss by itself: nobody else can take the lease yet."""
+    outage = DatabaseOutage(store)
+    lease = RunLease(store, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    clock.offset += TTL / 2
+    outage.down = True
+    assert held.renew()
+    assert not held.lost.is_set() and not held.expired()
+    outage.down = False
+    held.release()
+
+
+def test_a_failed_renewal_after_expiry_is_a_lost_lease(store: Store, clock: Clock) -> None:
+    """Past the expiry a successor may be writing already, so an unconfirmed renewal
+    must stop the applier: ``renew`` answers False and ``lost`` is set."""
+    outage = DatabaseOutage(store)
+    lease = RunLease(store, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    clock.offset += TTL
+    outage.down = True
+    assert held.renew() is False
+    assert held.lost.is_set()
+    outage.down = False
+    held.release()
 
 
 def test_attach_run_names_the_run(store: Store) -> None:
