@@ -415,6 +415,9 @@ def test_an_approval_failed_before_its_run_took_the_lease_applies_nothing(
     assert sandbox.request_log == []
     last = service.store.last_run(RunKind.MANUAL)
     assert last is not None and last.status is RunStatus.FAILED
+    assert last.error == (
+        f"Preview #{pid} was closed before run #{last.id} could apply it; nothing was applied."
+    )
 
 
 def test_read_error_after_approval_fails_the_preview(
@@ -445,6 +448,69 @@ def test_partial_apply_is_reported(
     assert decision.result is not None and decision.result.applied is not None
     assert decision.result.applied.failed == 1
     assert status_of(service, pid) is PreviewStatus.APPLIED
+
+
+def test_an_approval_whose_every_write_fails_fails_the_preview(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    pid = preview_id(service.preview(REQUESTER))
+    sandbox.add_fault(
+        Fault(service="assets", method="POST", path_contains="object/create", status=400, times=100)
+    )
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.FAILED
+    assert decision.result is not None and decision.result.status is RunStatus.FAILED
+    run_id = decision.result.run_id
+    assert decision.reason == f"0 writes succeeded, {CREATES} failed (run #{run_id})."
+    assert decision.preview is not None and decision.preview.status is PreviewStatus.FAILED
+    assert decision.approvers == (APPROVER, SECOND)
+
+
+def test_an_approval_reports_its_progress(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """The click's ``say`` and ``progress`` follow the run, for the message in Slack."""
+    pid = preview_id(service.preview(REQUESTER))
+    said: list[str] = []
+    done: list[tuple[int, int]] = []
+    decision = approvals.approve(
+        pid, APPROVER, say=said.append, progress=lambda n, total: done.append((n, total))
+    )
+    assert decision.kind is DecisionKind.APPLIED
+    assert f"Applying {CREATES} changes" in said
+    assert decision.result is not None and decision.result.applied is not None
+    writes_done = decision.result.applied.succeeded
+    assert writes_done >= CREATES and done[-1] == (writes_done, writes_done)
+    run_id = decision.result.run_id
+    assert decision.reason == f"{writes_done} writes succeeded, 0 failed (run #{run_id})."
+
+
+def test_a_rejection_says_nothing_was_applied(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    pid = preview_id(service.preview(REQUESTER))
+    decision = approvals.reject(pid, SECOND)
+    assert decision.kind is DecisionKind.REJECTED
+    assert decision.reason == f"Preview #{pid} was rejected; nothing was applied."
+    assert decision.preview is not None and decision.preview.decided_by == SECOND
+    assert creates(sandbox) == 0
+
+
+def test_denial_reason_tells_who_may_decide_before_anyone_clicks(
+    build: Build, service: SyncService, approvals: Approvals
+) -> None:
+    pid = preview_id(service.preview(APPROVER))
+    preview = service.preview_view(pid)
+    assert preview is not None
+    assert approvals.denial_reason(preview, SECOND) is None
+    assert approvals.denial_reason(preview, APPROVER) == OWN_PREVIEW
+    assert approvals.denial_reason(preview, OUTSIDER) == (
+        f"Only approvers can approve or reject: <@{APPROVER}>, <@{SECOND}>."
+    )
+    relaxed = Approvals(build(ALLOW_SELF_APPROVAL="true"))
+    assert relaxed.denial_reason(preview, APPROVER) is None
+    service.save_team_settings(TeamSettings("C0REPORTS", ()), "UADMIN")
+    assert approvals.denial_reason(preview, APPROVER) == NO_APPROVERS
 
 
 def test_every_decision_is_audited(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.sync import Attr, FieldChange, Plan, SyncPolicy, employee_record
+from core.sync.matching import object_key_order
 from core.sync.models import ATTR_ORDER
 from core.sync.plan import UnmatchedReason, WarningCode
 from tests.test_planner_support import account, employee, plan_for, user
@@ -292,3 +293,27 @@ def test_plan_guest_excluded_by_policy_is_not_created() -> None:
     )
     assert plan.creates == ()
     assert [w.code for w in plan.warnings] == [WarningCode.GUEST]
+
+
+def test_plan_a_change_of_case_in_a_name_is_an_update() -> None:
+    """Only Active is compared without case; a corrected capital is a real change."""
+    plan = plan_for(
+        [account("alice")], [user("alice")], [employee("ENTRA-1", "alice", FULL_NAME="ALICE")]
+    )
+    (update,) = plan.updates
+    assert update.changes == (FieldChange(Attr.FULL_NAME, "ALICE", "Alice"),)
+
+
+def test_object_keys_sort_by_number_within_a_prefix() -> None:
+    """The oldest object wins a contest, so ENTRA-9 must come before ENTRA-10."""
+    keys = ["ENTRA-10", "HR-ENTRA-10", "ENTRA", "ENTRA-9", "HR-ENTRA-9", "ENTRA-0", "ENTRA-X"]
+    assert sorted(keys, key=object_key_order) == [
+        "ENTRA",
+        "ENTRA-0",
+        "ENTRA-9",
+        "ENTRA-10",
+        "ENTRA-X",
+        "HR-ENTRA-9",
+        "HR-ENTRA-10",
+    ]
+    assert sorted(["10", "9"], key=object_key_order) == ["10", "9"]  # no prefix: plain text
