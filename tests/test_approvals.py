@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import event
 
 from core.cli.demo import configure_sandbox, sandbox_environ
 from core.clients import RetryPolicy
@@ -300,6 +301,70 @@ def test_unknown_preview_is_not_found(approvals: Approvals) -> None:
     """A preview id that does not exist is reported, not raised."""
     decision = approvals.approve(999, APPROVER)
     assert (decision.kind, decision.preview) == (DecisionKind.NOT_FOUND, None)
+    assert (decision.actor, decision.reason) == (APPROVER, "Preview #999 does not exist.")
+
+
+class Meanwhile:
+    """Runs ``action`` once, just before ``service`` first sends a statement containing
+    ``marker``: another process acting between two steps of a click."""
+
+    def __init__(self, service: SyncService, marker: str, action: Callable[[], object]) -> None:
+        self.marker = marker
+        self.action = action
+        self.done = False
+        event.listen(service.store.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if not self.done and self.marker in statement:
+            self.done = True
+            self.action()
+
+
+def test_a_rejection_racing_another_decision_reports_that_decision(
+    build: Build, service: SyncService, approvals: Approvals
+) -> None:
+    pid = preview_id(service.preview(REQUESTER))
+    elsewhere = Approvals(build())
+    Meanwhile(service, "UPDATE preview", lambda: elsewhere.reject(pid, SECOND))
+    decision = approvals.reject(pid, APPROVER)
+    assert decision.kind is DecisionKind.ALREADY_DECIDED
+    assert decision.reason == f"Preview #{pid} was already rejected by <@{SECOND}>."
+    assert decision.preview is not None and decision.preview.decided_by == SECOND
+
+
+def test_busy_but_decided_meanwhile_reports_the_decision(
+    build: Build, service: SyncService, approvals: Approvals
+) -> None:
+    """While a run holds the lease, someone else rejects: the click says so, not busy."""
+    pid = preview_id(service.preview(REQUESTER))
+    held = service.lease.acquire("scheduler", RunKind.SCHEDULED)
+    elsewhere = Approvals(build())
+    Meanwhile(service, "FROM run_lease", lambda: elsewhere.reject(pid, SECOND))
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.ALREADY_DECIDED
+    assert decision.reason == f"Preview #{pid} was already rejected by <@{SECOND}>."
+    held.release()
+
+
+def test_an_approval_interrupted_mid_apply_fails_the_preview(
+    service: SyncService, approvals: Approvals
+) -> None:
+    """Ctrl-C (or the process being stopped) during the apply: the preview is failed."""
+    pid = preview_id(service.preview(REQUESTER))
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        approvals.approve(pid, APPROVER, progress=interrupt)
+    assert status_of(service, pid) is PreviewStatus.FAILED
+    event = service.store.audit_events()[0]
+    assert (event.actor, event.action, event.subject, event.detail) == (
+        APPROVER,
+        "approve",
+        f"preview #{pid}",
+        "failed: The sync was interrupted.",
+    )
 
 
 def test_busy_while_another_run_is_in_progress(

@@ -12,7 +12,12 @@ import pytest
 import respx
 
 from core.clients import ApiClient, RateLimiter, RequestCounter, RetryPolicy
-from core.clients.http import error_for, parse_retry_after, summarise_error_body
+from core.clients.http import (
+    build_http_client,
+    error_for,
+    parse_retry_after,
+    summarise_error_body,
+)
 from core.errors import (
     ApiError,
     AuthenticationError,
@@ -28,8 +33,11 @@ BASE = "https://api.test/v1"
 
 
 class Sleeps(list[float]):
+    """The waits asked for; a retry loop that never ends fails fast instead of hanging."""
+
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        assert len(self) < 50, "retrying without end"
 
 
 @pytest.fixture
@@ -176,6 +184,7 @@ def test_rate_limiter_spaces_requests() -> None:
     def sleep(seconds: float) -> None:
         waits.append(seconds)
         now[0] += seconds
+        assert len(waits) < 50, "waiting without end"
 
     limiter = RateLimiter(60, clock=lambda: now[0], sleep=sleep)
     for _ in range(4):
@@ -214,6 +223,10 @@ def test_a_create_that_times_out_names_where_it_failed(api: ApiClient) -> None:
         ("thing?email=ada@example.com", "thing"),
         ("thing?a=1?b=2", "thing"),
         (f"{BASE}/page?$skiptoken=ada@example.com", "/v1/page"),
+        (
+            "users/ada_x.com#EXT#@t.onmicrosoft.com?$select=id",
+            "users/ada_x.com#EXT#@t.onmicrosoft.com",
+        ),
     ],
 )
 def test_errors_carry_status_method_and_the_path_without_its_query(path: str, shown: str) -> None:
@@ -243,6 +256,7 @@ def test_errors_carry_status_method_and_the_path_without_its_query(path: str, sh
         ),
         ({"errors": {"name": "too long", "label": "taken"}}, "name: too long; label: taken"),
         ({"message": "Rate limit exceeded"}, "Rate limit exceeded"),
+        ({"error": {"code": "XmlError", "message": "Bad XX"}}, "XmlError: Bad XX"),
         ({"errorMessages": [], "errors": {}}, "Bad Request"),
         (["not", "an", "object"], "['not', 'an', 'object']"),
     ],
@@ -305,6 +319,7 @@ def test_rate_limiter_allows_a_burst_of_a_seconds_worth_then_spaces() -> None:
     def sleep(seconds: float) -> None:
         waits.append(seconds)
         now[0] += seconds
+        assert len(waits) < 50, "waiting without end"
 
     limiter = RateLimiter(120, clock=lambda: now[0], sleep=sleep)
     limiter.acquire()
@@ -315,3 +330,39 @@ def test_rate_limiter_allows_a_burst_of_a_seconds_worth_then_spaces() -> None:
     now[0] += 0.25  # half a token earned while idle
     limiter.acquire()
     assert waits == [pytest.approx(0.5), pytest.approx(0.25)]
+
+
+@respx.mock
+def test_json_helpers_name_the_method_and_pass_options_on(api: ApiClient) -> None:
+    respx.get(f"{BASE}/gone").mock(return_value=httpx.Response(404, json={}))
+    with pytest.raises(NotFound) as missing:
+        api.get_json("gone")
+    assert missing.value.method == "GET"
+    create = respx.post(f"{BASE}/object/create").mock(return_value=httpx.Response(500, json={}))
+    with pytest.raises(ServerError) as failed:
+        api.post_json("object/create", {"a": 1}, idempotent=False)
+    assert failed.value.method == "POST"
+    assert create.call_count == 1  # idempotent=False reached the request: no retry
+
+
+def test_the_process_client_has_timeouts_limits_and_no_redirects() -> None:
+    client = build_http_client()
+    assert client.timeout == httpx.Timeout(30.0, connect=10.0)
+    assert client.follow_redirects is False
+    pool = client._transport._pool  # type: ignore[attr-defined]
+    assert (pool._max_connections, pool._max_keepalive_connections) == (32, 16)
+    client.close()
+    assert build_http_client(timeout=5.0).timeout == httpx.Timeout(5.0, connect=5.0)
+
+
+def test_the_process_client_sends_through_the_given_transport() -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "https://elsewhere.test/"})
+
+    with build_http_client(transport=httpx.MockTransport(answer)) as client:
+        response = client.get("https://api.test/v1/thing")
+    assert response.status_code == 302  # the redirect is not followed
+    assert seen == ["https://api.test/v1/thing"]

@@ -252,6 +252,22 @@ def test_a_ttl_must_be_positive(store: Store) -> None:
             RunLease(store, ttl=ttl)
 
 
+def test_a_lease_never_taken_is_free(store: Store) -> None:
+    assert RunLease(store).current() is None
+
+
+def test_attaching_the_run_renews_the_lease(frozen: Store, frozen_clock: FrozenClock) -> None:
+    lease = RunLease(frozen, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    frozen_clock.now += TTL / 2
+    held.attach_run(7)
+    current = lease.current()
+    assert current is not None and current.expires_at == frozen_clock.now + TTL
+    frozen_clock.now += TTL / 2  # past the first expiry, within the renewed one
+    assert not held.expired()
+    held.release()
+
+
 def test_attach_run_names_the_run(store: Store) -> None:
     lease = RunLease(store, ttl=TTL)
     held = lease.acquire("UALICE", RunKind.PREVIEW)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.sync import Attr, FieldChange, Plan, SyncPolicy, employee_record
 from core.sync.matching import object_key_order
 from core.sync.models import ATTR_ORDER
-from core.sync.plan import UnmatchedReason, WarningCode
+from core.sync.plan import InactivationReason, PlanWarning, Unmatched, UnmatchedReason, WarningCode
 from tests.test_planner_support import account, employee, plan_for, user
 
 
@@ -317,3 +319,126 @@ def test_object_keys_sort_by_number_within_a_prefix() -> None:
         "HR-ENTRA-10",
     ]
     assert sorted(["10", "9"], key=object_key_order) == ["10", "9"]  # no prefix: plain text
+
+
+# -- what the plan says about each change and each account it cannot link ---------------
+
+
+def test_plan_updates_and_inactivations_name_the_person_and_object() -> None:
+    employees = [employee("ENTRA-1", "alice", DEPARTMENT="Sales"), employee("ENTRA-2", "bob")]
+    plan = plan_for([account("alice"), account("bob")], [user("alice")], employees)
+    (update,) = plan.updates
+    assert (update.object_id, update.object_key, update.entra_user_id, update.label) == (
+        "id-ENTRA-1",
+        "ENTRA-1",
+        "u-alice",
+        "Alice",
+    )
+    (gone,) = plan.inactivations
+    assert (gone.object_id, gone.object_key, gone.entra_user_id, gone.label, gone.reason) == (
+        "id-ENTRA-2",
+        "ENTRA-2",
+        "u-bob",
+        "Bob",
+        InactivationReason.DIRECTORY_GONE,
+    )
+
+
+def test_plan_an_employee_stored_inactive_in_capitals_is_not_inactivated_again() -> None:
+    """Assets may answer "False": already inactive, so no inactivation."""
+    plan = plan_for([account("bob")], [], [employee("ENTRA-2", "bob", active="False")])
+    assert plan.inactivations == ()
+
+
+def test_plan_keeps_the_stored_email_when_account_and_mail_are_gone() -> None:
+    """The account vanished and Entra has no mail: Email stays as stored, not blanked."""
+    stored = employee("ENTRA-1", "alice")
+    plan = plan_for([], [user("alice", mail=None)], [stored])
+    (gone,) = plan.inactivations
+    assert gone.reason is InactivationReason.ATLASSIAN_GONE
+    assert Attr.EMAIL not in {change.attr for change in gone.changes}
+
+
+def test_plan_names_managers_from_the_directory_or_their_employee() -> None:
+    """A manager who left Entra is named from their Employee; one without a name is left out."""
+    nameless = replace(user("nora"), display_name="")
+    directory = [user("alice", manager="bob"), user("bob"), user("carol", manager="nora"), nameless]
+    employees = [
+        employee("ENTRA-1", "alice", manager_key="ENTRA-9", manager_account="acc-dave"),
+        employee("ENTRA-9", "dave", FULL_NAME="Dave Old"),
+    ]
+    accounts = [account("alice"), account("bob"), account("carol"), account("nora")]
+    plan = plan_for(accounts, directory, employees)
+    assert plan.manager_names == (("u-bob", "Bob"), ("u-dave", "Dave Old"))
+
+
+def test_plan_unmatched_accounts_carry_name_email_and_why() -> None:
+    directory = [user("alice"), user("alicia", proxies=("smtp:alice@example.com",))]
+    accounts = [account("alice"), account("zed"), account("hidden", None)]
+    plan = plan_for(accounts, directory)
+    assert sorted(plan.unmatched, key=lambda u: u.account_id) == [
+        Unmatched(
+            "acc-alice",
+            "Alice",
+            "alice@example.com",
+            UnmatchedReason.AMBIGUOUS,
+            "directory users u-alice, u-alicia",
+        ),
+        Unmatched("acc-hidden", "Hidden", None, UnmatchedReason.EMAIL_HIDDEN, ""),
+        Unmatched("acc-zed", "Zed", "zed@example.com", UnmatchedReason.NO_DIRECTORY_USER, ""),
+    ]
+
+
+def test_plan_two_accounts_claiming_one_user_say_how_many() -> None:
+    directory = [user("alice", proxies=("smtp:ally@example.com",))]
+    plan = plan_for([account("alice"), account("ally")], directory)
+    assert {u.detail for u in plan.unmatched} == {"2 active accounts' emails point to u-alice"}
+    assert {u.reason for u in plan.unmatched} == {UnmatchedReason.SHARED_EMAIL}
+
+
+def test_plan_a_user_whose_employee_is_left_alone_is_not_linked_again() -> None:
+    """Duplicates lose to the lowest key; a newcomer for a left-alone user is unmatched."""
+    kept = employee("ENTRA-2", "alice")
+    left = employee("ENTRA-11", "bob", ATLASSIAN_ACCOUNT_ID="acc-alice")
+    plan = plan_for([account("alice"), account("bob")], [user("alice"), user("bob")], [left, kept])
+    (unmatched,) = plan.unmatched
+    assert (unmatched.account_id, unmatched.reason) == ("acc-bob", UnmatchedReason.ALREADY_LINKED)
+    assert unmatched.detail == "Bob (u-bob) is linked to an Employee left alone"
+
+
+def test_plan_warnings_for_an_excluded_guest_and_an_unowned_holder_in_full() -> None:
+    guests = plan_for(
+        [account("gina")], [user("gina", guest=True)], policy=SyncPolicy(include_guests=False)
+    )
+    assert guests.warnings == (
+        PlanWarning(
+            WarningCode.GUEST,
+            "Gina",
+            "guest u-gina not synced: guests are excluded by the sync policy",
+        ),
+    )
+    unowned = employee("E-7", "alice", ENTRA_USER_ID=None)
+    held = plan_for([account("alice")], [user("alice")], [unowned])
+    assert held.warnings == (
+        PlanWarning(
+            WarningCode.UNOWNED_OBJECT_CONFLICT,
+            "Alice",
+            "account acc-alice not linked: Employee E-7, which the sync does not own, "
+            "already holds it",
+        ),
+    )
+
+
+def test_plan_of_two_entries_keeps_the_one_with_more_filled_fields_and_aliases() -> None:
+    """Each filled field and each alias counts one: three aliases beat mail and department."""
+    two_fields = user("alice", job_title=None, department="Sales")
+    three_aliases = user(
+        "alice",
+        mail=None,
+        department=None,
+        job_title=None,
+        proxies=("smtp:a@x.com", "smtp:b@x.com", "smtp:alice@example.com"),
+    )
+    for directory in ([two_fields, three_aliases], [three_aliases, two_fields]):
+        plan = plan_for([account("alice")], directory)
+        assert plan.creates[0].get(Attr.DEPARTMENT) is None

@@ -439,6 +439,16 @@ def test_a_transition_moves_only_the_named_preview(store: Store, clock: Clock) -
     assert statuses(store, first, second) == [PreviewStatus.APPROVED, PreviewStatus.APPLYING]
 
 
+def test_handing_an_approval_back_clears_the_decider(store: Store, clock: Clock) -> None:
+    preview_id = approved_preview(store, clock, "bob")
+    assert store.transition_preview(
+        preview_id, [PreviewStatus.APPROVED], PreviewStatus.PENDING, undecide=True
+    )
+    view = store.preview(preview_id)
+    assert view is not None
+    assert (view.status, view.decided_by, view.decided_at) == (PreviewStatus.PENDING, None, None)
+
+
 def test_previews_with_status_shows_fifty_by_default(store: Store) -> None:
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     ids = [store.save_preview(run_id, Plan(), "alice") for _ in range(51)]
