@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 DOC = ROOT / "docs" / "testing.md"
-EQUIVALENT_HEADING = "## Equivalent mutants"
+EQUIVALENT_HEADING = "Equivalent mutants"
 
 KILLED, SURVIVED, NO_TESTS, NOT_CHECKED, OTHER = (
     "killed",
@@ -84,8 +84,8 @@ def equivalent_mutants(doc: Path = DOC) -> set[str]:
     names: set[str] = set()
     in_section = False
     for line in doc.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            in_section = line.strip() == EQUIVALENT_HEADING
+        if line.startswith("#"):
+            in_section = line.lstrip("#").strip() == EQUIVALENT_HEADING
         elif in_section and line.startswith("|"):
             first = line.split("|")[1]
             names.update(re.findall(r"`([^`]+__mutmut_\d+)`", first))

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.sync import Attr, FieldChange, Plan, SyncPolicy, employee_record
+from core.sync import (
+    GRAPH_USER_TYPE,
+    Attr,
+    FieldChange,
+    ManagerRef,
+    Plan,
+    SyncPolicy,
+    employee_record,
+)
 from core.sync.matching import object_key_order
 from core.sync.models import ATTR_ORDER
-from core.sync.plan import InactivationReason, PlanWarning, Unmatched, UnmatchedReason, WarningCode
+from core.sync.plan import (
+    InactivationReason,
+    ManagerGap,
+    MissingManager,
+    PlanWarning,
+    Unmatched,
+    UnmatchedReason,
+    WarningCode,
+)
 from tests.test_planner_support import account, employee, plan_for, user
 
 
@@ -442,3 +458,69 @@ def test_plan_of_two_entries_keeps_the_one_with_more_filled_fields_and_aliases()
     for directory in ([two_fields, three_aliases], [three_aliases, two_fields]):
         plan = plan_for([account("alice")], directory)
         assert plan.creates[0].get(Attr.DEPARTMENT) is None
+
+
+def test_plan_findings_of_a_whole_organisation_in_full_and_in_order() -> None:
+    """Warnings, missing managers, manager names and updates, each exact and sorted."""
+    nameless_ref = ManagerRef("u-dan", GRAPH_USER_TYPE, None)
+    directory = [
+        replace(user("cat", manager="dan"), manager=nameless_ref),
+        replace(user("abe", manager="dan"), manager=nameless_ref),
+        user("dan"),  # no Atlassian account
+        user("ann", manager="bea"),
+        user("bea", manager="ann"),
+        user("aaa", manager="ann"),  # leads into the cycle, is not part of it
+        user("sam", manager="sam"),
+        user("zed", mail=None, guest=True),
+        user("ivy", guest=True, manager="dan", enabled=False),  # not synced: no findings
+        replace(user("amy"), display_name="Zara Lee"),
+        replace(user("bob"), display_name="Zara Lee"),
+        user("kit", manager="amy"),
+        user("lou", manager="bob"),
+    ]
+    accounts = [
+        *(account(h) for h in ("cat", "abe", "ann", "bea", "aaa", "sam", "ivy", "amy", "bob")),
+        account("zed", "zed@corp.example.com"),
+        account("kit"),
+        account("lou"),
+    ]
+    employees = [
+        employee(
+            "ENTRA-3", "lou", JOB_TITLE="Old", manager_key="ENTRA-1", manager_account="acc-amy"
+        ),
+        employee(
+            "ENTRA-4", "kit", JOB_TITLE="Old", manager_key="ENTRA-2", manager_account="acc-bob"
+        ),
+        employee("ENTRA-1", "amy", FULL_NAME="Zara Lee"),
+        employee("ENTRA-2", "bob", FULL_NAME="Zara Lee"),
+    ]
+    plan = plan_for(accounts, directory, employees)
+    assert plan.warnings == (
+        PlanWarning(WarningCode.MANAGER_CYCLE, "Ann", "manager cycle: Ann -> Bea -> Ann"),
+        PlanWarning(
+            WarningCode.MANAGER_CYCLE,
+            "Sam",
+            "u-sam is their own manager in Entra ID; Manager left empty",
+        ),
+        PlanWarning(WarningCode.GUEST, "Zed", "guest user u-zed synced"),
+        PlanWarning(
+            WarningCode.NO_MAIL,
+            "Zed",
+            "u-zed has no mail in Entra ID; Email is the Atlassian account's",
+        ),
+    )
+    no_account = ManagerGap.NO_ATLASSIAN_ACCOUNT
+    assert plan.missing_managers == (
+        MissingManager("u-abe", "Abe", "u-dan", "Dan", no_account),
+        MissingManager("u-cat", "Cat", "u-dan", "Dan", no_account),
+    )
+    assert plan.manager_names == (
+        ("u-ann", "Ann"),
+        ("u-bea", "Bea"),
+        ("u-amy", "Zara Lee"),
+        ("u-bob", "Zara Lee"),
+    )
+    assert [(u.label, u.object_key) for u in plan.updates] == [
+        ("Kit", "ENTRA-4"),
+        ("Lou", "ENTRA-3"),
+    ]
