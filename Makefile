@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit reliability install clean
+.PHONY: demo test lint typecheck unit reliability mutate install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,15 @@ test: lint typecheck unit
 reliability: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.reliability
 
+# Mutation testing of the rule modules (docs/testing.md); not part of `make test`.
+# A fresh run each time, MUTATE_JOBS workers (the default suits a 2-core machine).
+MUTATE_JOBS ?= 2
+mutate: $(VENV)/.dev-installed
+	rm -rf mutants
+	@start=$$(date +%s); \
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) || exit $$?; \
+	echo "mutmut run took $$(( $$(date +%s) - start )) s"
+	$(BIN)/python -m tests.mutation_report --fail-under 95
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .coverage .coverage.*
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .coverage .coverage.* mutants

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import event
 
 from core.cli.demo import configure_sandbox, sandbox_environ
 from core.clients import RetryPolicy
@@ -302,6 +303,70 @@ def test_unknown_preview_is_not_found(approvals: Approvals) -> None:
     """A preview id that does not exist is reported, not raised."""
     decision = approvals.approve(999, APPROVER)
     assert (decision.kind, decision.preview) == (DecisionKind.NOT_FOUND, None)
+    assert (decision.actor, decision.reason) == (APPROVER, "Preview #999 does not exist.")
+
+
+class Meanwhile:
+    """Runs ``action`` once, just before ``service`` first sends a statement containing
+    ``marker``: another process acting between two steps of a click."""
+
+    def __init__(self, service: SyncService, marker: str, action: Callable[[], object]) -> None:
+        self.marker = marker
+        self.action = action
+        self.done = False
+        event.listen(service.store.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if not self.done and self.marker in statement:
+            self.done = True
+            self.action()
+
+
+def test_a_rejection_racing_another_decision_reports_that_decision(
+    build: Build, service: SyncService, approvals: Approvals
+) -> None:
+    pid = preview_id(service.preview(REQUESTER))
+    elsewhere = Approvals(build())
+    Meanwhile(service, "UPDATE preview", lambda: elsewhere.reject(pid, SECOND))
+    decision = approvals.reject(pid, APPROVER)
+    assert decision.kind is DecisionKind.ALREADY_DECIDED
+    assert decision.reason == f"Preview #{pid} was already rejected by <@{SECOND}>."
+    assert decision.preview is not None and decision.preview.decided_by == SECOND
+
+
+def test_busy_but_decided_meanwhile_reports_the_decision(
+    build: Build, service: SyncService, approvals: Approvals
+) -> None:
+    """While a run holds the lease, someone else rejects: the click says so, not busy."""
+    pid = preview_id(service.preview(REQUESTER))
+    held = service.lease.acquire("scheduler", RunKind.SCHEDULED)
+    elsewhere = Approvals(build())
+    Meanwhile(service, "FROM run_lease", lambda: elsewhere.reject(pid, SECOND))
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.ALREADY_DECIDED
+    assert decision.reason == f"Preview #{pid} was already rejected by <@{SECOND}>."
+    held.release()
+
+
+def test_an_approval_interrupted_mid_apply_fails_the_preview(
+    service: SyncService, approvals: Approvals
+) -> None:
+    """Ctrl-C (or the process being stopped) during the apply: the preview is failed."""
+    pid = preview_id(service.preview(REQUESTER))
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        approvals.approve(pid, APPROVER, progress=interrupt)
+    assert status_of(service, pid) is PreviewStatus.FAILED
+    event = service.store.audit_events()[0]
+    assert (event.actor, event.action, event.subject, event.detail) == (
+        APPROVER,
+        "approve",
+        f"preview #{pid}",
+        "failed: The sync was interrupted.",
+    )
 
 
 def test_busy_while_another_run_is_in_progress(
@@ -417,6 +482,9 @@ def test_an_approval_failed_before_its_run_took_the_lease_applies_nothing(
     assert sandbox.request_log == []
     last = service.store.last_run(RunKind.MANUAL)
     assert last is not None and last.status is RunStatus.FAILED
+    assert last.error == (
+        f"Preview #{pid} was closed before run #{last.id} could apply it; nothing was applied."
+    )
 
 
 def test_read_error_after_approval_fails_the_preview(
@@ -447,6 +515,69 @@ def test_partial_apply_is_reported(
     assert decision.result is not None and decision.result.applied is not None
     assert decision.result.applied.failed == 1
     assert status_of(service, pid) is PreviewStatus.APPLIED
+
+
+def test_an_approval_whose_every_write_fails_fails_the_preview(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    pid = preview_id(service.preview(REQUESTER))
+    sandbox.add_fault(
+        Fault(service="assets", method="POST", path_contains="object/create", status=400, times=100)
+    )
+    decision = approvals.approve(pid, APPROVER)
+    assert decision.kind is DecisionKind.FAILED
+    assert decision.result is not None and decision.result.status is RunStatus.FAILED
+    run_id = decision.result.run_id
+    assert decision.reason == f"0 writes succeeded, {CREATES} failed (run #{run_id})."
+    assert decision.preview is not None and decision.preview.status is PreviewStatus.FAILED
+    assert decision.approvers == (APPROVER, SECOND)
+
+
+def test_an_approval_reports_its_progress(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    """The click's ``say`` and ``progress`` follow the run, for the message in Slack."""
+    pid = preview_id(service.preview(REQUESTER))
+    said: list[str] = []
+    done: list[tuple[int, int]] = []
+    decision = approvals.approve(
+        pid, APPROVER, say=said.append, progress=lambda n, total: done.append((n, total))
+    )
+    assert decision.kind is DecisionKind.APPLIED
+    assert f"Applying {CREATES} changes" in said
+    assert decision.result is not None and decision.result.applied is not None
+    writes_done = decision.result.applied.succeeded
+    assert writes_done >= CREATES and done[-1] == (writes_done, writes_done)
+    run_id = decision.result.run_id
+    assert decision.reason == f"{writes_done} writes succeeded, 0 failed (run #{run_id})."
+
+
+def test_a_rejection_says_nothing_was_applied(
+    service: SyncService, approvals: Approvals, sandbox: Sandbox
+) -> None:
+    pid = preview_id(service.preview(REQUESTER))
+    decision = approvals.reject(pid, SECOND)
+    assert decision.kind is DecisionKind.REJECTED
+    assert decision.reason == f"Preview #{pid} was rejected; nothing was applied."
+    assert decision.preview is not None and decision.preview.decided_by == SECOND
+    assert creates(sandbox) == 0
+
+
+def test_denial_reason_tells_who_may_decide_before_anyone_clicks(
+    build: Build, service: SyncService, approvals: Approvals
+) -> None:
+    pid = preview_id(service.preview(APPROVER))
+    preview = service.preview_view(pid)
+    assert preview is not None
+    assert approvals.denial_reason(preview, SECOND) is None
+    assert approvals.denial_reason(preview, APPROVER) == OWN_PREVIEW
+    assert approvals.denial_reason(preview, OUTSIDER) == (
+        f"Only approvers can approve or reject: <@{APPROVER}>, <@{SECOND}>."
+    )
+    relaxed = Approvals(build(ALLOW_SELF_APPROVAL="true"))
+    assert relaxed.denial_reason(preview, APPROVER) is None
+    service.save_team_settings(TeamSettings("C0REPORTS", ()), "UADMIN")
+    assert approvals.denial_reason(preview, APPROVER) == NO_APPROVERS
 
 
 def test_every_decision_is_audited(

@@ -147,3 +147,48 @@ def test_a_full_read_short_of_the_tenant_count_is_flagged() -> None:
     assert reason.startswith("Entra's pages held 75 users but Graph counts 191 in the tenant")
     assert incomplete_read_reason(180, 191, POLICY) is None  # 94 %: count lag is normal
     assert incomplete_read_reason(0, 0, POLICY) is None
+
+
+def test_the_messages_in_full() -> None:
+    """People act on these sentences, so every word is pinned down."""
+    current = SourceCounts(atlassian_accounts=1_000, directory_users=4_000)
+    shrunk, inactivations = hold_reasons(plan(1_200, 10_000), current, STEADY, POLICY)
+    assert shrunk == (
+        "Entra returned 4,000 users, 80% of the 5,000 read last time: under 90% "
+        "(ENTRA_SYNC_GUARD_MIN_SOURCE_PERCENT). Check the connection and permissions "
+        "before approving."
+    )
+    assert inactivations == (
+        "1,200 inactivations, 12% of the 10,000 Employees the sync owns: more than 25 "
+        "(ENTRA_SYNC_GUARD_MAX_INACTIVATIONS) and more than 10% "
+        "(ENTRA_SYNC_GUARD_MAX_INACTIVATION_PERCENT)."
+    )
+    (empty,) = hold_reasons(plan(0, 1_500), SourceCounts(0, 5_000), None, POLICY)
+    assert empty == (
+        "Atlassian returned 0 active accounts while the sync owns 1,500 Employees: "
+        "an empty read is never applied unattended."
+    )
+
+
+def test_an_empty_read_with_a_single_owned_employee_is_held() -> None:
+    (reason,) = hold_reasons(plan(0, 1), SourceCounts(1_000, 0), None, POLICY)
+    assert reason.startswith("Entra returned 0 users while the sync owns 1 Employees")
+
+
+def test_inactivations_without_owned_employees_count_as_all_of_them() -> None:
+    """A plan cannot inactivate Employees nobody owns, but the share must not divide by 0."""
+    (reason,) = hold_reasons(plan(26, 0), STEADY, STEADY, POLICY)
+    assert reason.startswith("26 inactivations, 100% of the 0 Employees the sync owns")
+
+
+def test_source_counts_round_trip_through_a_runs_counts() -> None:
+    counts = {"creates": 3, **SourceCounts(atlassian_accounts=7, directory_users=9).as_counts()}
+    assert counts == {"creates": 3, "atlassian_accounts": 7, "directory_users": 9}
+    assert SourceCounts.from_counts(counts) == SourceCounts(7, 9)
+
+
+def test_a_run_that_stored_only_one_source_has_no_source_counts() -> None:
+    """Runs from older versions stored neither; a baseline needs both."""
+    assert SourceCounts.from_counts({"atlassian_accounts": 7}) is None
+    assert SourceCounts.from_counts({"directory_users": 9}) is None
+    assert SourceCounts.from_counts({}) is None

@@ -9,13 +9,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from core.runs import RunInProgress
 from core.store import LeaseBusy, LeaseInfo, RunKind, RunLease, Store
@@ -40,6 +43,28 @@ def open_store(path: Path, clock: Callable[[], datetime] = utc_now) -> Store:
     return Store(f"sqlite:///{path}", SecretCipher([Fernet.generate_key()]), clock=clock)
 
 
+class FrozenClock:
+    """A clock that moves only when the test moves it, for exact boundaries."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class DatabaseOutage:
+    """While ``down``, every UPDATE sent to the store's database fails, as in an outage."""
+
+    def __init__(self, store: Store) -> None:
+        self.down = False
+        event.listen(store.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if self.down and statement.lstrip().upper().startswith("UPDATE"):
+            raise OperationalError(statement, None, Exception("database is unavailable"))
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -48,6 +73,18 @@ def clock() -> Clock:
 @pytest.fixture
 def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
     store = open_store(tmp_path / "lease.db", clock)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def frozen_clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def frozen(tmp_path: Path, frozen_clock: FrozenClock) -> Iterator[Store]:
+    store = open_store(tmp_path / "frozen.db", frozen_clock)
     yield store
     store.close()
 
@@ -125,6 +162,117 @@ def test_renewal_notices_a_lost_lease(store: Store, clock: Clock) -> None:
     current = lease.current()
     assert current is not None and current.owner == taker.owner  # our release left it alone
     taker.release()
+
+
+def test_a_failed_renewal_before_expiry_keeps_the_lease(store: Store, clock: Clock) -> None:
+    """A database hiccup is not a loss by itself: nobody else can take the lease yet."""
+    outage = DatabaseOutage(store)
+    lease = RunLease(store, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    clock.offset += TTL / 2
+    outage.down = True
+    assert held.renew()
+    assert not held.lost.is_set() and not held.expired()
+    outage.down = False
+    held.release()
+
+
+def test_a_failed_renewal_after_expiry_is_a_lost_lease(
+    frozen: Store, frozen_clock: FrozenClock
+) -> None:
+    """From the expiry on a successor may be writing already, so an unconfirmed renewal
+    must stop the applier: ``renew`` answers False and ``lost`` is set."""
+    outage = DatabaseOutage(frozen)
+    lease = RunLease(frozen, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    frozen_clock.now += TTL  # exactly the expiry
+    outage.down = True
+    assert held.renew() is False
+    assert held.lost.is_set()
+    outage.down = False
+    held.release()
+
+
+def test_the_lease_ends_exactly_at_its_expiry(frozen: Store, frozen_clock: FrozenClock) -> None:
+    """One ttl after the last renewal the lease is free and its holder must stop."""
+    lease = RunLease(frozen, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    frozen_clock.now += TTL - timedelta(microseconds=1)
+    assert lease.current() is not None and not held.expired()
+    with pytest.raises(LeaseBusy):
+        lease.acquire("UBOB", RunKind.MANUAL)
+    frozen_clock.now += timedelta(microseconds=1)
+    assert lease.current() is None
+    assert held.expired()
+    successor = lease.acquire("UBOB", RunKind.MANUAL)
+    current = lease.current()
+    assert current is not None and current.owner == successor.owner
+    successor.release()
+
+
+def test_busy_names_the_lease_holder_kind_and_time(frozen: Store) -> None:
+    lease = RunLease(frozen, name="nightly", ttl=TTL)
+    lease.acquire("scheduler", RunKind.SCHEDULED)
+    with pytest.raises(LeaseBusy) as caught:
+        lease.acquire("UALICE", RunKind.MANUAL)
+    info = caught.value.info
+    assert (info.name, info.holder, info.kind) == ("nightly", "scheduler", RunKind.SCHEDULED)
+    assert info.acquired_at == frozen.now() and info.expires_at == frozen.now() + TTL
+    assert info.run_id is None
+    assert str(caught.value) == (f"the nightly lease is held by scheduler since {info.acquired_at}")
+
+
+def test_leases_of_different_names_do_not_meet(store: Store) -> None:
+    sync = RunLease(store, ttl=TTL).acquire("UALICE", RunKind.MANUAL)
+    other = RunLease(store, name="other", ttl=TTL).acquire("UBOB", RunKind.MANUAL)
+    assert RunLease(store, name="other").current() is not None
+    other.release()
+    assert RunLease(store, name="other").current() is None
+    assert RunLease(store).current() is not None
+    sync.release()
+
+
+def test_a_released_lease_cannot_be_renewed(store: Store) -> None:
+    lease = RunLease(store, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    held.release()
+    assert held.renew() is False
+    assert held.lost.is_set()
+    assert lease.current() is None
+
+
+def test_renewal_moves_the_expiry_one_ttl_ahead(frozen: Store, frozen_clock: FrozenClock) -> None:
+    lease = RunLease(frozen, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    frozen_clock.now += TTL / 2
+    assert held.renew() is True
+    current = lease.current()
+    assert current is not None and current.expires_at == frozen_clock.now + TTL
+    frozen_clock.now += TTL - timedelta(seconds=1)
+    assert not held.expired()
+    held.release()
+
+
+def test_a_ttl_must_be_positive(store: Store) -> None:
+    for ttl in (timedelta(), timedelta(seconds=-1)):
+        with pytest.raises(ValueError, match="ttl must be positive"):
+            RunLease(store, ttl=ttl)
+
+
+def test_a_lease_never_taken_is_free(store: Store) -> None:
+    assert RunLease(store).current() is None
+
+
+def test_attaching_the_run_renews_the_lease(frozen: Store, frozen_clock: FrozenClock) -> None:
+    lease = RunLease(frozen, ttl=TTL)
+    held = lease.acquire("UALICE", RunKind.MANUAL)
+    frozen_clock.now += TTL / 2
+    held.attach_run(7)
+    current = lease.current()
+    assert current is not None and current.expires_at == frozen_clock.now + TTL
+    frozen_clock.now += TTL / 2  # past the first expiry, within the renewed one
+    assert not held.expired()
+    held.release()
 
 
 def test_attach_run_names_the_run(store: Store) -> None:

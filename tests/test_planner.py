@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.sync import Attr, FieldChange, Plan, SyncPolicy, employee_record
+from core.sync import (
+    GRAPH_USER_TYPE,
+    Attr,
+    FieldChange,
+    ManagerRef,
+    Plan,
+    SyncPolicy,
+    employee_record,
+)
+from core.sync.matching import object_key_order
 from core.sync.models import ATTR_ORDER
-from core.sync.plan import UnmatchedReason, WarningCode
+from core.sync.plan import (
+    InactivationReason,
+    ManagerGap,
+    MissingManager,
+    PlanWarning,
+    Unmatched,
+    UnmatchedReason,
+    WarningCode,
+)
 from tests.test_planner_support import account, employee, plan_for, user
 
 
@@ -329,3 +346,216 @@ def test_a_newcomer_whose_enabled_state_is_unknown_waits_with_a_warning() -> Non
     assert plan.creates == ()
     (warning,) = [w for w in plan.warnings if w.code is WarningCode.UNKNOWN_STATE]
     assert "created once it does" in warning.message
+
+
+def test_plan_a_change_of_case_in_a_name_is_an_update() -> None:
+    """Only Active is compared without case; a corrected capital is a real change."""
+    plan = plan_for(
+        [account("alice")], [user("alice")], [employee("ENTRA-1", "alice", FULL_NAME="ALICE")]
+    )
+    (update,) = plan.updates
+    assert update.changes == (FieldChange(Attr.FULL_NAME, "ALICE", "Alice"),)
+
+
+def test_object_keys_sort_by_number_within_a_prefix() -> None:
+    """The oldest object wins a contest, so ENTRA-9 must come before ENTRA-10."""
+    keys = ["ENTRA-10", "HR-ENTRA-10", "ENTRA", "ENTRA-9", "HR-ENTRA-9", "ENTRA-0", "ENTRA-X"]
+    assert sorted(keys, key=object_key_order) == [
+        "ENTRA",
+        "ENTRA-0",
+        "ENTRA-9",
+        "ENTRA-10",
+        "ENTRA-X",
+        "HR-ENTRA-9",
+        "HR-ENTRA-10",
+    ]
+    assert sorted(["10", "9"], key=object_key_order) == ["10", "9"]  # no prefix: plain text
+
+
+# -- what the plan says about each change and each account it cannot link ---------------
+
+
+def test_plan_updates_and_inactivations_name_the_person_and_object() -> None:
+    employees = [employee("ENTRA-1", "alice", DEPARTMENT="Sales"), employee("ENTRA-2", "bob")]
+    plan = plan_for([account("alice"), account("bob")], [user("alice")], employees)
+    (update,) = plan.updates
+    assert (update.object_id, update.object_key, update.entra_user_id, update.label) == (
+        "id-ENTRA-1",
+        "ENTRA-1",
+        "u-alice",
+        "Alice",
+    )
+    (gone,) = plan.inactivations
+    assert (gone.object_id, gone.object_key, gone.entra_user_id, gone.label, gone.reason) == (
+        "id-ENTRA-2",
+        "ENTRA-2",
+        "u-bob",
+        "Bob",
+        InactivationReason.DIRECTORY_GONE,
+    )
+
+
+def test_plan_an_employee_stored_inactive_in_capitals_is_not_inactivated_again() -> None:
+    """Assets may answer "False": already inactive, so no inactivation."""
+    plan = plan_for([account("bob")], [], [employee("ENTRA-2", "bob", active="False")])
+    assert plan.inactivations == ()
+
+
+def test_plan_keeps_the_stored_email_when_account_and_mail_are_gone() -> None:
+    """The account vanished and Entra has no mail: Email stays as stored, not blanked."""
+    stored = employee("ENTRA-1", "alice")
+    plan = plan_for([], [user("alice", mail=None)], [stored])
+    (gone,) = plan.inactivations
+    assert gone.reason is InactivationReason.ATLASSIAN_GONE
+    assert Attr.EMAIL not in {change.attr for change in gone.changes}
+
+
+def test_plan_names_managers_from_the_directory_or_their_employee() -> None:
+    """A manager who left Entra is named from their Employee; one without a name is left out."""
+    nameless = replace(user("nora"), display_name="")
+    directory = [user("alice", manager="bob"), user("bob"), user("carol", manager="nora"), nameless]
+    employees = [
+        employee("ENTRA-1", "alice", manager_key="ENTRA-9", manager_account="acc-dave"),
+        employee("ENTRA-9", "dave", FULL_NAME="Dave Old"),
+    ]
+    accounts = [account("alice"), account("bob"), account("carol"), account("nora")]
+    plan = plan_for(accounts, directory, employees)
+    assert plan.manager_names == (("u-bob", "Bob"), ("u-dave", "Dave Old"))
+
+
+def test_plan_unmatched_accounts_carry_name_email_and_why() -> None:
+    directory = [user("alice"), user("alicia", proxies=("smtp:alice@example.com",))]
+    accounts = [account("alice"), account("zed"), account("hidden", None)]
+    plan = plan_for(accounts, directory)
+    assert sorted(plan.unmatched, key=lambda u: u.account_id) == [
+        Unmatched(
+            "acc-alice",
+            "Alice",
+            "alice@example.com",
+            UnmatchedReason.AMBIGUOUS,
+            "directory users u-alice, u-alicia",
+        ),
+        Unmatched("acc-hidden", "Hidden", None, UnmatchedReason.EMAIL_HIDDEN, ""),
+        Unmatched("acc-zed", "Zed", "zed@example.com", UnmatchedReason.NO_DIRECTORY_USER, ""),
+    ]
+
+
+def test_plan_two_accounts_claiming_one_user_say_how_many() -> None:
+    directory = [user("alice", proxies=("smtp:ally@example.com",))]
+    plan = plan_for([account("alice"), account("ally")], directory)
+    assert {u.detail for u in plan.unmatched} == {"2 active accounts' emails point to u-alice"}
+    assert {u.reason for u in plan.unmatched} == {UnmatchedReason.SHARED_EMAIL}
+
+
+def test_plan_a_user_whose_employee_is_left_alone_is_not_linked_again() -> None:
+    """Duplicates lose to the lowest key; a newcomer for a left-alone user is unmatched."""
+    kept = employee("ENTRA-2", "alice")
+    left = employee("ENTRA-11", "bob", ATLASSIAN_ACCOUNT_ID="acc-alice")
+    plan = plan_for([account("alice"), account("bob")], [user("alice"), user("bob")], [left, kept])
+    (unmatched,) = plan.unmatched
+    assert (unmatched.account_id, unmatched.reason) == ("acc-bob", UnmatchedReason.ALREADY_LINKED)
+    assert unmatched.detail == "Bob (u-bob) is linked to an Employee left alone"
+
+
+def test_plan_warnings_for_an_excluded_guest_and_an_unowned_holder_in_full() -> None:
+    guests = plan_for(
+        [account("gina")], [user("gina", guest=True)], policy=SyncPolicy(include_guests=False)
+    )
+    assert guests.warnings == (
+        PlanWarning(
+            WarningCode.GUEST,
+            "Gina",
+            "guest u-gina not synced: guests are excluded by the sync policy",
+        ),
+    )
+    unowned = employee("E-7", "alice", ENTRA_USER_ID=None)
+    held = plan_for([account("alice")], [user("alice")], [unowned])
+    assert held.warnings == (
+        PlanWarning(
+            WarningCode.UNOWNED_OBJECT_CONFLICT,
+            "Alice",
+            "account acc-alice not linked: Employee E-7, which the sync does not own, "
+            "already holds it",
+        ),
+    )
+
+
+def test_plan_of_two_entries_keeps_the_one_with_more_filled_fields_and_aliases() -> None:
+    """Each filled field and each alias counts one: three aliases beat mail and department."""
+    two_fields = user("alice", job_title=None, department="Sales")
+    three_aliases = user(
+        "alice",
+        mail=None,
+        department=None,
+        job_title=None,
+        proxies=("smtp:a@x.com", "smtp:b@x.com", "smtp:alice@example.com"),
+    )
+    for directory in ([two_fields, three_aliases], [three_aliases, two_fields]):
+        plan = plan_for([account("alice")], directory)
+        assert plan.creates[0].get(Attr.DEPARTMENT) is None
+
+
+def test_plan_findings_of_a_whole_organisation_in_full_and_in_order() -> None:
+    """Warnings, missing managers, manager names and updates, each exact and sorted."""
+    nameless_ref = ManagerRef("u-dan", GRAPH_USER_TYPE, None)
+    directory = [
+        replace(user("cat", manager="dan"), manager=nameless_ref),
+        replace(user("abe", manager="dan"), manager=nameless_ref),
+        user("dan"),  # no Atlassian account
+        user("ann", manager="bea"),
+        user("bea", manager="ann"),
+        user("aaa", manager="ann"),  # leads into the cycle, is not part of it
+        user("sam", manager="sam"),
+        user("zed", mail=None, guest=True),
+        user("ivy", guest=True, manager="dan", enabled=False),  # not synced: no findings
+        replace(user("amy"), display_name="Zara Lee"),
+        replace(user("bob"), display_name="Zara Lee"),
+        user("kit", manager="amy"),
+        user("lou", manager="bob"),
+    ]
+    accounts = [
+        *(account(h) for h in ("cat", "abe", "ann", "bea", "aaa", "sam", "ivy", "amy", "bob")),
+        account("zed", "zed@corp.example.com"),
+        account("kit"),
+        account("lou"),
+    ]
+    employees = [
+        employee(
+            "ENTRA-3", "lou", JOB_TITLE="Old", manager_key="ENTRA-1", manager_account="acc-amy"
+        ),
+        employee(
+            "ENTRA-4", "kit", JOB_TITLE="Old", manager_key="ENTRA-2", manager_account="acc-bob"
+        ),
+        employee("ENTRA-1", "amy", FULL_NAME="Zara Lee"),
+        employee("ENTRA-2", "bob", FULL_NAME="Zara Lee"),
+    ]
+    plan = plan_for(accounts, directory, employees)
+    assert plan.warnings == (
+        PlanWarning(WarningCode.MANAGER_CYCLE, "Ann", "manager cycle: Ann -> Bea -> Ann"),
+        PlanWarning(
+            WarningCode.MANAGER_CYCLE,
+            "Sam",
+            "u-sam is their own manager in Entra ID; Manager left empty",
+        ),
+        PlanWarning(WarningCode.GUEST, "Zed", "guest user u-zed synced"),
+        PlanWarning(
+            WarningCode.NO_MAIL,
+            "Zed",
+            "u-zed has no mail in Entra ID; Email is the Atlassian account's",
+        ),
+    )
+    no_account = ManagerGap.NO_ATLASSIAN_ACCOUNT
+    assert plan.missing_managers == (
+        MissingManager("u-abe", "Abe", "u-dan", "Dan", no_account),
+        MissingManager("u-cat", "Cat", "u-dan", "Dan", no_account),
+    )
+    assert plan.manager_names == (
+        ("u-ann", "Ann"),
+        ("u-bea", "Bea"),
+        ("u-amy", "Zara Lee"),
+        ("u-bob", "Zara Lee"),
+    )
+    assert [(u.label, u.object_key) for u in plan.updates] == [
+        ("Kit", "ENTRA-4"),
+        ("Lou", "ENTRA-3"),
+    ]

@@ -336,6 +336,25 @@ def test_an_empty_directory_is_held(service: SyncService, sandbox: Sandbox, cloc
     assert decision.kind is DecisionKind.APPLIED  # a person decided: the guard does not apply
 
 
+def test_a_preview_of_a_shrunken_directory_does_not_lower_the_baseline(
+    service: SyncService, sandbox: Sandbox, clock: Clock
+) -> None:
+    """Anyone may start a preview: one that read a shrunken directory must not become the
+    yardstick, or the next scheduled run would apply the shrunken read unattended."""
+    scheduler = ready(service, 1)
+    assert scheduler.run_check().kind is ScheduledKind.NO_CHANGES  # read all 60
+    for user_id in list(sandbox.directory_users)[:10]:
+        sandbox.delete_user(user_id)
+    preview = service.preview("UALICE")
+    preview_run = service.store.run(preview.run_id)
+    assert preview_run is not None and preview_run.status is RunStatus.SUCCEEDED
+    assert preview_run.counts["directory_users"] == 50
+    clock.advance(DAY)
+    outcome = scheduler.run_check()
+    assert outcome.kind is ScheduledKind.HELD
+    assert outcome.hold_reasons[0].startswith("Entra returned 50 users, 83.3% of the 60 read")
+
+
 # -- quarantine ------------------------------------------------------------------------
 
 

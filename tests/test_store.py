@@ -6,9 +6,11 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import event
 
 from core.config import EntraInput, TeamSettings
 from core.errors import InvalidInput, SyncError
@@ -397,6 +399,152 @@ def test_expire_due_previews_returns_message_locations(store: Store, clock: Cloc
         "C0REPORTS",
         "1712345678.000100",
     )
+
+
+def statuses(store: Store, *preview_ids: int) -> list[PreviewStatus]:
+    views = [store.preview(preview_id) for preview_id in preview_ids]
+    return [view.status for view in views if view is not None]
+
+
+def approved_preview(store: Store, clock: Clock, actor: str) -> int:
+    """A preview approved by ``actor`` now and left approved (its process died)."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    preview_id = store.save_preview(run_id, Plan(), "alice")
+    assert store.transition_preview(
+        preview_id, [PreviewStatus.PENDING], PreviewStatus.APPROVED, actor=actor
+    )
+    clock.advance(timedelta(minutes=1))
+    return preview_id
+
+
+class JustBefore:
+    """Runs ``action`` once, just before the first ``UPDATE preview`` of ``store``:
+    another process deciding between our read and our conditional update."""
+
+    def __init__(self, store: Store, action: Any) -> None:
+        self.action = action
+        self.done = False
+        event.listen(store.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if not self.done and statement.lstrip().upper().startswith("UPDATE PREVIEW"):
+            self.done = True
+            self.action()
+
+
+def test_a_transition_moves_only_the_named_preview(store: Store, clock: Clock) -> None:
+    first = approved_preview(store, clock, "bob")
+    second = approved_preview(store, clock, "carol")
+    assert store.transition_preview(second, [PreviewStatus.APPROVED], PreviewStatus.APPLYING)
+    assert statuses(store, first, second) == [PreviewStatus.APPROVED, PreviewStatus.APPLYING]
+
+
+def test_handing_an_approval_back_clears_the_decider(store: Store, clock: Clock) -> None:
+    preview_id = approved_preview(store, clock, "bob")
+    assert store.transition_preview(
+        preview_id, [PreviewStatus.APPROVED], PreviewStatus.PENDING, undecide=True
+    )
+    view = store.preview(preview_id)
+    assert view is not None
+    assert (view.status, view.decided_by, view.decided_at) == (PreviewStatus.PENDING, None, None)
+
+
+def test_previews_with_status_shows_fifty_by_default(store: Store) -> None:
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    ids = [store.save_preview(run_id, Plan(), "alice") for _ in range(51)]
+    shown = store.previews_with_status([PreviewStatus.SUPERSEDED, PreviewStatus.PENDING])
+    assert [p.id for p in shown] == ids[::-1][:50]
+
+
+def test_only_a_pending_preview_past_its_ttl_reads_as_expired(store: Store, clock: Clock) -> None:
+    """A decided preview keeps its status after its TTL; only a pending one expires."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    rejected = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
+    store.transition_preview(rejected, [PreviewStatus.PENDING], PreviewStatus.REJECTED)
+    clock.advance(timedelta(hours=2))
+    assert store.previews_with_status([PreviewStatus.EXPIRED]) == []
+    assert [p.id for p in store.previews_with_status([PreviewStatus.REJECTED])] == [rejected]
+    assert store.expire_due_previews() == []
+
+
+def test_two_pending_previews_are_listed_newest_first_and_each_expires(
+    store: Store, clock: Clock, db_path: Path
+) -> None:
+    """Two processes saving at once can leave two previews pending: both behave."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    older = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
+    newer = store.save_preview(run_id, sample_plan(), "bob", ttl=timedelta(hours=1))
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("UPDATE preview SET status = 'pending' WHERE id = ?", (older,))
+    assert [p.id for p in store.pending_previews()] == [newer, older]
+    clock.advance(timedelta(hours=1))
+    moved = store.expire_due_previews()
+    assert sorted(p.id for p in moved) == [older, newer]
+    assert statuses(store, older, newer) == [PreviewStatus.EXPIRED] * 2
+
+
+def test_a_preview_expired_by_another_sweep_meanwhile_is_not_returned_twice(
+    db_path: Path, cipher: SecretCipher, clock: Clock
+) -> None:
+    ours = Store(f"sqlite:///{db_path}", cipher, clock=clock)
+    theirs = Store(f"sqlite:///{db_path}", cipher, clock=clock)
+    run_id = ours.start_run(RunKind.PREVIEW, "alice")
+    preview_id = ours.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
+    clock.advance(timedelta(hours=1))
+    swept: list[list[int]] = []
+    JustBefore(ours, lambda: swept.append([p.id for p in theirs.expire_due_previews()]))
+    assert ours.expire_due_previews() == []
+    assert swept == [[preview_id]]
+    ours.close()
+    theirs.close()
+
+
+def test_abandoned_previews_are_failed_once_each(store: Store, clock: Clock) -> None:
+    """Approved at or before the cut-off, or applying: failed and reported, once."""
+    first = approved_preview(store, clock, "bob")
+    second = approved_preview(store, clock, "carol")
+    cut_off = clock.now - timedelta(minutes=1)  # exactly when ``second`` was approved
+    late = approved_preview(store, clock, "dave")
+    moved = store.fail_abandoned_previews(cut_off)
+    assert sorted((was, view.id, view.status) for was, view in moved) == [
+        (PreviewStatus.APPROVED, first, PreviewStatus.FAILED),
+        (PreviewStatus.APPROVED, second, PreviewStatus.FAILED),
+    ]
+    assert statuses(store, late) == [PreviewStatus.APPROVED]
+    assert store.fail_abandoned_previews(cut_off) == []
+
+
+def test_decided_previews_are_never_failed_as_abandoned(store: Store, clock: Clock) -> None:
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    rejected = store.save_preview(run_id, Plan(), "alice")
+    store.transition_preview(rejected, [PreviewStatus.PENDING], PreviewStatus.REJECTED, actor="b")
+    applied = approved_preview(store, clock, "carol")
+    store.transition_preview(applied, [PreviewStatus.APPROVED], PreviewStatus.APPLIED)
+    pending = store.save_preview(run_id, Plan(), "alice")
+    clock.advance(timedelta(hours=1))
+    assert store.fail_abandoned_previews(clock.now) == []
+    assert statuses(store, rejected, applied, pending) == [
+        PreviewStatus.REJECTED,
+        PreviewStatus.APPLIED,
+        PreviewStatus.PENDING,
+    ]
+
+
+def test_an_abandoned_preview_another_run_failed_meanwhile_is_not_reported(
+    db_path: Path, cipher: SecretCipher, clock: Clock
+) -> None:
+    ours = Store(f"sqlite:///{db_path}", cipher, clock=clock)
+    theirs = Store(f"sqlite:///{db_path}", cipher, clock=clock)
+    preview_id = approved_preview(ours, clock, "bob")
+    ours.transition_preview(preview_id, [PreviewStatus.APPROVED], PreviewStatus.APPLYING)
+    failed: list[list[int]] = []
+    JustBefore(
+        ours, lambda: failed.append([v.id for _, v in theirs.fail_abandoned_previews(clock.now)])
+    )
+    assert ours.fail_abandoned_previews(clock.now) == []
+    assert failed == [[preview_id]]
+    ours.close()
+    theirs.close()
 
 
 # -- team settings ----------------------------------------------------------------------

@@ -51,6 +51,15 @@ def test_bad_guids(guid: str) -> None:
     assert problems(caught.value) == {"tenant_id": rule, "client_id": rule}
 
 
+@pytest.mark.parametrize("suffix", ["x", "/oauth2", "/oauth2/v2.0/token", " 1", "-0000"])
+def test_guids_followed_by_more_text_are_refused(suffix: str) -> None:
+    """A pasted URL or a typo after the GUID is not a GUID: the whole value must match."""
+    with pytest.raises(InvalidInput) as caught:
+        validate_entra_input(TENANT + suffix, CLIENT + suffix, SECRET, 7)
+    rule = "must be a GUID like 00000000-0000-0000-0000-000000000000"
+    assert problems(caught.value) == {"tenant_id": rule, "client_id": rule}
+
+
 def test_every_problem_is_reported_at_once_without_the_secret() -> None:
     with pytest.raises(InvalidInput) as caught:
         validate_entra_input("x", "y", "   ", "abc")

@@ -33,7 +33,11 @@ def waits() -> list[float]:
 
 @pytest.fixture
 def policy(waits: list[float]) -> RetryPolicy:
-    return RetryPolicy(attempts=4, max_retry_after=30.0, sleep=waits.append, rng=random.Random(7))
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        assert len(waits) < 50, "retrying without end"
+
+    return RetryPolicy(attempts=4, max_retry_after=30.0, sleep=sleep, rng=random.Random(7))
 
 
 @pytest.fixture

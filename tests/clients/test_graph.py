@@ -12,7 +12,7 @@ import respx
 
 from core.clients import ApiClient, GraphDirectory, RequestCounter, explain_graph_permission_error
 from core.clients.graph import MANAGER_EXPAND, USER_SELECT, parse_user
-from core.errors import AuthenticationError, PermissionDenied, RateLimited
+from core.errors import AuthenticationError, NotFound, PermissionDenied, RateLimited
 from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser
 
 from .conftest import V1, graph_user, manager_of
@@ -292,6 +292,22 @@ def test_404_for_an_id_means_the_user_is_gone(
     router.post(BATCH).mock(return_value=httpx.Response(200, json={"responses": items}))
     users = GraphDirectory(graph_api).lookup([], ["u-0001", "u-0404"])
     assert [u.id for u in users] == ["u-0001"]
+
+
+def test_404_for_an_email_lookup_is_an_error(
+    router: respx.MockRouter, graph_api: ApiClient
+) -> None:
+    """An email filter answers 200 with an empty list when nobody matches; a 404 there
+    means the request itself went wrong, and must not read as "nobody has this email"."""
+    gone = {"error": {"code": "Request_ResourceNotFound", "message": "does not exist"}}
+    items = [
+        ok_item("1", {"value": [graph_user(1)]}),
+        {"id": "2", "status": 404, "headers": {}, "body": gone},
+    ]
+    router.post(BATCH).mock(return_value=httpx.Response(200, json={"responses": items}))
+    with pytest.raises(NotFound, match="does not exist") as caught:
+        GraphDirectory(graph_api).lookup(["user1@contoso.com", "someone@contoso.com"], [])
+    assert "someone" not in str(caught.value)
 
 
 def test_lookup_deduplicates_and_adds_manager_stand_ins(
