@@ -17,7 +17,7 @@ from core.clients import (
     discover_workspace,
 )
 from core.clients.assets import AQL_PAGE_SIZE
-from core.errors import ApiError, IncompleteRead
+from core.errors import ApiError, IncompleteRead, UnreadableAnswer
 from core.sync import Attr
 
 BASE = "https://api.test/jsm/assets/workspace/w1/v1"
@@ -129,3 +129,11 @@ def test_site_without_assets_workspace_is_an_error() -> None:
     )
     with pytest.raises(ApiError, match="Premium"):
         discover_workspace(_api("https://site.test"))
+
+
+@respx.mock
+@pytest.mark.parametrize("answer", [{"totalCount": None}, {"totalCount": "many"}, []])
+def test_a_count_without_a_number_is_unreadable(answer: object) -> None:
+    respx.post(f"{BASE}/object/aql/totalcount").mock(return_value=httpx.Response(200, json=answer))
+    with pytest.raises(UnreadableAnswer, match="holds no number"):
+        AssetsClient(_api()).count("objectTypeId = 7")

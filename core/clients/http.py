@@ -12,6 +12,7 @@ the retry rules live in one place:
   the work. Sending it again here could make a duplicate, so the failure goes back to
   the caller, which can look the object up first (:func:`core.clients.assets.create_once`).
 * After the last attempt the failure becomes a typed :class:`core.errors.ApiError`.
+* A success whose body is not JSON becomes :class:`core.errors.UnreadableAnswer`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from core.errors import (
     RequestRejected,
     ServerError,
     TransportFailure,
+    UnreadableAnswer,
 )
 
 RETRY_ALWAYS_STATUSES = frozenset({429})  # not processed: safe to send again
@@ -213,10 +215,28 @@ class ApiClient:
             raise error_for(self.service, method, path, response)
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs).json()
+        return self.json_of(self.request("GET", path, **kwargs), "GET", path)
 
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
-        return self.request("POST", path, json=body, **kwargs).json()
+        return self.json_of(self.request("POST", path, json=body, **kwargs), "POST", path)
+
+    def json_of(self, response: httpx.Response, method: str, path: str) -> Any:
+        """The JSON of a successful answer, or :class:`UnreadableAnswer` when it has none.
+
+        A 200 whose body is not JSON (a proxy's sign-in page, a connection cut
+        mid-body) says nothing about the data, nor whether a write happened.
+        """
+        try:
+            return response.json()
+        except ValueError:  # not JSON, or not even text
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise UnreadableAnswer(
+                self.service,
+                f"answered {response.status_code} with a body that is not JSON ({kind})",
+                status=response.status_code,
+                method=method,
+                path=_path_only(path),
+            ) from None
 
     def _send(
         self,
