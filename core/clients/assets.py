@@ -15,7 +15,7 @@ not yet indexed is refused rather than stored as a second Employee.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -335,28 +335,45 @@ def _attribute_payload(
 
 
 def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeRecord:
+    """An Employee from an AQL object; a value listed with nothing in it is refused.
+
+    Assets leaves an attribute without a value out of the answer; it never lists one
+    whose value is null. Such an answer was spoiled on the way, and reading its nulls
+    as empty would plan a create for every Employee it hid the Entra User ID of, and a
+    clear for every field.
+    """
     values: dict[Attr, str | None] = {}
     for attribute in obj.get("attributes", []):
         attr = by_id.get(str(attribute.get("objectTypeAttributeId")))
-        if attr is not None:
-            values[attr] = _first_value(attr, attribute.get("objectAttributeValues") or [])
+        items = attribute.get("objectAttributeValues") or []
+        if attr is None or not items:
+            continue
+        raw = _raw_value(attr, items[0])
+        if raw is None:
+            raise UnreadableAnswer(
+                "assets",
+                f"Employee {obj.get('objectKey')} came back with {attr.value} listed but "
+                "no value in it; nothing was written",
+                method="POST",
+                path="object/aql",
+            )
+        values[attr] = _normalised(attr, raw)
     return employee_record(str(obj["id"]), str(obj["objectKey"]), values)
 
 
-def _first_value(attr: Attr, items: Sequence[Mapping[str, Any]]) -> str | None:
-    if not items:
-        return None
-    item = items[0]
+def _raw_value(attr: Attr, item: Mapping[str, Any]) -> Any:
+    """What one listed value holds (None: nothing), by the attribute's type."""
     if attr is Attr.MANAGER:
         ref = item.get("referencedObject") or {}
-        return ref.get("objectKey") or item.get("searchValue") or None
+        return ref.get("objectKey") or item.get("searchValue")
     if attr is Attr.JIRA_USER:
         user = item.get("user") or {}
-        return item.get("value") or user.get("key") or None
-    value = item.get("value")
-    if value is None:
-        return None
-    text = str(value)
+        return item.get("value") or user.get("key")
+    return item.get("value")
+
+
+def _normalised(attr: Attr, raw: Any) -> str | None:
+    text = str(raw)
     if attr is Attr.ACTIVE:
         return text.lower()
     return text or None
