@@ -25,6 +25,7 @@ runs the same cases under pytest.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import sys
@@ -38,6 +39,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, event
 
@@ -338,8 +340,6 @@ def settings_for(database: Path) -> Settings:
     environ = {
         **sandbox_environ(f"sqlite:///{database}"),
         "ENTRA_SYNC_SECRET_KEY": secret_key(),
-        # One write at a time: the order of writes, and so what a fault hits, is fixed.
-        "ENTRA_SYNC_WRITE_CONCURRENCY": "1",
     }
     return load_settings(environ, env_file=None)
 
@@ -353,12 +353,19 @@ class World:
     store: Store
 
     @contextmanager
-    def service(self) -> Iterator[SyncService]:
-        """A service as a new process builds it: its own clients, so its own sign-in."""
+    def service(
+        self, transport: httpx.BaseTransport | None = None, *, concurrency: int = 1
+    ) -> Iterator[SyncService]:
+        """A service as a new process builds it: its own clients, so its own sign-in.
+
+        ``transport`` defaults to the sandbox's own; ``concurrency`` is how many writes
+        run at once (one keeps their order, and so what a fault hits, fixed).
+        """
+        settings = dataclasses.replace(self.settings, write_concurrency=concurrency)
         service = SyncService(
-            self.settings,
+            settings,
             self.store,
-            transport=self.sandbox.transport(),
+            transport=transport or self.sandbox.transport(),
             retry=RetryPolicy(sleep=lambda _: None),
         )
         try:
