@@ -685,6 +685,52 @@ def table(results: Sequence[CaseResult]) -> str:
     return "\n".join(lines)
 
 
+# The issue's nine faults, as the columns of the summary grid.
+GRID_COLUMNS: tuple[tuple[str, tuple[FaultKind, ...]], ...] = (
+    ("429 Retry-After", (RATE_LIMITED, RATE_LIMITED_ON)),
+    ("503", (UNAVAILABLE, UNAVAILABLE_ON)),
+    ("timeout", (TIMEOUT, TIMEOUT_ON)),
+    ("reset", (RESET, RESET_ON)),
+    ("malformed JSON", (MALFORMED,)),
+    ("empty 200", (EMPTY,)),
+    ("truncated 200", (TRUNCATED,)),
+    ("null fields", (NULLS,)),
+    ("answer lost after write", LOST),
+)
+GRID_CODES = {
+    Outcome.APPLIED: "A",
+    Outcome.PARTIAL: "P",
+    Outcome.HELD: "H",
+    Outcome.FAILED: "F",
+}
+
+
+def grid(results: Sequence[CaseResult]) -> str:
+    """One row an endpoint, one column a fault; "A/F" is once / until cleared.
+
+    A applied, P partial (only correct writes), H held, F failed before write, an
+    asterisk a case that did not pass, a dot a combination that cannot exist.
+    """
+    by_case = {(r.case.target, r.case.kind): r for r in results}
+    lines = [
+        "| service | endpoint | phase | " + " | ".join(name for name, _ in GRID_COLUMNS) + " |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in GRID_COLUMNS) + " |",
+    ]
+    for target in TARGETS:
+        cells = []
+        for _, kinds in GRID_COLUMNS:
+            codes = [
+                GRID_CODES[r.outcome] + ("" if r.passed else "*")
+                for kind in kinds
+                if (r := by_case.get((target, kind))) is not None
+            ]
+            cells.append("/".join(codes) or "·")
+        lines.append(
+            f"| {target.service} | {target.endpoint} | {target.phase} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 def _verdict(result: CaseResult) -> str:
     if result.passed:
         return "yes"
@@ -724,6 +770,8 @@ def main(argv: Sequence[str] = ()) -> int:
             results = [run_case(case) for case in CASES]
         finally:
             close_bench()
+    print(grid(results))
+    print()
     print(table(results))
     print()
     print(totals(results))
