@@ -39,6 +39,7 @@ test: lint typecheck unit
 # The reliability suites as tables (they also run inside `make unit`).
 reliability: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.reliability
+	$(BIN)/python -m tests.reliability_faults
 
 # Mutation testing of the rule modules (docs/testing.md); not part of `make test`.
 # A fresh run each time, MUTATE_JOBS workers (the default suits a 2-core machine).

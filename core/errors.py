@@ -111,3 +111,12 @@ class IncompleteRead(ServerError):
     Planning on it would create duplicates or inactivate people who are there, so
     the run stops before its first write, as for any other read error.
     """
+
+
+class UnreadableAnswer(ServerError):
+    """A success whose body is not what the API sends: not JSON, or missing what it names.
+
+    Something between us and the service spoiled it (a proxy's page, a connection cut
+    mid-body, a field withheld). A read that gets one stops the run before any write;
+    a create that gets one may have happened, so it is looked up before being resent.
+    """

@@ -17,7 +17,7 @@ from core.clients import (
     discover_workspace,
 )
 from core.clients.assets import AQL_PAGE_SIZE
-from core.errors import ApiError, IncompleteRead
+from core.errors import ApiError, IncompleteRead, UnreadableAnswer
 from core.sync import Attr
 
 BASE = "https://api.test/jsm/assets/workspace/w1/v1"
@@ -129,3 +129,34 @@ def test_site_without_assets_workspace_is_an_error() -> None:
     )
     with pytest.raises(ApiError, match="Premium"):
         discover_workspace(_api("https://site.test"))
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"value": None, "displayValue": None}, id="null value"),
+        pytest.param({"referencedObject": None, "searchValue": None}, id="null reference"),
+    ],
+)
+def test_a_value_listed_with_nothing_in_it_is_refused(value: dict[str, object]) -> None:
+    """Assets leaves out an attribute without a value; one listed as null was spoiled on
+    the way, and read as empty it would plan a create for an Employee that exists."""
+    obj = _obj(1)
+    attributes = obj["attributes"]
+    assert isinstance(attributes, list)
+    attributes[0]["objectAttributeValues"] = [value]
+    respx.post(f"{BASE}/object/aql").mock(
+        return_value=httpx.Response(200, json={"values": [obj], "isLast": True})
+    )
+    _counted(1)
+    with pytest.raises(UnreadableAnswer, match="ENTRA-1 came back with Entra User ID listed"):
+        AssetsClient(_api()).employees(TYPE)
+
+
+@respx.mock
+@pytest.mark.parametrize("answer", [{"totalCount": None}, {"totalCount": "many"}, []])
+def test_a_count_without_a_number_is_unreadable(answer: object) -> None:
+    respx.post(f"{BASE}/object/aql/totalcount").mock(return_value=httpx.Response(200, json=answer))
+    with pytest.raises(UnreadableAnswer, match="holds no number"):
+        AssetsClient(_api()).count("objectTypeId = 7")

@@ -27,6 +27,7 @@ from core.errors import (
     RequestRejected,
     ServerError,
     TransportFailure,
+    UnreadableAnswer,
 )
 
 BASE = "https://api.test/v1"
@@ -170,6 +171,28 @@ def test_status_maps_to_typed_error(api: ApiClient, status: int, kind: type[Exce
     )
     with pytest.raises(kind, match="nope"):
         api.request("GET", "thing?email=secret@example.com")
+    assert route.call_count == 1
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [(b"<html><body>Sign in</body></html>", "text/html"), (b'{"value": [', "application/json")],
+)
+def test_a_success_that_is_not_json_is_an_unreadable_answer(
+    api: ApiClient, content: bytes, kind: str
+) -> None:
+    """A proxy's page or a body cut mid-value: a typed error naming the service, not a
+    decode error, and not retried (it answered; a retry is the caller's choice)."""
+    route = respx.get(f"{BASE}/thing").mock(
+        return_value=httpx.Response(200, content=content, headers={"Content-Type": kind})
+    )
+    with pytest.raises(UnreadableAnswer) as info:
+        api.get_json("thing?q=ada@example.com")
+    assert str(info.value) == (
+        f"assets HTTP 200 (GET thing): answered 200 with a body that is not JSON ({kind})"
+    )
+    assert isinstance(info.value, ServerError)
     assert route.call_count == 1
 
 

@@ -5,7 +5,8 @@ Reads page through AQL at 999 objects a page (``maxResults`` of 1000 or more onc
 request, the only shape the API offers; the applier paces and parallelises them.
 
 A create is never sent twice blindly. When its answer is lost or says nothing (a
-timeout or reset after sending, a 5xx, a 409) it may have happened, so
+timeout or reset after sending, a 5xx, a 409, a success without the object's id) it
+may have happened, so
 :func:`create_once` looks for what it would have made (an Employee by Entra User ID,
 an attribute by name) and sends it again only when that is not there, at most twice in
 all. Entra User ID is a unique attribute, so a resend that races a create Assets had
@@ -14,12 +15,18 @@ not yet indexed is refused rather than stored as a second Employee.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from core.clients.http import ApiClient
-from core.errors import ApiError, IncompleteRead, ServerError, TransportFailure
+from core.errors import (
+    ApiError,
+    IncompleteRead,
+    ServerError,
+    TransportFailure,
+    UnreadableAnswer,
+)
 from core.sync import Attr, AttributeValues, EmployeeRecord, employee_record
 
 AQL_PAGE_SIZE = 999
@@ -81,8 +88,9 @@ def answer_lost(error: ApiError) -> bool:
     """True when a failed create may have happened all the same.
 
     A transport failure after sending (timeout, reset), any 5xx (a gateway's 503 can
-    follow the work) and a 409 say nothing about whether the object was made. A 429 or
-    another 4xx means it was not.
+    follow the work), a success that cannot be read (:class:`UnreadableAnswer`) and a
+    409 say nothing about whether the object was made. A 429 or another 4xx means it
+    was not.
     """
     return isinstance(error, TransportFailure | ServerError) or error.status == 409
 
@@ -220,8 +228,14 @@ class AssetsClient:
 
     def count(self, query: str) -> int:
         """How many objects ``query`` matches, as Assets counts them."""
-        answer = self._api.post_json("object/aql/totalcount", {"qlQuery": query})
-        return int(answer.get("totalCount", 0))
+        path = "object/aql/totalcount"
+        answer = self._api.post_json(path, {"qlQuery": query})
+        total = answer.get("totalCount", 0) if isinstance(answer, dict) else None
+        if not isinstance(total, int):
+            raise UnreadableAnswer(
+                "assets", "the count answer holds no number", method="POST", path=path
+            )
+        return total
 
     def find_employee(
         self, employee_type: EmployeeType, entra_user_id: str
@@ -244,7 +258,8 @@ class AssetsClient:
                 "maxResults": AQL_PAGE_SIZE,
                 "includeAttributes": "true" if include_attributes else "false",
             }
-            page = self._api.post_json("object/aql", {"qlQuery": query}, params=params)
+            body = {"qlQuery": query}
+            page = self._api.post_json("object/aql", body, params=params)
             values = page.get("values", [])
             yield from values
             start += len(values)
@@ -267,7 +282,15 @@ class AssetsClient:
 
         def create() -> tuple[str, str]:
             obj = self._api.post_json("object/create", body, idempotent=False)
-            return str(obj["id"]), str(obj["objectKey"])
+            made = (obj.get("id"), obj.get("objectKey")) if isinstance(obj, dict) else (None, None)
+            if not all(made):  # it may have been made all the same: create_once looks
+                raise UnreadableAnswer(
+                    "assets",
+                    "the create was answered without the object's id and key",
+                    method="POST",
+                    path="object/create",
+                )
+            return str(made[0]), str(made[1])
 
         entra_user_id = values.get(Attr.ENTRA_USER_ID)
         if not entra_user_id:
@@ -312,28 +335,45 @@ def _attribute_payload(
 
 
 def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeRecord:
+    """An Employee from an AQL object; a value listed with nothing in it is refused.
+
+    Assets leaves an attribute without a value out of the answer; it never lists one
+    whose value is null. Such an answer was spoiled on the way, and reading its nulls
+    as empty would plan a create for every Employee it hid the Entra User ID of, and a
+    clear for every field.
+    """
     values: dict[Attr, str | None] = {}
     for attribute in obj.get("attributes", []):
         attr = by_id.get(str(attribute.get("objectTypeAttributeId")))
-        if attr is not None:
-            values[attr] = _first_value(attr, attribute.get("objectAttributeValues") or [])
+        items = attribute.get("objectAttributeValues") or []
+        if attr is None or not items:
+            continue
+        raw = _raw_value(attr, items[0])
+        if raw is None:
+            raise UnreadableAnswer(
+                "assets",
+                f"Employee {obj.get('objectKey')} came back with {attr.value} listed but "
+                "no value in it; nothing was written",
+                method="POST",
+                path="object/aql",
+            )
+        values[attr] = _normalised(attr, raw)
     return employee_record(str(obj["id"]), str(obj["objectKey"]), values)
 
 
-def _first_value(attr: Attr, items: Sequence[Mapping[str, Any]]) -> str | None:
-    if not items:
-        return None
-    item = items[0]
+def _raw_value(attr: Attr, item: Mapping[str, Any]) -> Any:
+    """What one listed value holds (None: nothing), by the attribute's type."""
     if attr is Attr.MANAGER:
         ref = item.get("referencedObject") or {}
-        return ref.get("objectKey") or item.get("searchValue") or None
+        return ref.get("objectKey") or item.get("searchValue")
     if attr is Attr.JIRA_USER:
         user = item.get("user") or {}
-        return item.get("value") or user.get("key") or None
-    value = item.get("value")
-    if value is None:
-        return None
-    text = str(value)
+        return item.get("value") or user.get("key")
+    return item.get("value")
+
+
+def _normalised(attr: Attr, raw: Any) -> str | None:
+    text = str(raw)
     if attr is Attr.ACTIVE:
         return text.lower()
     return text or None

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from core.clients.http import ApiClient, error_for, parse_retry_after
-from core.errors import ApiError, RateLimited, ServerError
+from core.errors import ApiError, RateLimited, ServerError, UnreadableAnswer
 from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser, ManagerRef
 
 COUNT = "/users/$count"
@@ -201,8 +201,10 @@ class GraphDirectory:
             if status in RETRY_ITEM_STATUSES:
                 throttled.append(request)
                 waits.append(_item_retry_after(item))
-            elif 200 <= status < 300 or (status == 404 and request.by_id):
-                done.append((status, item.get("body")))
+            elif 200 <= status < 300:
+                done.append((status, _item_body(request, item)))
+            elif status == 404 and request.by_id:
+                done.append((status, None))
             else:
                 raise _item_error(request, item)
         return done, throttled, waits
@@ -257,6 +259,26 @@ def _item_retry_after(item: Mapping[str, Any]) -> float | None:
         if str(name).lower() == "retry-after":
             return parse_retry_after(str(value))
     return None
+
+
+def _item_body(request: _SubRequest, item: Mapping[str, Any]) -> dict[str, Any]:
+    """What a successful item holds: a user by id, or a ``value`` list by filter.
+
+    Anything else was spoiled on the way. Read as "no such user", it would inactivate
+    the Employee of someone who is there, so it is refused like any unreadable answer.
+    """
+    body = item.get("body")
+    if isinstance(body, dict) and (
+        bool(body.get("id")) if request.by_id else isinstance(body.get("value"), list)
+    ):
+        return body
+    wanted = "the user" if request.by_id else "a list of users"
+    raise UnreadableAnswer(
+        "graph",
+        f"a $batch item answered {item.get('status')} without {wanted}",
+        method="POST",
+        path="/$batch",
+    )
 
 
 def _item_error(request: _SubRequest, item: Mapping[str, Any]) -> Exception:

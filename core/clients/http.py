@@ -12,6 +12,7 @@ the retry rules live in one place:
   the work. Sending it again here could make a duplicate, so the failure goes back to
   the caller, which can look the object up first (:func:`core.clients.assets.create_once`).
 * After the last attempt the failure becomes a typed :class:`core.errors.ApiError`.
+* A success whose body is not JSON becomes :class:`core.errors.UnreadableAnswer`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from core.errors import (
     RequestRejected,
     ServerError,
     TransportFailure,
+    UnreadableAnswer,
 )
 
 RETRY_ALWAYS_STATUSES = frozenset({429})  # not processed: safe to send again
@@ -219,10 +221,11 @@ class ApiClient:
         return self.json_of(self.request("POST", path, json=body, **kwargs), "POST", path)
 
     def json_of(self, response: httpx.Response, method: str, path: str) -> Any:
-        """The JSON body of a 2xx answer; anything else is this service's ``ApiError``.
+        """The JSON of a successful answer, or :class:`UnreadableAnswer` when it has none.
 
         A proxy or captive portal answers 200 with an HTML page, and an empty or cut-off
-        body is no answer either: neither may reach a caller as data.
+        body is no answer either: neither may reach a caller as data, and neither says
+        whether a write happened.
         """
         content_type = response.headers.get("Content-Type", "")
         reason = None
@@ -233,9 +236,10 @@ class ApiClient:
                 return response.json()
             except ValueError:  # JSONDecodeError, and UnicodeDecodeError for binary bodies
                 reason = "an empty body" if not response.content.strip() else "unparseable"
-        raise ApiError(
+        raise UnreadableAnswer(
             self.service,
-            f"answer is not JSON ({reason}); is a proxy answering instead of the service?",
+            f"answered {response.status_code} with a body that is not JSON ({reason}); "
+            "is a proxy answering instead of the service?",
             status=response.status_code,
             method=method,
             path=_path_only(path),

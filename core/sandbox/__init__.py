@@ -4,7 +4,7 @@ Used in-process through :meth:`Sandbox.transport` (tests, demo) and over real HT
 loopback through :class:`SandboxServer`.
 """
 
-from core.sandbox.app import Fault, Sandbox
+from core.sandbox.app import Answer, Fault, Sandbox
 from core.sandbox.credentials import (
     SANDBOX_ATLASSIAN_API_TOKEN,
     SANDBOX_ATLASSIAN_EMAIL,
@@ -25,6 +25,7 @@ __all__ = [
     "SANDBOX_ORG_API_KEY",
     "SANDBOX_ORG_ID",
     "SANDBOX_TENANT_ID",
+    "Answer",
     "Fault",
     "Sandbox",
     "SandboxOrg",

@@ -7,6 +7,7 @@ that puts everything on one loopback origin.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from core.sandbox.assets import handle_assets
 from core.sandbox.assets_objects import ObjectRenderer
 from core.sandbox.atlassian import handle_admin, handle_jira
 from core.sandbox.builder import Builder
-from core.sandbox.faults import Fault, FaultBook
+from core.sandbox.faults import Answer, Fault, FaultBook
 from core.sandbox.graph import handle_graph
 from core.sandbox.graph_query import USER_PROPERTIES
 from core.sandbox.http import HttpError, json_response
@@ -31,7 +32,7 @@ from core.sandbox.records import SandboxAccount, SandboxContact, SandboxOrg, San
 from core.sandbox.state import SandboxState
 from core.sync import OBJECT_TYPE_NAME
 
-__all__ = ["Fault", "Sandbox", "classify"]
+__all__ = ["Answer", "Fault", "Sandbox", "classify"]
 
 
 def classify(path: str) -> str:
@@ -75,9 +76,10 @@ class Sandbox:
 
     # -- HTTP ------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request, or raise ``httpx.ReadTimeout`` for a timeout fault.
+        """Answer one request, or raise the transport error of a timeout or reset fault.
 
-        A fault ``after_processing`` lets the request change the state first.
+        A fault ``after_processing``, or one that spoils the ``answer``, lets the
+        request change the state first (see :class:`Fault`).
         """
         request.read()
         service = classify(request.url.path)
@@ -91,11 +93,10 @@ class Sandbox:
             fault = self._faults.take(service, request.method, target, batch_item=False)
             if fault is None:
                 return self._dispatch(service, request)
-            if fault.after_processing:
-                self._dispatch(service, request)  # the work is done; its answer is lost
-        if fault.timeout:
-            raise httpx.ReadTimeout("Sandbox fault: the read timed out", request=request)
-        return fault.error(service).response()
+            answer = self._dispatch(service, request) if fault.processes else None
+        if answer is not None and fault.answer is not None:
+            return fault.spoil(service, answer)
+        return fault.fail(service, request)  # after processing: the work is done, the answer lost
 
     def _dispatch(self, service: str, request: httpx.Request) -> httpx.Response:
         handlers: dict[str, Callable[[SandboxState, httpx.Request], httpx.Response]] = {
@@ -117,6 +118,19 @@ class Sandbox:
     def transport(self) -> httpx.MockTransport:
         """An in-process transport for ``httpx.Client(transport=...)``."""
         return httpx.MockTransport(self.handle)
+
+    def clone(self) -> Sandbox:
+        """An independent copy of everything this sandbox knows, and no faults.
+
+        Directory, accounts, issued tokens and the Assets workspace are copied, and so
+        is the stream new hires draw from, so the same :meth:`hire` on two clones makes
+        the same person. Request counts start at zero; latency is kept.
+        """
+        with self._lock:
+            twin = Sandbox(self.org, latency=self.latency)
+            twin._state = copy.deepcopy(self._state)
+            twin._builder = copy.deepcopy(self._builder)
+        return twin
 
     def add_fault(self, fault: Fault) -> None:
         self._faults.add(fault)

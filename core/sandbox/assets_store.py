@@ -7,7 +7,6 @@ Objects themselves are handled in :mod:`core.sandbox.assets_objects`.
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -31,6 +30,21 @@ from core.sandbox.assets_model import (
 from core.sandbox.http import HttpError, atlassian_error
 
 _SCHEMA_KEY = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+
+
+class IdSequence:
+    """Ids counting up from ``start``; a plain object, so a workspace can be deep-copied."""
+
+    def __init__(self, start: int) -> None:
+        self._next = start
+
+    def __iter__(self) -> IdSequence:
+        return self
+
+    def __next__(self) -> int:
+        value = self._next
+        self._next += 1
+        return value
 
 
 def invalid(field: str, message: str) -> HttpError:
@@ -69,11 +83,11 @@ class AssetsStore:
         # unique attribute, lower-cased value -> object id.
         self.keys: dict[str, str] = {}
         self.unique_values: dict[str, dict[str, str]] = {}
-        self._schema_ids = itertools.count(1)
-        self._type_ids = itertools.count(101)
-        self._attribute_ids = itertools.count(1001)
-        self.object_ids = itertools.count(10001)
-        self._reference_ids = itertools.count(1)
+        self._schema_ids = IdSequence(1)
+        self._type_ids = IdSequence(101)
+        self._attribute_ids = IdSequence(1001)
+        self.object_ids = IdSequence(10001)
+        self._reference_ids = IdSequence(1)
         for name, description, color in DEFAULT_REFERENCE_TYPES:
             self.add_reference_type({"name": name, "description": description, "color": color})
 

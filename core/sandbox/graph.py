@@ -242,7 +242,7 @@ def _batch_item(
 ) -> dict[str, Any]:
     method, url = item["method"].upper(), item["url"]
     fault = faults.take("graph", method, url, batch_item=True)
-    if fault is not None:
+    if fault is not None and not fault.processes:
         return _item(item["id"], fault.error("graph").response())
     headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
     if "Authorization" in batch.headers:
@@ -258,6 +258,10 @@ def _batch_item(
         response = handle_graph(state, sub, faults)
     except HttpError as error:
         response = error.response()
+    if fault is not None:  # handled first, then spoiled or answered with the fault's error
+        response = (
+            fault.spoil("graph", response) if fault.answer else fault.error("graph").response()
+        )
     return _item(item["id"], response)
 
 

@@ -56,6 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stopping.wait(self.server.hold_on_timeout)
             self.close_connection = True
             return
+        except httpx.ReadError:  # a reset fault: the connection ends with no answer
+            self.close_connection = True
+            return
         content = response.read()
         self.send_response(response.status_code)
         for name, value in response.headers.multi_items():

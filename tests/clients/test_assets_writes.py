@@ -1,9 +1,9 @@
 """Creates whose answer was lost: looked up by Entra User ID, never blindly sent twice.
 
 respx stands in for Assets. A create that failed ambiguously (a timeout or reset after
-sending, a 5xx, a 409) may or may not have happened; the client reads the Employee
-type by Entra User ID and either takes the object it finds or sends the create once
-more, at most twice in all.
+sending, a 5xx, a 409, a success that names no object) may or may not have happened;
+the client reads the Employee type by Entra User ID and either takes the object it
+finds or sends the create once more, at most twice in all.
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ AMBIGUOUS = [
     pytest.param(lambda: httpx.Response(409, json={"errorMessages": ["conflict"]}), id="409"),
     pytest.param(lambda: httpx.ReadTimeout("no answer"), id="timeout"),
     pytest.param(lambda: httpx.RemoteProtocolError("connection reset by peer"), id="reset"),
+    pytest.param(
+        lambda: httpx.Response(
+            200, text="<html>Sign in</html>", headers={"Content-Type": "text/html"}
+        ),
+        id="200 not JSON",
+    ),
+    pytest.param(lambda: httpx.Response(201, json={}), id="201 without id"),
 ]
 
 

@@ -12,7 +12,13 @@ import respx
 
 from core.clients import ApiClient, GraphDirectory, RequestCounter, explain_graph_permission_error
 from core.clients.graph import MANAGER_EXPAND, USER_SELECT, parse_user
-from core.errors import AuthenticationError, NotFound, PermissionDenied, RateLimited
+from core.errors import (
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    UnreadableAnswer,
+)
 from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser
 
 from .conftest import V1, graph_user, manager_of
@@ -308,6 +314,25 @@ def test_404_for_an_email_lookup_is_an_error(
     with pytest.raises(NotFound, match="does not exist") as caught:
         GraphDirectory(graph_api).lookup(["user1@contoso.com", "someone@contoso.com"], [])
     assert "someone" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("by_id", "body"),
+    [
+        pytest.param(True, '{"value": [{"id": "', id="by id, not JSON"),
+        pytest.param(True, {}, id="by id, empty"),
+        pytest.param(False, {"error": "none"}, id="by email, no value list"),
+    ],
+)
+def test_a_200_item_without_the_user_is_unreadable_not_a_user_gone(
+    router: respx.MockRouter, graph_api: ApiClient, by_id: bool, body: object
+) -> None:
+    """Read as "no such user", a spoiled item would inactivate someone who is there."""
+    item = {"id": "1", "status": 200, "headers": {}, "body": body}
+    router.post(BATCH).mock(return_value=httpx.Response(200, json={"responses": [item]}))
+    emails, ids = ([], ["u-0001"]) if by_id else (["a@contoso.com"], [])
+    with pytest.raises(UnreadableAnswer, match="a \\$batch item answered 200 without"):
+        GraphDirectory(graph_api).lookup(emails, ids)
 
 
 def test_lookup_deduplicates_and_adds_manager_stand_ins(

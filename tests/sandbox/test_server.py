@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.sandbox import SANDBOX_ORG_API_KEY, Sandbox, SandboxServer, settings_env
+from core.sandbox import SANDBOX_ORG_API_KEY, Fault, Sandbox, SandboxServer, settings_env
 from tests.sandbox.conftest import SITE_AUTH
 
 
@@ -46,3 +46,16 @@ def test_settings_env_points_at_the_server(tmp_path: Path) -> None:
         assert env["ENTRA_SYNC_GRAPH_URL"] == server.base_url
         assert env["SSL_CERT_FILE"] == str(server.ca_cert_path)
         assert {"ENTRA_TENANT_ID", "ENTRA_CLIENT_ID", "ENTRA_CLIENT_SECRET"} <= env.keys()
+
+
+def test_a_reset_fault_ends_the_connection_without_an_answer(tmp_path: Path) -> None:
+    """Over TLS the client sees a transport error (which one depends on timing)."""
+    sandbox = Sandbox()
+    sandbox.add_fault(Fault(service="jira", reset=True))
+    with SandboxServer(sandbox, cert_dir=tmp_path) as server:
+        context = ssl.create_default_context(cafile=str(server.ca_cert_path))
+        headers = {"Authorization": SITE_AUTH}
+        with httpx.Client(base_url=server.base_url, verify=context, headers=headers) as client:
+            with pytest.raises(httpx.TransportError):
+                client.get("/rest/api/3/users/search")
+            assert client.get("/rest/api/3/users/search").status_code == 200
