@@ -176,11 +176,15 @@ def test_status_maps_to_typed_error(api: ApiClient, status: int, kind: type[Exce
 
 @respx.mock
 @pytest.mark.parametrize(
-    ("content", "kind"),
-    [(b"<html><body>Sign in</body></html>", "text/html"), (b'{"value": [', "application/json")],
+    ("content", "kind", "reason"),
+    [
+        (b"<html><body>Sign in</body></html>", "text/html", "Content-Type text/html"),
+        (b'{"value": [', "application/json", "unparseable"),
+        (b"", "application/json", "an empty body"),
+    ],
 )
 def test_a_success_that_is_not_json_is_an_unreadable_answer(
-    api: ApiClient, content: bytes, kind: str
+    api: ApiClient, content: bytes, kind: str, reason: str
 ) -> None:
     """A proxy's page or a body cut mid-value: a typed error naming the service, not a
     decode error, and not retried (it answered; a retry is the caller's choice)."""
@@ -190,7 +194,8 @@ def test_a_success_that_is_not_json_is_an_unreadable_answer(
     with pytest.raises(UnreadableAnswer) as info:
         api.get_json("thing?q=ada@example.com")
     assert str(info.value) == (
-        f"assets HTTP 200 (GET thing): answered 200 with a body that is not JSON ({kind})"
+        f"assets HTTP 200 (GET thing): answered 200 with a body that is not JSON ({reason}); "
+        "is a proxy answering instead of the service?"
     )
     assert isinstance(info.value, ServerError)
     assert route.call_count == 1
