@@ -160,3 +160,15 @@ def test_a_count_without_a_number_is_unreadable(answer: object) -> None:
     respx.post(f"{BASE}/object/aql/totalcount").mock(return_value=httpx.Response(200, json=answer))
     with pytest.raises(UnreadableAnswer, match="holds no number"):
         AssetsClient(_api()).count("objectTypeId = 7")
+
+
+@respx.mock
+def test_an_object_read_without_any_attribute_stops_the_run() -> None:
+    """It would read as an Employee nobody owns, and the plan would create it again."""
+    bare = {"id": "9", "objectKey": "ENTRA-9", "attributes": []}
+    respx.post(f"{BASE}/object/aql").mock(
+        return_value=httpx.Response(200, json={"values": [_obj(1), bare], "isLast": True})
+    )
+    _counted(2)
+    with pytest.raises(UnreadableAnswer, match="ENTRA-9 came back without any attribute"):
+        AssetsClient(_api()).employees(TYPE)

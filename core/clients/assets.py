@@ -342,6 +342,16 @@ def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeReco
     as empty would plan a create for every Employee it hid the Entra User ID of, and a
     clear for every field.
     """
+    if not obj.get("attributes"):
+        # Every object has its label (Name) and Assets' own Key and dates: an object
+        # with none came back spoiled, and would read as an Employee nobody owns.
+        raise UnreadableAnswer(
+            "assets",
+            f"Employee {obj.get('objectKey')} came back without any attribute; "
+            "nothing was written",
+            method="POST",
+            path="object/aql",
+        )
     values: dict[Attr, str | None] = {}
     for attribute in obj.get("attributes", []):
         attr = by_id.get(str(attribute.get("objectTypeAttributeId")))
