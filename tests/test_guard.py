@@ -142,11 +142,21 @@ def test_a_few_clears_apply() -> None:
 
 
 def test_a_full_read_short_of_the_tenant_count_is_flagged() -> None:
-    reason = incomplete_read_reason(75, 191, POLICY)
-    assert reason is not None
-    assert reason.startswith("Entra's pages held 75 users but Graph counts 191 in the tenant")
+    assert incomplete_read_reason(1_750, 2_000, POLICY) == (
+        "Entra's pages held 1,750 users but Graph counts 2,000 in the tenant (87.5%, under "
+        "90%, ENTRA_SYNC_GUARD_MIN_SOURCE_PERCENT): the read looks cut short. Check the "
+        "connection before approving."
+    )
     assert incomplete_read_reason(180, 191, POLICY) is None  # 94 %: count lag is normal
     assert incomplete_read_reason(0, 0, POLICY) is None
+
+
+def test_a_full_read_at_exactly_the_share_is_not_flagged() -> None:
+    assert incomplete_read_reason(90, 100, POLICY) is None
+    assert incomplete_read_reason(89, 100, POLICY) is not None
+    assert incomplete_read_reason(0, 1, POLICY) is not None
+    strict = GuardPolicy(min_source_percent=99.0)
+    assert incomplete_read_reason(98, 100, strict) is not None
 
 
 def test_the_messages_in_full() -> None:
@@ -192,3 +202,38 @@ def test_a_run_that_stored_only_one_source_has_no_source_counts() -> None:
     assert SourceCounts.from_counts({"atlassian_accounts": 7}) is None
     assert SourceCounts.from_counts({"directory_users": 9}) is None
     assert SourceCounts.from_counts({}) is None
+
+
+def test_clears_are_reported_per_attribute_most_first_counting_inactivations() -> None:
+    """Two fields emptied for many: two reasons, the larger first; inactivations count."""
+    title = FieldChange(Attr.JOB_TITLE, "Lead", None)
+    department = FieldChange(Attr.DEPARTMENT, "Sales", None)
+    plan = Plan(
+        updates=tuple(
+            Update(f"o{i}", f"ENTRA-{i}", f"u{i}", f"P{i}", (title, department)) for i in range(12)
+        ),
+        inactivations=tuple(
+            Inactivation(
+                f"x{i}",
+                f"ENTRA-x{i}",
+                f"v{i}",
+                f"Q{i}",
+                InactivationReason.DIRECTORY_GONE,
+                (title,),
+            )
+            for i in range(3)
+        ),
+        stats=PlanStats(atlassian_accounts=1_000, directory_users=5_000, owned_employees=100),
+    )
+    reasons = hold_reasons(plan, STEADY, STEADY, POLICY)
+    assert [r.split(" would")[0] for r in reasons] == ["Job Title", "Department"]
+    assert reasons[0].startswith("Job Title would be emptied for 15 Employees, 15% of 100")
+    assert reasons[1].startswith("Department would be emptied for 12 Employees, 12% of 100")
+    set_again = FieldChange(Attr.JOB_TITLE, None, "New")  # filling a field is no clear
+    filled = Plan(
+        updates=tuple(
+            Update(f"o{i}", f"ENTRA-{i}", f"u{i}", f"P{i}", (set_again,)) for i in range(20)
+        ),
+        stats=PlanStats(atlassian_accounts=1_000, directory_users=5_000, owned_employees=100),
+    )
+    assert hold_reasons(filled, STEADY, STEADY, POLICY) == ()

@@ -649,3 +649,97 @@ def test_repr_hides_database_password(cipher: SecretCipher) -> None:
         assert "sqlite://" in repr(store)
     finally:
         store.close()
+
+
+# -- the Slack messages that show previews --------------------------------------------
+
+
+def _posted(store: Store, actor: str = "alice", **kwargs: Any) -> int:
+    """A preview saved and shown in Slack (pending, as posted)."""
+    run_id = store.start_run(RunKind.PREVIEW, actor)
+    preview_id = store.save_preview(run_id, Plan(), actor, **kwargs)
+    store.set_preview_message(preview_id, "C0REPORTS", f"1.{preview_id}")
+    return preview_id
+
+
+def test_previews_to_refresh_lists_closed_previews_whose_message_looks_live(
+    store: Store, clock: Clock
+) -> None:
+    """Superseded and expired, oldest first; pending, unposted and legacy ones never."""
+    run_id = store.start_run(RunKind.PREVIEW, "alice")
+    unposted = store.save_preview(run_id, Plan(), "alice")
+    superseded = _posted(store)  # supersedes the unposted one: no message to fix
+    expired = _posted(store, ttl=timedelta(minutes=1))  # supersedes the first posted one
+    assert [p.id for p in store.previews_to_refresh()] == [superseded]
+    clock.advance(timedelta(minutes=2))
+    current = _posted(store)  # a live one with buttons: never refreshed
+    views = store.previews_to_refresh()
+    assert [(p.id, p.status) for p in views] == [
+        (superseded, PreviewStatus.SUPERSEDED),
+        (expired, PreviewStatus.EXPIRED),
+    ]
+    assert unposted not in [p.id for p in views] and current not in [p.id for p in views]
+
+
+def test_a_preview_shown_as_its_status_is_not_refreshed_again(store: Store) -> None:
+    first = _posted(store)
+    _posted(store)
+    (stale,) = store.previews_to_refresh()
+    store.mark_message_shown(stale.id, PreviewStatus.SUPERSEDED)
+    assert store.previews_to_refresh() == []
+    view = store.preview(first)
+    assert view is not None and (view.channel, view.message_ts) == ("C0REPORTS", f"1.{first}")
+    with pytest.raises(SyncError, match="999"):
+        store.mark_message_shown(999, PreviewStatus.APPLIED)
+
+
+def test_a_failed_preview_is_refreshed_until_shown_failed(store: Store) -> None:
+    preview_id = _posted(store)
+    assert store.transition_preview(preview_id, [PreviewStatus.PENDING], PreviewStatus.FAILED)
+    (view,) = store.previews_to_refresh()
+    assert (view.id, view.status) == (preview_id, PreviewStatus.FAILED)
+    store.mark_message_shown(preview_id, PreviewStatus.APPLYING)  # not what it is now
+    assert [p.id for p in store.previews_to_refresh()] == [preview_id]
+    store.mark_message_shown(preview_id, PreviewStatus.FAILED)
+    assert store.previews_to_refresh() == []
+
+
+def test_previews_to_refresh_is_limited_and_ordered(store: Store) -> None:
+    ids = [_posted(store) for _ in range(5)]
+    assert [p.id for p in store.previews_to_refresh(limit=2)] == ids[:2]
+
+
+def test_held_previews_to_post_are_pending_held_plans_without_a_message(
+    store: Store, clock: Clock
+) -> None:
+    run_id = store.start_run(RunKind.SCHEDULED, "scheduler")
+    ordinary = store.save_preview(run_id, Plan(), "alice")
+    held = store.save_preview(run_id, Plan(), "scheduler", hold_reasons=("too many",))
+    views = store.held_previews_to_post()
+    assert [(p.id, p.hold_reasons, p.held) for p in views] == [(held, ("too many",), True)]
+    ordinary_view = store.preview(ordinary)
+    assert ordinary_view is not None and ordinary_view.hold_reasons == ()
+    assert not ordinary_view.held
+    store.set_preview_message(held, "C0REPORTS", "1.1")
+    assert store.held_previews_to_post() == []
+
+
+def test_a_held_plan_past_its_ttl_is_not_posted(store: Store, clock: Clock) -> None:
+    run_id = store.start_run(RunKind.SCHEDULED, "scheduler")
+    first = store.save_preview(
+        run_id, Plan(), "scheduler", ttl=timedelta(minutes=1), hold_reasons=("a",)
+    )
+    later = store.save_preview(run_id, Plan(), "scheduler", hold_reasons=("b",))
+    assert [p.id for p in store.held_previews_to_post()] == [later]  # the newer held one wins
+    assert first != later
+    clock.advance(timedelta(hours=25))
+    assert store.held_previews_to_post() == []
+
+
+def test_held_previews_to_post_oldest_first(store: Store) -> None:
+    run_id = store.start_run(RunKind.SCHEDULED, "scheduler")
+    first = store.save_preview(run_id, Plan(), "scheduler", hold_reasons=("a",))
+    assert store.transition_preview(first, [PreviewStatus.PENDING], PreviewStatus.PENDING)
+    views = store.held_previews_to_post()
+    assert [p.id for p in views] == [first]
+    assert views[0].hold_reasons == ("a",)
