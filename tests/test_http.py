@@ -420,3 +420,29 @@ def test_the_process_client_sends_through_the_given_transport() -> None:
         response = client.get("https://api.test/v1/thing")
     assert response.status_code == 302  # the redirect is not followed
     assert seen == ["https://api.test/v1/thing"]
+
+
+@respx.mock
+def test_the_content_type_named_is_the_media_type_alone(api: ApiClient) -> None:
+    """Parameters are dropped and a long type is cut at 60 characters."""
+    respx.get(f"{BASE}/thing").mock(
+        return_value=httpx.Response(
+            200, content=b"<html/>", headers={"Content-Type": "text/html; charset=utf-8"}
+        )
+    )
+    with pytest.raises(UnreadableAnswer, match=r"\(Content-Type text/html\);"):
+        api.get_json("thing")
+    long_type = "application/" + "x" * 80
+    respx.get(f"{BASE}/other").mock(
+        return_value=httpx.Response(200, content=b"<x/>", headers={"Content-Type": long_type})
+    )
+    with pytest.raises(UnreadableAnswer) as info:
+        api.get_json("other")
+    assert f"(Content-Type {long_type[:60]});" in str(info.value)
+
+
+@respx.mock
+def test_a_json_answer_without_a_content_type_is_read(api: ApiClient) -> None:
+    """Some gateways drop the header; the body alone decides then."""
+    respx.get(f"{BASE}/thing").mock(return_value=httpx.Response(200, content=b'{"a": 1}'))
+    assert api.get_json("thing") == {"a": 1}

@@ -421,3 +421,39 @@ def test_a_holder_on_another_host_is_never_presumed_dead() -> None:
         "sync", f"{socket.gethostname()}:{os.getpid()}:x", "me", RunKind.MANUAL, now, now, None
     )
     assert not holder_is_dead(mine)
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited and been reaped: nobody answers to it."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=30)
+    return child.pid
+
+
+def test_a_dead_process_on_another_host_is_not_presumed_dead_here() -> None:
+    """Its number means nothing on this host, even when no process here has it."""
+    now = utc_now()
+    info = LeaseInfo(
+        "sync", f"elsewhere.example:{_dead_pid()}:x", "cli:ops", RunKind.MANUAL, now, now, None
+    )
+    assert not holder_is_dead(info)
+    here = LeaseInfo(
+        "sync", f"{socket.gethostname()}:{_dead_pid()}:x", "cli:ops", RunKind.MANUAL, now, now, None
+    )
+    assert holder_is_dead(here)
+
+
+def test_asking_whether_a_holder_lives_does_not_disturb_it(tmp_path: Path) -> None:
+    """The check is signal 0: the holder keeps running and keeps its lease."""
+    store = open_store(tmp_path / "lease.db")
+    child = _holder_process(tmp_path / "lease.db")
+    try:
+        info = RunLease(store, ttl=TTL).current()
+        assert info is not None
+        assert not holder_is_dead(info)
+        time.sleep(0.2)
+        assert child.poll() is None
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+        store.close()
