@@ -457,3 +457,12 @@ def test_asking_whether_a_holder_lives_does_not_disturb_it(tmp_path: Path) -> No
         child.kill()
         child.wait(timeout=30)
         store.close()
+
+
+def test_an_unreadable_owner_on_this_host_is_presumed_alive() -> None:
+    """No process id to ask about: only the ttl frees that lease."""
+    now = utc_now()
+    info = LeaseInfo(
+        "sync", f"{socket.gethostname()}:not-a-pid:x", "cli:ops", RunKind.MANUAL, now, now, None
+    )
+    assert not holder_is_dead(info)
