@@ -347,8 +347,7 @@ def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeReco
         # with none came back spoiled, and would read as an Employee nobody owns.
         raise UnreadableAnswer(
             "assets",
-            f"Employee {obj.get('objectKey')} came back without any attribute; "
-            "nothing was written",
+            f"Employee {obj.get('objectKey')} came back without any attribute; nothing was written",
             method="POST",
             path="object/aql",
         )
