@@ -4,7 +4,7 @@ Like the Slack listeners in ``bot/``, it parses, calls the service and renders; 
 no sync rule. Only ``serve`` imports Slack, and only when it runs.
 """
 
-from core.cli.commands import main
+from core.cli.main import main
 
 __all__ = [
     "main",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli.commands import open_service
+from core.cli.main import open_service
 from core.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TENANT_ID
 
 from .conftest import Runner

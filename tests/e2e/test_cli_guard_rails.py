@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.cli.commands import EXIT_HELD, open_service
+from core.cli.commands import EXIT_HELD
+from core.cli.main import open_service
 from core.sandbox import Sandbox
 
 from .conftest import Runner

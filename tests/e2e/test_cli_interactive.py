@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from core.cli.commands import open_service
+from core.cli.main import open_service
 from core.sandbox import Sandbox
 
 from .conftest import Runner

@@ -23,7 +23,7 @@ def test_cli_over_https_against_sandbox_server(tmp_path: Path) -> None:
 
         def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
             return subprocess.run(
-                [sys.executable, "-m", "core.cli.commands", *args],
+                [sys.executable, "-m", "core.cli", *args],
                 input=stdin,
                 capture_output=True,
                 text=True,
