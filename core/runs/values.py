@@ -51,10 +51,6 @@ class RunInProgress(SyncError):
         )
 
     @classmethod
-    def holding(cls, run: RunView) -> RunInProgress:
-        return cls(run.requested_by, run.started_at, run.kind)
-
-    @classmethod
     def leased(cls, lease: LeaseInfo) -> RunInProgress:
         return cls(
             lease.holder,
