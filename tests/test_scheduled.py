@@ -170,7 +170,7 @@ def test_a_scheduled_check_applies_at_low_graph_priority(
     run = service.store.run(outcome.run_id or 0)
     assert run is not None and (run.kind, run.status) == (RunKind.SCHEDULED, RunStatus.SUCCEEDED)
     assert run.counts["directory_users"] == 60 and run.counts["atlassian_accounts"] > 0
-    assert priorities and set(priorities) == {"low"}
+    assert priorities and set(priorities) == {"Low"}
     assert outcome.requests == run.requests and outcome.seconds > 0
 
 

@@ -67,7 +67,8 @@ class GraphDirectory:
     """Reads Entra users through an :class:`ApiClient` whose base is ``{graph}/v1.0``.
 
     ``priority`` is sent as ``x-ms-throttle-priority`` when set: a scheduled sync
-    should say ``low`` so Graph throttles it before interactive traffic.
+    should say ``Low`` (the documented spelling) so Graph throttles it before
+    interactive traffic.
     """
 
     def __init__(self, api: ApiClient, priority: str | None = None) -> None:

@@ -60,7 +60,7 @@ from core.sync import ApplyResult, Plan, SyncPolicy, apply_plan, build_plan, own
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
 
-LOW_PRIORITY = "low"  # x-ms-throttle-priority for unattended (scheduled) reads
+LOW_PRIORITY = "Low"  # x-ms-throttle-priority as Graph spells it, for unattended reads
 LOST_LEASE = (
     "Stopped: the run lost its lease to another process, so it wrote no further changes "
     "({written} were written). Run a new preview."

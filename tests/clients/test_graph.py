@@ -188,9 +188,9 @@ def test_priority_header_is_sent_only_when_set(
 ) -> None:
     route = router.get(f"{V1}/users").mock(return_value=httpx.Response(200, json={"value": []}))
     GraphDirectory(graph_api).probe()
-    GraphDirectory(graph_api, priority="low").probe()
+    GraphDirectory(graph_api, priority="Low").probe()
     assert "x-ms-throttle-priority" not in route.calls[0].request.headers
-    assert route.calls[1].request.headers["x-ms-throttle-priority"] == "low"
+    assert route.calls[1].request.headers["x-ms-throttle-priority"] == "Low"
 
 
 # --- $batch lookups -----------------------------------------------------------------
