@@ -16,7 +16,7 @@ from core.clients import (
     RetryPolicy,
     discover_workspace,
 )
-from core.clients.assets import AQL_PAGE_SIZE
+from core.clients.assets import AQL_PAGE_SIZE, SCHEMA_PAGE_SIZE
 from core.errors import ApiError, IncompleteRead, UnreadableAnswer
 from core.sync import Attr
 
@@ -90,6 +90,43 @@ def test_employees_pages_until_is_last() -> None:
     assert first.request.url.params["maxResults"] == str(AQL_PAGE_SIZE)
     assert second.request.url.params["startAt"] == "2"
     assert json.loads(first.request.content) == {"qlQuery": "objectTypeId = 7"}
+
+
+def _schema(n: int) -> dict[str, object]:
+    return {"id": str(n), "name": f"Schema {n}", "objectSchemaKey": f"S{n}"}
+
+
+@respx.mock
+def test_schemas_are_read_page_after_page_until_is_last() -> None:
+    """A page may hold fewer than asked for; the next one starts after what came."""
+    pages = [
+        {"startAt": 0, "values": [_schema(1), _schema(2)], "isLast": False},
+        {"startAt": 2, "values": [_schema(3)], "isLast": True},
+    ]
+    route = respx.get(f"{BASE}/objectschema/list").mock(
+        side_effect=[httpx.Response(200, json=p) for p in pages]
+    )
+    schemas = AssetsClient(_api()).schemas()
+    assert [s.key for s in schemas] == ["S1", "S2", "S3"]
+    first, second = route.calls
+    assert first.request.url.params["startAt"] == "0"
+    assert first.request.url.params["maxResults"] == str(SCHEMA_PAGE_SIZE)
+    assert second.request.url.params["startAt"] == "2"
+
+
+@respx.mock
+@pytest.mark.parametrize("last", [{"last": True}, {"values": []}], ids=["last", "empty-page"])
+def test_schema_paging_also_ends_on_last_or_an_empty_page(last: dict[str, object]) -> None:
+    """``last`` is the older spelling of ``isLast``; an empty page has nothing after it."""
+    route = respx.get(f"{BASE}/objectschema/list").mock(
+        side_effect=[
+            httpx.Response(200, json={"values": [_schema(1)]}),
+            httpx.Response(200, json={"values": [_schema(2)], **last}),
+        ]
+    )
+    keys = [s.key for s in AssetsClient(_api()).schemas()]
+    assert keys == (["S1", "S2"] if "last" in last else ["S1"])
+    assert route.call_count == 2
 
 
 @respx.mock

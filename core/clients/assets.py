@@ -1,7 +1,8 @@
 """JSM Assets: workspace discovery, schema objects, Employee reads and writes.
 
 Reads page through AQL at 999 objects a page (``maxResults`` of 1000 or more once made
-``isLast`` lie, JSDCLOUD-16556), and stop only on ``isLast``. Writes send one object a
+``isLast`` lie, JSDCLOUD-16556), and stop only on ``isLast``; the schema list pages the
+same way. Writes send one object a
 request, the only shape the API offers; the applier paces and parallelises them.
 
 A create is never sent twice blindly. When its answer is lost or says nothing (a
@@ -30,6 +31,7 @@ from core.errors import (
 from core.sync import Attr, AttributeValues, EmployeeRecord, employee_record
 
 AQL_PAGE_SIZE = 999
+SCHEMA_PAGE_SIZE = 50  # objectschema/list pages; its maximum page size is not documented
 CREATE_ATTEMPTS = 2  # a create whose answer was lost is sent at most once more
 T = TypeVar("T")
 
@@ -155,11 +157,20 @@ class AssetsClient:
         self._api = api
 
     def schemas(self) -> list[SchemaInfo]:
-        page = self._api.get_json("objectschema/list", params={"maxResults": 1000})
-        return [
-            SchemaInfo(str(s["id"]), s["name"], s["objectSchemaKey"])
-            for s in page.get("values", [])
-        ]
+        """Every schema of the workspace, page after page until ``isLast``.
+
+        ``objectschema/list`` pages like AQL does, and may answer fewer than asked for.
+        One page alone would miss schema ENTRA on a site with many schemas, and the
+        schema step would then try to create it again.
+        """
+        schemas: list[SchemaInfo] = []
+        while True:
+            params = {"startAt": len(schemas), "maxResults": SCHEMA_PAGE_SIZE}
+            page = self._api.get_json("objectschema/list", params=params)
+            values = page.get("values") or []
+            schemas += [SchemaInfo(str(s["id"]), s["name"], s["objectSchemaKey"]) for s in values]
+            if not values or page.get("isLast") is True or page.get("last") is True:
+                return schemas
 
     def create_schema(self, name: str, key: str, description: str) -> SchemaInfo:
         body = {"name": name, "objectSchemaKey": key, "description": description}

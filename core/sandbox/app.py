@@ -241,3 +241,12 @@ class Sandbox:
         with self._lock:
             body = {"name": name, "objectSchemaKey": key, "description": "Not ours"}
             return self._state.assets.create_schema(body).id
+
+    def limit_schema_pages(self, size: int) -> None:
+        """Hold at most ``size`` schemas in one ``objectschema/list`` page.
+
+        Assets documents no maximum for that page; a small one lets a test with a
+        handful of schemas show that a client reads every page.
+        """
+        with self._lock:
+            self._state.assets.schema_page_limit = size

@@ -72,8 +72,11 @@ def as_int(value: Any, field: str) -> int:
 class AssetsStore:
     """One workspace. Ids come from separate ranges so mixed-up ids fail, not collide."""
 
-    def __init__(self, workspace_id: str = "") -> None:
+    def __init__(self, workspace_id: str = "", *, schema_page_limit: int = 50) -> None:
         self.workspace_id = workspace_id
+        # The most schemas one objectschema/list page holds, whatever maxResults asks
+        # for; the real limit is not documented, so tests set it low to page for sure.
+        self.schema_page_limit = schema_page_limit
         self.schemas: dict[str, Schema] = {}
         self.types: dict[str, ObjectType] = {}
         self.attributes: dict[str, Attribute] = {}

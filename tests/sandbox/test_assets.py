@@ -84,6 +84,20 @@ def test_object_type_gets_system_attributes(ws: Workspace) -> None:
     assert [t["name"] for t in flat] == ["Employee"]
 
 
+def test_schema_list_pages_and_caps_the_page_size(ws: Workspace, sandbox: Sandbox) -> None:
+    sandbox.limit_schema_pages(2)
+    for number in range(3):
+        sandbox.create_foreign_schema(name=f"Team {number}", key=f"TEAM{number}")
+    first = ws.site.get(f"{ws.base}/objectschema/list", params={"maxResults": 1000}).json()
+    assert [s["objectSchemaKey"] for s in first["values"]] == ["TEAM0", "TEAM1"]
+    assert (first["maxResults"], first["total"], first["isLast"]) == (2, 3, False)
+    rest = ws.site.get(f"{ws.base}/objectschema/list", params={"startAt": 2}).json()
+    assert [s["objectSchemaKey"] for s in rest["values"]] == ["TEAM2"]
+    assert rest["isLast"] is True
+    bad = ws.site.get(f"{ws.base}/objectschema/list", params={"startAt": "x"})
+    assert bad.status_code == 400
+
+
 def test_schema_and_type_refusals(ws: Workspace, sandbox: Sandbox) -> None:
     sandbox.create_foreign_schema()
     taken = ws.post("objectschema/create", {"name": "Entra Directory", "objectSchemaKey": "ENTRA"})
