@@ -206,12 +206,24 @@ class AssetsClient:
         path = f"objecttypeattribute/{object_type_id}"
         return _attribute(self._api.post_json(path, dict(spec), idempotent=False))
 
-    def reference_types(self) -> list[NamedId]:
-        items = self._api.get_json("config/referencetype")
+    def reference_types(self, schema_id: str) -> list[NamedId]:
+        """The reference types of one schema.
+
+        Without ``objectSchemaId`` Assets answers only the global types, so a type made
+        in the schema would never be found and would be made again on every run.
+        """
+        params = {"objectSchemaId": schema_id}
+        items = self._api.get_json("config/referencetype", params=params)
         return [NamedId(str(r["id"]), r["name"]) for r in items]
 
-    def create_reference_type(self, name: str, description: str) -> NamedId:
-        body = {"name": name, "description": description, "color": "2684ff"}
+    def create_reference_type(self, schema_id: str, name: str, description: str) -> NamedId:
+        """A reference type in the schema (``objectSchemaId``), not a global one."""
+        body = {
+            "name": name,
+            "description": description,
+            "color": "2684ff",
+            "objectSchemaId": schema_id,
+        }
         r = self._api.post_json("config/referencetype", body, idempotent=False)
         return NamedId(str(r["id"]), r["name"])
 

@@ -135,10 +135,19 @@ def _create_attribute(api: AssetsApi, request: httpx.Request, type_id: str) -> h
 
 
 def _reference_types(api: AssetsApi, request: httpx.Request, _: str) -> httpx.Response:
+    """Global types only, unless ``objectSchemaId`` asks for that schema's own.
+
+    ``includeAll=true`` lists every type, global and of every schema.
+    """
     ws = api.store.workspace_id
-    return json_response(
-        200, [reference_type_json(ws, r) for r in api.store.reference_types.values()]
-    )
+    params = request.url.params
+    if params.get("includeAll", "").lower() == "true":
+        found = list(api.store.reference_types.values())
+    elif params.get("objectSchemaId"):
+        found = api.store.reference_types_of(api.store.schema(params["objectSchemaId"]).id)
+    else:
+        found = api.store.reference_types_of(None)
+    return json_response(200, [reference_type_json(ws, r) for r in found])
 
 
 def _add_reference_type(api: AssetsApi, request: httpx.Request, _: str) -> httpx.Response:

@@ -119,6 +119,39 @@ def test_duplicate_attribute_and_bad_reference_definition(ws: Workspace) -> None
     assert no_ref_type.status_code == 400
 
 
+def test_reference_types_global_unless_the_schema_is_named(ws: Workspace) -> None:
+    ws.employee_type()
+    schema_id = ws.get("objectschema/list").json()["values"][0]["id"]
+    own = ws.post("config/referencetype", {"name": "Reports to", "objectSchemaId": schema_id})
+    assert own.status_code == 201
+    assert own.json()["objectSchemaId"] == schema_id
+    global_names = [r["name"] for r in ws.get("config/referencetype").json()]
+    assert global_names == ["Dependency", "Reference", "Link"]
+    scoped = ws.site.get(f"{ws.base}/config/referencetype", params={"objectSchemaId": schema_id})
+    assert [r["name"] for r in scoped.json()] == ["Reports to"]
+    every = ws.site.get(f"{ws.base}/config/referencetype", params={"includeAll": "true"})
+    assert len(every.json()) == 4
+    again = ws.post("config/referencetype", {"name": "reports TO", "objectSchemaId": schema_id})
+    assert again.status_code == 400  # one name per schema ...
+    assert (
+        ws.post("config/referencetype", {"name": "Reports to"}).status_code == 201
+    )  # ... or globally
+    unknown = ws.post("config/referencetype", {"name": "X", "objectSchemaId": "999"})
+    assert unknown.status_code == 400
+
+
+def test_a_reference_may_use_a_global_type_or_its_schemas_own(ws: Workspace) -> None:
+    type_id, _ = ws.employee_type()
+    other = ws.post("objectschema/create", {"name": "Other", "objectSchemaKey": "OTHER"}).json()
+    theirs = ws.post("config/referencetype", {"name": "Theirs", "objectSchemaId": other["id"]})
+    body = {"name": "Mentor", "type": 1, "typeValue": type_id}
+    refused = ws.post(
+        f"objecttypeattribute/{type_id}", {**body, "additionalValue": theirs.json()["id"]}
+    )
+    assert refused.status_code == 400
+    assert "additionalValue" in refused.json()["errors"]
+
+
 def test_create_update_and_read_back(ws: Workspace, sandbox: Sandbox) -> None:
     type_id, ids = ws.employee_type()
     account_id = next(iter(sandbox.atlassian_accounts))
