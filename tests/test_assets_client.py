@@ -209,3 +209,82 @@ def test_an_object_read_without_any_attribute_stops_the_run() -> None:
     _counted(2)
     with pytest.raises(UnreadableAnswer, match="ENTRA-9 came back without any attribute"):
         AssetsClient(_api()).employees(TYPE)
+
+
+ACCOUNT = "5b10ac8d82e05b22cc7d4ef5"
+USER_KEY = "ug:0c2f5c1e-9a44-4e0e-9a61-0d3f7f6f1b2a"
+
+
+def _with_jira_user(value: dict[str, object], *, stored_account: str | None) -> dict[str, object]:
+    """``_obj(1)`` with a Jira User value and, if given, an Atlassian Account ID."""
+    obj = _obj(1)
+    attributes = obj["attributes"]
+    assert isinstance(attributes, list)
+    attributes.append(
+        {
+            "objectTypeAttributeId": TYPE.attribute_id(Attr.JIRA_USER),
+            "objectAttributeValues": [value],
+        }
+    )
+    if stored_account is not None:
+        attributes.append(
+            {
+                "objectTypeAttributeId": TYPE.attribute_id(Attr.ATLASSIAN_ACCOUNT_ID),
+                "objectAttributeValues": [{"value": stored_account}],
+            }
+        )
+    return obj
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("value", "stored_account"),
+    [
+        pytest.param({"value": ACCOUNT, "displayValue": "Ada"}, None, id="value"),
+        pytest.param({"searchValue": ACCOUNT, "displayValue": "Ada"}, None, id="searchValue"),
+        pytest.param({"user": {"key": ACCOUNT}, "displayValue": "Ada"}, None, id="user.key"),
+        pytest.param(
+            {"displayValue": "Ada", "searchValue": ACCOUNT, "user": {"key": USER_KEY}},
+            ACCOUNT,
+            id="documented: searchValue and a user key",
+        ),
+        pytest.param(
+            {"displayValue": "Ada", "searchValue": "Ada", "user": {"key": ACCOUNT, "name": "Ada"}},
+            ACCOUNT,
+            id="the one equal to the stored account id wins",
+        ),
+    ],
+)
+def test_the_jira_user_is_read_wherever_assets_puts_the_account_id(
+    value: dict[str, object], stored_account: str | None
+) -> None:
+    respx.post(f"{BASE}/object/aql").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "values": [_with_jira_user(value, stored_account=stored_account)],
+                "isLast": True,
+            },
+        )
+    )
+    _counted(1)
+    (record,) = AssetsClient(_api()).employees(TYPE)
+    assert record.get(Attr.JIRA_USER) == ACCOUNT
+
+
+@respx.mock
+def test_a_jira_user_with_nothing_in_it_is_refused() -> None:
+    respx.post(f"{BASE}/object/aql").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "values": [
+                    _with_jira_user({"displayValue": "Ada", "user": {}}, stored_account=None)
+                ],
+                "isLast": True,
+            },
+        )
+    )
+    _counted(1)
+    with pytest.raises(UnreadableAnswer, match="Jira User listed but no value"):
+        AssetsClient(_api()).employees(TYPE)

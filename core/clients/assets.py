@@ -374,13 +374,16 @@ def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeReco
             method="POST",
             path="object/aql",
         )
-    values: dict[Attr, str | None] = {}
+    listed: dict[Attr, Mapping[str, Any]] = {}
     for attribute in obj.get("attributes", []):
         attr = by_id.get(str(attribute.get("objectTypeAttributeId")))
         items = attribute.get("objectAttributeValues") or []
-        if attr is None or not items:
-            continue
-        raw = _raw_value(attr, items[0])
+        if attr is not None and items:
+            listed[attr] = items[0]
+    account_id = listed.get(Attr.ATLASSIAN_ACCOUNT_ID, {}).get("value")
+    values: dict[Attr, str | None] = {}
+    for attr, item in listed.items():
+        raw = _raw_value(attr, item, account_id)
         if raw is None:
             raise UnreadableAnswer(
                 "assets",
@@ -393,15 +396,30 @@ def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeReco
     return employee_record(str(obj["id"]), str(obj["objectKey"]), values)
 
 
-def _raw_value(attr: Attr, item: Mapping[str, Any]) -> Any:
+def _raw_value(attr: Attr, item: Mapping[str, Any], account_id: Any) -> Any:
     """What one listed value holds (None: nothing), by the attribute's type."""
     if attr is Attr.MANAGER:
         ref = item.get("referencedObject") or {}
         return ref.get("objectKey") or item.get("searchValue")
     if attr is Attr.JIRA_USER:
-        user = item.get("user") or {}
-        return item.get("value") or user.get("key")
+        return _jira_user(item, account_id)
     return item.get("value")
+
+
+def _jira_user(item: Mapping[str, Any], account_id: Any) -> str | None:
+    """The account id a User attribute holds, wherever Assets put it.
+
+    Its read shape documents ``value`` as optional, gives the account id as the
+    ``searchValue``, and a ``user`` object whose ``key`` is a Jira user key that need
+    not be the account id. The first of them that is there is taken, but one equal to
+    the Employee's Atlassian Account ID wins: reading a user key as the account id
+    would plan a rewrite of every Employee on every run.
+    """
+    user = item.get("user") or {}
+    found = [str(v) for v in (item.get("value"), item.get("searchValue"), user.get("key")) if v]
+    if account_id and str(account_id) in found:
+        return str(account_id)
+    return found[0] if found else None
 
 
 def _normalised(attr: Attr, raw: Any) -> str | None:

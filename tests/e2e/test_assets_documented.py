@@ -4,6 +4,8 @@
   must still find schema ENTRA.
 * ``config/referencetype`` lists only global types unless asked for a schema's: the
   Manager's "Reports to" is made in schema ENTRA, once.
+* A User attribute reads back without ``value``: the account id is the ``searchValue``
+  and the ``user`` object's ``key`` is a Jira user key. A second run rewrites nothing.
 """
 
 from __future__ import annotations
@@ -101,3 +103,26 @@ def test_the_schemas_own_reports_to_is_used_and_not_made_again(
         every = client.get("config/referencetype", params={"includeAll": "true"}).json()
     assert manager["referenceType"]["id"] == made["id"]
     assert [r["name"] for r in every].count("Reports to") == 1
+
+
+def test_a_second_run_reads_every_jira_user_back_and_plans_no_update(
+    with_schema: Runner, sandbox: Sandbox
+) -> None:
+    first = with_schema("sync", "--yes")
+    assert first.code == 0, first.err
+    with assets(sandbox) as client:
+        jira_user = employee_attribute(client, "Jira User")
+        page = client.post("object/aql", json={"qlQuery": 'objectType = "Employee"'}).json()
+    read = [
+        item
+        for obj in page["values"]
+        for attribute in obj["attributes"]
+        if attribute["objectTypeAttributeId"] == jira_user["id"]
+        for item in attribute["objectAttributeValues"]
+    ]
+    assert read and all("value" not in item for item in read)  # the documented read shape
+
+    again = with_schema("preview", "--json")
+
+    assert again.code == 0, again.err
+    assert again.json()["counts"]["updates"] == 0

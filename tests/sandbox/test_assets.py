@@ -165,8 +165,11 @@ def test_create_update_and_read_back(ws: Workspace, sandbox: Sandbox) -> None:
     by_attr = {a["objectTypeAttributeId"]: a["objectAttributeValues"] for a in worker["attributes"]}
     assert by_attr[ids["Manager"]][0]["referencedObject"]["objectKey"] == "ENTRA-1"
     assert "value" not in by_attr[ids["Manager"]][0]
-    assert by_attr[ids["Jira User"]][0]["value"] == account_id
-    assert by_attr[ids["Jira User"]][0]["user"]["key"] == account_id
+    jira_user = by_attr[ids["Jira User"]][0]
+    assert "value" not in jira_user  # optional in the read shape; the id is searchValue
+    assert jira_user["searchValue"] == account_id
+    assert jira_user["user"]["key"] != account_id  # a Jira user key, not the account id
+    assert jira_user["user"]["displayName"] == jira_user["displayValue"]
     assert by_attr[ids["Key"]][0]["value"] == "ENTRA-2"
     updated = ws.site.put(
         f"{ws.base}/object/{worker['id']}",
