@@ -8,9 +8,9 @@ request, the only shape the API offers; the applier paces and parallelises them.
 A create is never sent twice blindly. When its answer is lost or says nothing (a
 timeout or reset after sending, a 5xx, a 409, a success without the object's id) it
 may have happened, so
-:func:`create_once` looks for what it would have made (an Employee by Entra User ID,
-an attribute by name) and sends it again only when that is not there, at most twice in
-all. Entra User ID is a unique attribute, so a resend that races a create Assets had
+:func:`create_once` looks for what it would have made (an Employee by Entra User ID; a
+schema, object type, reference type or attribute by key or name) and sends it again
+only when that is not there, at most twice in all. Entra User ID is a unique attribute, so a resend that races a create Assets had
 not yet indexed is refused rather than stored as a second Employee.
 """
 
@@ -174,8 +174,9 @@ class AssetsClient:
 
     def create_schema(self, name: str, key: str, description: str) -> SchemaInfo:
         body = {"name": name, "objectSchemaKey": key, "description": description}
-        s = self._api.post_json("objectschema/create", body, idempotent=False)
-        return SchemaInfo(str(s["id"]), s["name"], s["objectSchemaKey"])
+        path = "objectschema/create"
+        s = _created(self._api.post_json(path, body, idempotent=False), path, "id")
+        return SchemaInfo(str(s["id"]), s.get("name") or name, s.get("objectSchemaKey") or key)
 
     def object_types(self, schema_id: str) -> list[ObjectTypeInfo]:
         types = self._api.get_json(f"objectschema/{schema_id}/objecttypes/flat")
@@ -195,8 +196,9 @@ class AssetsClient:
             "inherited": False,
             "abstractObjectType": False,
         }
-        t = self._api.post_json("objecttype/create", body, idempotent=False)
-        return ObjectTypeInfo(str(t["id"]), t["name"])
+        path = "objecttype/create"
+        t = _created(self._api.post_json(path, body, idempotent=False), path, "id")
+        return ObjectTypeInfo(str(t["id"]), t.get("name") or name)
 
     def attributes(self, object_type_id: str) -> list[AttributeInfo]:
         items = self._api.get_json(f"objecttype/{object_type_id}/attributes")
@@ -204,7 +206,8 @@ class AssetsClient:
 
     def create_attribute(self, object_type_id: str, spec: Mapping[str, Any]) -> AttributeInfo:
         path = f"objecttypeattribute/{object_type_id}"
-        return _attribute(self._api.post_json(path, dict(spec), idempotent=False))
+        answer = self._api.post_json(path, dict(spec), idempotent=False)
+        return _attribute(_created(answer, path, "id", "name"))
 
     def reference_types(self, schema_id: str) -> list[NamedId]:
         """The reference types of one schema.
@@ -224,8 +227,9 @@ class AssetsClient:
             "color": "2684ff",
             "objectSchemaId": schema_id,
         }
-        r = self._api.post_json("config/referencetype", body, idempotent=False)
-        return NamedId(str(r["id"]), r["name"])
+        path = "config/referencetype"
+        r = _created(self._api.post_json(path, body, idempotent=False), path, "id")
+        return NamedId(str(r["id"]), r.get("name") or name)
 
     def employees(self, employee_type: EmployeeType) -> list[EmployeeRecord]:
         """Every object of the Employee type, owned or not, paged to the end.
@@ -304,16 +308,9 @@ class AssetsClient:
         }
 
         def create() -> tuple[str, str]:
-            obj = self._api.post_json("object/create", body, idempotent=False)
-            made = (obj.get("id"), obj.get("objectKey")) if isinstance(obj, dict) else (None, None)
-            if not all(made):  # it may have been made all the same: create_once looks
-                raise UnreadableAnswer(
-                    "assets",
-                    "the create was answered without the object's id and key",
-                    method="POST",
-                    path="object/create",
-                )
-            return str(made[0]), str(made[1])
+            answer = self._api.post_json("object/create", body, idempotent=False)
+            obj = _created(answer, "object/create", "id", "objectKey")
+            return str(obj["id"]), str(obj["objectKey"])
 
         entra_user_id = values.get(Attr.ENTRA_USER_ID)
         if not entra_user_id:
@@ -329,6 +326,23 @@ class AssetsClient:
             "attributes": _attribute_payload(employee_type, values),
         }
         self._api.request("PUT", f"object/{object_id}", json=body)
+
+
+def _created(answer: Any, path: str, *fields: str) -> Mapping[str, Any]:
+    """A create's answer, when it holds the fields that name what was made.
+
+    A success without them says nothing about what happened: it is an
+    :class:`UnreadableAnswer`, which :func:`create_once` treats as a lost answer and
+    looks the thing up, rather than a crash halfway through the schema step.
+    """
+    if isinstance(answer, dict) and all(answer.get(name) not in (None, "") for name in fields):
+        return answer
+    raise UnreadableAnswer(
+        "assets",
+        f"the create was answered without the {' and '.join(fields)} of what it made",
+        method="POST",
+        path=path,
+    )
 
 
 def _attribute(a: Mapping[str, Any]) -> AttributeInfo:

@@ -83,6 +83,7 @@ AMBIGUOUS = [
     pytest.param(lambda: httpx.Response(500), id="500"),
     pytest.param(lambda: httpx.ReadTimeout("no answer"), id="timeout"),
     pytest.param(lambda: httpx.RemoteProtocolError("connection reset by peer"), id="reset"),
+    pytest.param(lambda: httpx.Response(201, json={}), id="201-without-the-attribute"),
 ]
 DEPARTMENT = attribute(299, Attr.DEPARTMENT.value)
 
