@@ -34,11 +34,16 @@ def _api(base: str = BASE) -> ApiClient:
     )
 
 
+def _guid(n: int) -> str:
+    """An Entra object id, as Graph writes it (lower-case GUID)."""
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
 def _obj(n: int, **values: object) -> dict[str, object]:
     attributes = [
         {
             "objectTypeAttributeId": TYPE.attribute_id(Attr.ENTRA_USER_ID),
-            "objectAttributeValues": [{"value": f"u{n}"}],
+            "objectAttributeValues": [{"value": _guid(n)}],
         },
         {
             "objectTypeAttributeId": TYPE.attribute_id(Attr.ACTIVE),
@@ -139,7 +144,7 @@ def test_employee_values_are_normalised() -> None:
     (record,) = AssetsClient(_api()).employees(TYPE)
     assert record.get(Attr.ACTIVE) == "true"
     assert record.get(Attr.MANAGER) == "ENTRA-1"
-    assert record.entra_user_id == "u4"
+    assert record.entra_user_id == _guid(4)
     assert len(record.values) == 3
 
 
@@ -288,3 +293,29 @@ def test_a_jira_user_with_nothing_in_it_is_refused() -> None:
     _counted(1)
     with pytest.raises(UnreadableAnswer, match="Jira User listed but no value"):
         AssetsClient(_api()).employees(TYPE)
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("stored", "owned"),
+    [
+        pytest.param(" 00000000-0000-4000-8000-0000000000AB ", True, id="a GUID in capitals"),
+        pytest.param("not-a-guid", False, id="typed over"),
+        pytest.param("00000000-0000-4000-8000-00000000000", False, id="a digit short"),
+        pytest.param("ada@contoso.com", False, id="an email"),
+    ],
+)
+def test_an_entra_user_id_that_is_no_directory_id_is_set_aside(stored: str, owned: bool) -> None:
+    """Not a GUID: the Employee is read, but not as ours, and the value is kept to report."""
+    obj = _obj(1)
+    attributes = obj["attributes"]
+    assert isinstance(attributes, list)
+    attributes[0]["objectAttributeValues"] = [{"value": stored}]
+    respx.post(f"{BASE}/object/aql").mock(
+        return_value=httpx.Response(200, json={"values": [obj], "isLast": True})
+    )
+    _counted(1)
+    (record,) = AssetsClient(_api()).employees(TYPE)
+    assert record.is_owned is owned
+    assert record.unusable_entra_user_id == (None if owned else stored)
+    assert record.get(Attr.ACTIVE) == "true"  # the rest is read as usual

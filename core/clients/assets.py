@@ -10,8 +10,9 @@ timeout or reset after sending, a 5xx, a 409, a success without the object's id)
 may have happened, so
 :func:`create_once` looks for what it would have made (an Employee by Entra User ID; a
 schema, object type, reference type or attribute by key or name) and sends it again
-only when that is not there, at most twice in all. Entra User ID is a unique attribute, so a resend that races a create Assets had
-not yet indexed is refused rather than stored as a second Employee.
+only when that is not there, at most twice in all. Entra User ID is a unique attribute,
+so a resend that races a create Assets had not yet indexed is refused rather than
+stored as a second Employee.
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from core.errors import (
     TransportFailure,
     UnreadableAnswer,
 )
-from core.sync import Attr, AttributeValues, EmployeeRecord, employee_record
+from core.sync import (
+    Attr,
+    AttributeValues,
+    EmployeeRecord,
+    employee_record,
+    is_directory_object_id,
+)
 
 AQL_PAGE_SIZE = 999
 SCHEMA_PAGE_SIZE = 50  # objectschema/list pages; its maximum page size is not documented
@@ -407,7 +414,14 @@ def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeReco
                 path="object/aql",
             )
         values[attr] = _normalised(attr, raw)
-    return employee_record(str(obj["id"]), str(obj["objectKey"]), values)
+    unusable = values.get(Attr.ENTRA_USER_ID)
+    if unusable is not None and not is_directory_object_id(unusable):
+        del values[Attr.ENTRA_USER_ID]  # set aside, reported by the planner
+    else:
+        unusable = None
+    return employee_record(
+        str(obj["id"]), str(obj["objectKey"]), values, unusable_entra_user_id=unusable
+    )
 
 
 def _raw_value(attr: Attr, item: Mapping[str, Any], account_id: Any) -> Any:

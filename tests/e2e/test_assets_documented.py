@@ -6,6 +6,8 @@
   Manager's "Reports to" is made in schema ENTRA, once.
 * A User attribute reads back without ``value``: the account id is the ``searchValue``
   and the ``user`` object's ``key`` is a Jira user key. A second run rewrites nothing.
+* An Entra User ID typed over by hand (not a GUID) is a warning on that Employee, which
+  is left as it is (Graph would answer for it as for a deleted user); the run goes on.
 """
 
 from __future__ import annotations
@@ -126,3 +128,48 @@ def test_a_second_run_reads_every_jira_user_back_and_plans_no_update(
 
     assert again.code == 0, again.err
     assert again.json()["counts"]["updates"] == 0
+
+
+def type_over_entra_user_id(sandbox: Sandbox, object_key: str, value: str) -> None:
+    """What a person editing the Employee in Assets does."""
+    employee = next(e for e in sandbox.employees() if e["objectKey"] == object_key)
+    with assets(sandbox) as client:
+        attribute = employee_attribute(client, "Entra User ID")
+        body = {
+            "objectTypeId": employee["objectTypeId"],
+            "attributes": [
+                {
+                    "objectTypeAttributeId": attribute["id"],
+                    "objectAttributeValues": [{"value": value}],
+                }
+            ],
+        }
+        assert client.put(f"object/{employee['id']}", json=body).status_code == 200
+
+
+def test_an_entra_user_id_typed_over_is_a_warning_and_the_rest_syncs(
+    with_schema: Runner, sandbox: Sandbox
+) -> None:
+    assert with_schema("sync", "--yes").code == 0
+    employees = {e["objectKey"]: e["attributes"] for e in sandbox.employees()}
+    key = min(str(a["Manager"]) for a in employees.values() if a.get("Manager"))
+    other = max(k for k in employees if k != key)  # someone else, whose title changes
+    type_over_entra_user_id(sandbox, key, "not-a-guid")
+    sandbox.set_job_title(str(employees[other]["Entra User ID"]), "Chief Example Officer")
+    before = {e["objectKey"]: e["attributes"] for e in sandbox.employees()}
+
+    preview = with_schema("preview", "--json")
+
+    assert preview.code == 0, preview.err
+    body = preview.json()
+    assert body["counts"]["creates"] == body["counts"]["inactivations"] == 0
+    (update,) = body["plan"]["updates"]
+    assert update["object_key"] == other
+    (warning,) = [w for w in body["plan"]["warnings"] if w["code"] == "unusable_entra_user_id"]
+    assert f"Employee {key} has Entra User ID 'not-a-guid'" in warning["message"]
+    synced = with_schema("sync", "--yes")
+    assert synced.code == 0, synced.err
+    after = {e["objectKey"]: e["attributes"] for e in sandbox.employees()}
+    assert after[other]["Job Title"] == "Chief Example Officer"
+    del after[other], before[other]
+    assert after == before  # the Employee, and every Manager pointing to it, untouched
