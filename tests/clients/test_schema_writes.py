@@ -203,10 +203,11 @@ def test_manager_uses_the_schemas_own_reports_to(
     )
     made = router.post(f"{BASE}/config/referencetype")
 
-    ensure_schema(assets)
+    report = ensure_schema(assets)
 
     assert types.called
     assert not made.called
+    assert report.created() == ["attribute Manager"]
     assert json.loads(add.calls.last.request.content)["additionalValue"] == "3"
 
 
@@ -219,8 +220,9 @@ def test_reports_to_is_made_in_the_schema_when_it_has_none(
         return_value=httpx.Response(201, json={"id": "12", "name": "Reports to"})
     )
 
-    ensure_schema(assets)
+    report = ensure_schema(assets)
 
     body = json.loads(made.calls.last.request.content)
     assert (body["name"], body["objectSchemaId"]) == ("Reports to", "1")
+    assert report.created() == ["reference type Reports to", "attribute Manager"]
     assert json.loads(add.calls.last.request.content)["additionalValue"] == "12"

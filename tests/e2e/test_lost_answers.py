@@ -222,7 +222,7 @@ def test_every_schema_create_whose_answer_was_lost_makes_one_thing(
 
     report = service.create_schema("UADMIN")
 
-    assert report.created_schema and report.created_object_type
+    assert report.created_schema and report.created_object_type and report.created_reference_type
     kinds = len(report.created_attributes) if path == ATTRIBUTE_PATH else 1
     processed = bool(lost.get("after_processing") or lost.get("answer"))
     assert sent(sandbox, "POST", path) == kinds + (0 if processed else 1)  # never blindly
