@@ -117,6 +117,7 @@ def test_the_scopes_are_the_ones_the_features_use() -> None:
         "commands",
         "chat:write",
         "chat:write.public",
+        "channels:join",
         "files:write",
         "users:read",
     )

@@ -23,6 +23,7 @@ SCOPE_OF_METHOD = {
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
     "users.info": "users:read",
+    "conversations.join": "channels:join",
     "views.open": None,
     "views.publish": None,
     "auth.test": None,
