@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit reliability mutate install clean
+.PHONY: demo test lint typecheck unit reliability mutate manifests install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: lint typecheck unit
 reliability: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.reliability
 	$(BIN)/python -m tests.reliability_faults
+
+# Both Slack app manifests, generated from bot/manifest.py (a test fails when they differ).
+manifests: $(VENV)/.installed
+	$(BIN)/python -m bot.manifest manifests
 
 # Mutation testing of the rule modules (docs/testing.md); not part of `make test`.
 # A fresh run each time, MUTATE_JOBS workers (the default suits a 2-core machine).
