@@ -199,6 +199,15 @@ class Sandbox:
     def set_job_title(self, user_id: str, title: str | None) -> None:
         self._change_user(user_id, job_title=title)
 
+    def set_manager(self, user_id: str, manager_id: str | None) -> None:
+        """Give ``user_id`` a new manager (a user or contact id), or none."""
+        with self._lock:
+            if manager_id is not None and not (
+                manager_id in self._state.users or manager_id in self._state.contacts
+            ):
+                raise KeyError(f"no user or contact with id {manager_id}")
+            self._change_user(user_id, manager_id=manager_id)
+
     def delete_user(self, user_id: str) -> None:
         """Gone from Graph: absent from listings and 404 by id."""
         with self._lock:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from core.sandbox.assets_store import AssetsStore
 from core.sandbox.records import SandboxAccount, SandboxContact, SandboxOrg, SandboxUser
 
+KEPT_LISTINGS = 32
+
 
 @dataclass
 class SandboxState:
@@ -24,6 +26,9 @@ class SandboxState:
     # Properties Graph answers null although they were selected: what an app granted
     # only User.ReadBasic.All sees for everything but the basic profile.
     withheld: frozenset[str] = frozenset()
+    # Graph /users listings being paged: the user ids each lists, by listing number.
+    listings: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    listings_opened: int = 0
 
     @classmethod
     def from_org(cls, org: SandboxOrg) -> SandboxState:
@@ -34,6 +39,20 @@ class SandboxState:
             accounts={a.account_id: a for a in org.accounts},
             assets=AssetsStore(org.workspace_id),
         )
+
+    def open_listing(self, ids: tuple[str, ...]) -> int:
+        """Keep the ids of a new listing for its later pages; returns its number.
+
+        Only the last :data:`KEPT_LISTINGS` are kept: an older one's ``$skiptoken``
+        has expired, as a real one does in time.
+        """
+        self.listings_opened += 1
+        self.listings[self.listings_opened] = ids
+        self.listings.pop(self.listings_opened - KEPT_LISTINGS, None)
+        return self.listings_opened
+
+    def listing(self, number: int) -> tuple[str, ...] | None:
+        return self.listings.get(number)
 
     def find_user(self, key: str) -> SandboxUser | None:
         """A user by id or, as Graph allows, by userPrincipalName."""
