@@ -24,6 +24,9 @@ class SandboxState:
     # Properties Graph answers null although they were selected: what an app granted
     # only User.ReadBasic.All sees for everything but the basic profile.
     withheld: frozenset[str] = frozenset()
+    # The sync account's Browse users and groups global permission in Jira: without
+    # it, user search answers 403.
+    browse_users: bool = True
 
     @classmethod
     def from_org(cls, org: SandboxOrg) -> SandboxState:
