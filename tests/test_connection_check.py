@@ -101,6 +101,7 @@ def test_every_step_passes_on_a_working_setup(build: Build) -> None:
     check = check_connection(service)
     assert check.ok
     steps = {step.name: step.message for step in check.steps}
+    assert "User.Read.All" in steps[GRAPH]
     assert "classic API token" in steps[JIRA]
     assert "workspace" in steps[ASSETS]
     assert "does not exist yet" in steps[SCHEMAS]

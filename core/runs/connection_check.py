@@ -142,7 +142,7 @@ def _sign_in(service: SyncService) -> str:
 
 def _graph(service: SyncService) -> str:
     service.clients.directory().probe()
-    return "Microsoft Graph lets the app read users."
+    return "Microsoft Graph lets the app read users (the User.Read.All application permission)."
 
 
 def _jira(service: SyncService) -> str:
