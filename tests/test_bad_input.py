@@ -440,6 +440,7 @@ ENV_CASES = (
     bad_env("GUARD_MAX_CLEARS", "1e3"),
     bad_env("GUARD_MAX_CLEAR_PERCENT", "101"),
     bad_env("PREVIEW_REQUESTERS", "anyone"),
+    bad_env("ATLASSIAN_TOKEN_KIND", "oauth"),
     bad_env("QUARANTINE_AFTER", "0"),
     bad_env("LEASE_TTL_SECONDS", "1"),
     Case(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Settings, load_settings
+from core.config import Settings, TokenKind, load_settings
 from core.config.clouds import CLOUDS
 from core.errors import ConfigError
 
@@ -37,6 +37,7 @@ def test_defaults_need_nothing_from_atlassian() -> None:
     assert settings.preview_ttl_hours == 24
     assert settings.allow_self_approval is False
     assert settings.has_org_admin is False
+    assert settings.atlassian_token_kind is TokenKind.CLASSIC
     assert settings == Settings()
 
 
@@ -265,3 +266,21 @@ def test_preview_ttl_bounds() -> None:
     """One hour to thirty days."""
     assert load(PREVIEW_TTL_HOURS="1").preview_ttl_hours == 1
     assert load(PREVIEW_TTL_HOURS="720").preview_ttl_hours == 720
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("classic", TokenKind.CLASSIC), ("scoped", TokenKind.SCOPED), ("Scoped", TokenKind.SCOPED)],
+)
+def test_token_kind_words(value: str, expected: TokenKind) -> None:
+    """Which kind of API token ENTRA_SYNC_ATLASSIAN_API_TOKEN is; the case does not matter."""
+    assert load(ATLASSIAN_TOKEN_KIND=value).atlassian_token_kind is expected
+
+
+@pytest.mark.parametrize("value", ["oauth", "service-account", "true"])
+def test_an_unknown_token_kind_names_the_variable_and_the_choices(value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load(ATLASSIAN_TOKEN_KIND=value)
+    assert problem_fields(raised.value) == {"ENTRA_SYNC_ATLASSIAN_TOKEN_KIND"}
+    assert "must be one of classic, scoped" in str(raised.value)
+    assert "service account" in str(raised.value)

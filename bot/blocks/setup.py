@@ -243,17 +243,22 @@ def setup_errors(problems: Sequence[FieldProblem]) -> dict[str, str]:
 
 
 def connection_check_message(check: ConnectionCheck, *, tenant_id: str) -> Message:
-    """The private result of testing a saved connection: each step, and what to fix."""
+    """The private result of testing every connection: each step, and what to fix.
+
+    Entra details are fixed here in setup; Atlassian ones in the bot's environment.
+    """
     tenant = f"`{clip(tenant_id, 64)}`" if tenant_id else "(no tenant)"
+    plain = escape_mrkdwn(tenant_id) if tenant_id else "(no tenant)"
     if check.ok:
-        lead = f":white_check_mark: The Entra connection to tenant {tenant} works."
-        text = f"The Entra connection to tenant {escape_mrkdwn(tenant_id)} works."
+        lead = f":white_check_mark: Every connection works: Entra tenant {tenant}, Jira and Assets."
+        text = f"Every connection works: Entra tenant {plain}, Jira and Assets."
     else:
         lead = (
-            f":x: The Entra connection to tenant {tenant} does not work yet. "
-            "Fix the first failed step, then save the setup again."
+            f":x: Not every connection works yet (Entra tenant {tenant}). Fix each failed "
+            "step: Entra details here in setup, Atlassian settings in the bot's environment "
+            "(then restart it); `entra-sync check-connection` runs the same check."
         )
-        text = f"The Entra connection to tenant {escape_mrkdwn(tenant_id)} does not work yet."
+        text = f"Not every connection works yet (Entra tenant {plain})."
     rows = [_step_line(step.name, step.ok, step.message) for step in check.steps[:10]]
     blocks: list[Block] = [section(lead)]
     if rows:

@@ -2,7 +2,8 @@
 
 The entry point (arguments, logging, failures) is :mod:`core.cli.main`.
 
-Exit codes: 0 success, 1 a run failed or partly failed (or the person answered no),
+Exit codes: 0 success, 1 a run failed or partly failed (or the person answered no, or
+a step of ``check-connection`` failed),
 2 bad input or configuration (``sync`` without ``--yes`` and without a terminal),
 3 held: the guard rails kept the plan for an approver and nothing was written.
 Every failure is one line on stderr, chosen by :mod:`core.cli.failures`; ``--debug``
@@ -19,13 +20,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from core.cli.failures import one_line
 from core.errors import FieldProblem, InvalidInput
 from core.runs import (
+    SKIPPED,
+    CheckStep,
     ScheduledKind,
     ScheduledOutcome,
     ScheduledSync,
     SyncResult,
     SyncService,
+    check_connection,
     requests_text,
     run_line,
     status_text,
@@ -258,6 +263,23 @@ def check_text(outcome: ScheduledOutcome) -> str:
     return "\n".join(text)
 
 
+def cmd_check_connection(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    """Try every credential a sync uses, one line a step; 1 when any step fails."""
+    check = check_connection(service)
+    for step in check.steps:
+        print(connection_line(step), file=out)
+    return EXIT_OK if check.ok else EXIT_FAILED
+
+
+def connection_line(step: CheckStep) -> str:
+    """``ok      <step>: <what works>``, ``FAILED  <step>: <the fix>`` or ``skipped <step>``."""
+    if step.ok:
+        return one_line(f"ok      {step.name}: {step.message}")
+    if step.message == SKIPPED:
+        return f"skipped {step.name} (an earlier step failed)"
+    return one_line(f"FAILED  {step.name}: {step.message}")
+
+
 def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
     for run in service.history(args.limit):
         print(run_line(run), file=out)
@@ -273,5 +295,6 @@ COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = 
     "sync": cmd_sync,
     "status": cmd_status,
     "check": cmd_check,
+    "check-connection": cmd_check_connection,
     "history": cmd_history,
 }

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from core.config import Settings, load_settings
+from core.config import Settings, TokenKind, load_settings
 from core.errors import FieldProblem, InvalidInput
 from core.runs import ScheduledSync, SyncService, requests_text, status_text
 from core.sandbox import (
     SANDBOX_ATLASSIAN_API_TOKEN,
     SANDBOX_ATLASSIAN_EMAIL,
+    SANDBOX_ATLASSIAN_SCOPED_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_ORG_API_KEY,
@@ -39,13 +40,21 @@ IN_PROCESS_HOSTS = {
 }
 
 
-def sandbox_environ(database_url: str) -> dict[str, str]:
-    """Settings that point the engine at the in-process sandbox."""
+def sandbox_environ(database_url: str, token_kind: TokenKind = TokenKind.CLASSIC) -> dict[str, str]:
+    """Settings that point the engine at the in-process sandbox.
+
+    ``token_kind`` picks which of the sandbox account's two API tokens is used: the
+    classic one goes to the site, the scoped one through the gateway.
+    """
+    scoped = token_kind is TokenKind.SCOPED
     return {
         **IN_PROCESS_HOSTS,
         "ENTRA_SYNC_DATABASE_URL": database_url,
         "ENTRA_SYNC_ATLASSIAN_EMAIL": SANDBOX_ATLASSIAN_EMAIL,
-        "ENTRA_SYNC_ATLASSIAN_API_TOKEN": SANDBOX_ATLASSIAN_API_TOKEN,
+        "ENTRA_SYNC_ATLASSIAN_API_TOKEN": (
+            SANDBOX_ATLASSIAN_SCOPED_TOKEN if scoped else SANDBOX_ATLASSIAN_API_TOKEN
+        ),
+        "ENTRA_SYNC_ATLASSIAN_TOKEN_KIND": token_kind.value,
         "ENTRA_SYNC_ATLASSIAN_ORG_ID": SANDBOX_ORG_ID,
         "ENTRA_SYNC_ATLASSIAN_ORG_API_KEY": SANDBOX_ORG_API_KEY,
         "ENTRA_SYNC_ASSETS_RATE": "0",  # the sandbox has no rate limit to respect
@@ -62,15 +71,22 @@ def configure_sandbox(service: SyncService, cadence_days: int = 7) -> None:
     )
 
 
-def run_demo(*, people: int = 60, atlassian: int = 45, seed: int = 7) -> int:
+def run_demo(
+    *,
+    people: int = 60,
+    atlassian: int = 45,
+    seed: int = 7,
+    token_kind: TokenKind = TokenKind.CLASSIC,
+) -> int:
     print(
         f"Building a sandbox organisation: {people} directory users, "
-        f"{atlassian} Atlassian accounts (seed {seed})"
+        f"{atlassian} Atlassian accounts (seed {seed}), a {token_kind.value} API token"
     )
     sandbox = sandbox_of_size(people, atlassian, seed)
     with tempfile.TemporaryDirectory(prefix="entra-sync-demo-") as tmp:
         db = Path(tmp) / "demo.db"
-        settings = load_settings(sandbox_environ(f"sqlite:///{db}"), env_file=None)
+        environ = sandbox_environ(f"sqlite:///{db}", token_kind)
+        settings = load_settings(environ, env_file=None)
         service = sandbox_service(sandbox, settings)
         try:
             _story(sandbox, service)

@@ -14,13 +14,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 
 from core.cli.commands import COMMANDS, EXIT_INVALID
 from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
-from core.config import ENV_DATABASE_URL, load_settings
+from core.config import ENV_DATABASE_URL, TokenKind, load_settings
 from core.errors import ConfigError, FieldProblem, InvalidInput
 from core.runs import SyncService
 from core.store import is_memory_database
@@ -69,6 +69,14 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+_TOKEN_KIND: dict[str, Any] = {
+    "choices": ("classic", "scoped"),
+    "default": "classic",
+    "help": "which sandbox API token to use: classic (to the site) or scoped (through the "
+    "gateway, as a service account's)",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="entra-sync", description="Sync Microsoft Entra ID users into JSM Assets."
@@ -103,18 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("status", help="last syncs, current run, next scheduled check and history")
     sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
+    sub.add_parser(
+        "check-connection",
+        help="try every credential a sync uses (Microsoft, Jira, Assets, the org key); "
+        "one line a step",
+    )
     hist = sub.add_parser("history", help="recent runs")
     hist.add_argument("--limit", type=_whole(1, MAX_LIMIT), default=20)
     demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
     demo.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
     demo.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)
     demo.add_argument("--seed", type=_whole(0, MAX_SEED), default=7)
+    demo.add_argument("--token-kind", **_TOKEN_KIND)
     box = sub.add_parser("sandbox", help="serve the sandbox APIs on loopback over HTTPS")
     box.add_argument("--port", type=_whole(1, 65535), default=8443)
     box.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
     box.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)
     box.add_argument("--seed", type=_whole(0, MAX_SEED), default=7)
     box.add_argument("--cert-dir", type=Path, default=Path("data/sandbox-tls"))
+    box.add_argument("--token-kind", **_TOKEN_KIND)
     sub.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN, else HTTP)")
     return parser
 
@@ -168,7 +183,12 @@ def _dispatch(
     if args.command == "demo":
         from core.cli.demo import run_demo  # noqa: PLC0415
 
-        return run_demo(people=args.people, atlassian=args.atlassian, seed=args.seed)
+        return run_demo(
+            people=args.people,
+            atlassian=args.atlassian,
+            seed=args.seed,
+            token_kind=TokenKind(args.token_kind),
+        )
     if args.command == "sandbox":
         from core.cli.sandbox import serve_sandbox  # noqa: PLC0415
 

@@ -7,6 +7,7 @@ import shlex
 import threading
 
 from core.cli.demo import sandbox_of_size
+from core.config import TokenKind
 from core.sandbox import SandboxServer
 from core.sandbox.server import settings_env
 
@@ -17,7 +18,8 @@ def serve_sandbox(args: argparse.Namespace) -> int:
     server.start()
     print(f"Sandbox serving on {server.base_url} (Ctrl-C to stop)")
     print("Point the engine at it with these settings:\n")
-    for name, value in sorted(settings_env(server).items()):
+    scoped = TokenKind(args.token_kind) is TokenKind.SCOPED
+    for name, value in sorted(settings_env(server, scoped=scoped).items()):
         print(f"export {name}={shlex.quote(value)}")
     print(
         "\nThen: printf '%s\\n' \"$ENTRA_CLIENT_SECRET\" | entra-sync configure "

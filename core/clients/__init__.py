@@ -8,14 +8,16 @@ request counts are the same everywhere. Also home to the Assets schema bootstrap
 from core.clients.assets import AssetsClient, EmployeeType, discover_workspace
 from core.clients.atlassian import AtlassianDirectory
 from core.clients.auth import GraphTokenProvider, explain_graph_permission_error
+from core.clients.gateway import AtlassianRoutes, discover_cloud_id
 from core.clients.graph import DirectoryRead, GraphDirectory
 from core.clients.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, build_http_client
-from core.clients.schema import SchemaReport, ensure_schema, load_employee_type
+from core.clients.schema import SchemaReport, ensure_schema, find_our_schema, load_employee_type
 
 __all__ = [
     "ApiClient",
     "AssetsClient",
     "AtlassianDirectory",
+    "AtlassianRoutes",
     "DirectoryRead",
     "EmployeeType",
     "GraphDirectory",
@@ -25,8 +27,10 @@ __all__ = [
     "RetryPolicy",
     "SchemaReport",
     "build_http_client",
+    "discover_cloud_id",
     "discover_workspace",
     "ensure_schema",
     "explain_graph_permission_error",
+    "find_our_schema",
     "load_employee_type",
 ]

@@ -37,6 +37,23 @@ class AtlassianDirectory:
             accounts = self._fill_hidden_emails(accounts)
         return sorted(accounts, key=lambda account: account.account_id)
 
+    def probe(self) -> int:
+        """One account of the user search: proves the token and the Browse permission.
+
+        Returns how many came back, 0 or 1. The account asking is itself a user, so an
+        empty answer means some are hidden from it: Jira may answer that way, rather
+        than 403, to an account without the Browse users and groups permission.
+        """
+        page = self._jira.get_json(SEARCH_PATH, params={"startAt": 0, "maxResults": 1})
+        if not isinstance(page, list):
+            raise ApiError("jira", "user search did not answer with a list of users")
+        return len(page)
+
+    def probe_org(self) -> None:
+        """One page of the organization's users: proves the org id and its API key."""
+        if self._admin is not None and self._org_id:
+            self._admin.get_json(_org_users_path(self._org_id))
+
     def _search_pages(self) -> Iterator[Mapping[str, Any]]:
         """Page user search until an empty page.
 
@@ -72,7 +89,7 @@ class AtlassianDirectory:
 def _admin_emails(admin: ApiClient, org_id: str, wanted: set[str]) -> dict[str, str]:
     """Follow ``links.next`` until it ends, or until every wanted email is known."""
     found: dict[str, str] = {}
-    path: str | None = f"/admin/v1/orgs/{org_id}/users"
+    path: str | None = _org_users_path(org_id)
     while path and len(found) < len(wanted):
         page = admin.get_json(path)
         for raw in page.get("data") or []:
@@ -81,6 +98,10 @@ def _admin_emails(admin: ApiClient, org_id: str, wanted: set[str]) -> dict[str, 
                 found[str(account_id)] = str(email)
         path = (page.get("links") or {}).get("next") or None
     return found
+
+
+def _org_users_path(org_id: str) -> str:
+    return f"/admin/v1/orgs/{org_id}/users"
 
 
 def _is_person(raw: Mapping[str, Any]) -> bool:

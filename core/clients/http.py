@@ -154,6 +154,7 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         headers: HeaderProvider | None = None,
         limiter: RateLimiter | None = None,
+        unauthorized_hint: str | None = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
@@ -162,6 +163,7 @@ class ApiClient:
         self._retry = retry or RetryPolicy()
         self._headers = headers
         self._limiter = limiter
+        self._unauthorized_hint = unauthorized_hint
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -212,7 +214,9 @@ class ApiClient:
             if not last and self._should_retry(response.status_code, idempotent):
                 self._retry.sleep(self._retry.wait_for(response, attempt))
                 continue
-            raise error_for(self.service, method, path, response)
+            raise error_for(
+                self.service, method, path, response, unauthorized_hint=self._unauthorized_hint
+            )
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         return self.json_of(self.request("GET", path, **kwargs), "GET", path)
@@ -278,13 +282,27 @@ class ApiClient:
         )
 
 
-def error_for(service: str, method: str, path: str, response: httpx.Response) -> ApiError:
-    """Map a non-2xx response to the typed error a caller can act on."""
+def error_for(
+    service: str,
+    method: str,
+    path: str,
+    response: httpx.Response,
+    *,
+    unauthorized_hint: str | None = None,
+) -> ApiError:
+    """Map a non-2xx response to the typed error a caller can act on.
+
+    ``unauthorized_hint`` follows the service's own words on a 401: what the operator
+    should check, which only the code that chose the credentials knows.
+    """
     status = response.status_code
     message = summarise_error_body(response)
     kind: type[ApiError]
     if status == 401:
         kind = AuthenticationError
+        if unauthorized_hint:
+            joint = " " if message.endswith((".", "!", "?")) else "; "
+            message = f"{message}{joint}{unauthorized_hint}"
     elif status == 403:
         kind = PermissionDenied
     elif status == 404:

@@ -6,12 +6,19 @@ names a bad field.
 """
 
 from core.config.settings import (
+    ENV_ATLASSIAN_API_TOKEN,
+    ENV_ATLASSIAN_EMAIL,
+    ENV_ATLASSIAN_ORG_API_KEY,
+    ENV_ATLASSIAN_ORG_ID,
+    ENV_ATLASSIAN_SITE,
+    ENV_ATLASSIAN_TOKEN_KIND,
     ENV_DATABASE_URL,
     ENV_SECRET_KEY,
     RULE_REQUIRED,
     RULE_URL,
     PreviewRequesters,
     Settings,
+    TokenKind,
     is_safe_url,
     load_settings,
 )
@@ -25,6 +32,12 @@ from core.config.validation import (
 )
 
 __all__ = [
+    "ENV_ATLASSIAN_API_TOKEN",
+    "ENV_ATLASSIAN_EMAIL",
+    "ENV_ATLASSIAN_ORG_API_KEY",
+    "ENV_ATLASSIAN_ORG_ID",
+    "ENV_ATLASSIAN_SITE",
+    "ENV_ATLASSIAN_TOKEN_KIND",
     "ENV_DATABASE_URL",
     "ENV_SECRET_KEY",
     "MAX_CADENCE_DAYS",
@@ -36,6 +49,7 @@ __all__ = [
     "PreviewRequesters",
     "Settings",
     "TeamSettings",
+    "TokenKind",
     "is_safe_url",
     "load_settings",
     "normalise_team_settings",

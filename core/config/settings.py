@@ -42,6 +42,7 @@ ENV_ATLASSIAN_API_TOKEN = PREFIX + "ATLASSIAN_API_TOKEN"
 ENV_ATLASSIAN_ORG_ID = PREFIX + "ATLASSIAN_ORG_ID"
 ENV_ATLASSIAN_ORG_API_KEY = PREFIX + "ATLASSIAN_ORG_API_KEY"
 ENV_ATLASSIAN_API_URL = PREFIX + "ATLASSIAN_API_URL"
+ENV_ATLASSIAN_TOKEN_KIND = PREFIX + "ATLASSIAN_TOKEN_KIND"
 ENV_CLOUD = PREFIX + "CLOUD"
 ENV_LOGIN_URL = PREFIX + "LOGIN_URL"
 ENV_GRAPH_URL = PREFIX + "GRAPH_URL"
@@ -91,6 +92,26 @@ class PreviewRequesters(StrEnum):
 
 RULE_PREVIEW_REQUESTERS = "must be one of " + ", ".join(PreviewRequesters)
 
+
+class TokenKind(StrEnum):
+    """Which kind of Atlassian API token ``ENTRA_SYNC_ATLASSIAN_API_TOKEN`` is.
+
+    The token itself does not say, and the two go to different hosts: a classic token
+    (made without scopes) to the site, ``https://<site>.atlassian.net``; a scoped token
+    (made with scopes, the only kind a service account can make) through the gateway,
+    ``https://api.atlassian.com/ex/jira/<cloud id>``, and nowhere else. Sent to the
+    other place, either is refused with a 401, so the operator says which it is.
+    """
+
+    CLASSIC = "classic"
+    SCOPED = "scoped"
+
+
+RULE_ATLASSIAN_KIND = (
+    "must be one of classic, scoped: classic for an API token made without scopes, "
+    "scoped for one made with scopes (every service account token is scoped)"
+)
+
 RULE_TEXT = "must be UTF-8 text"
 DEFAULT_CHECK_TIME = time(2, 0)
 DEFAULT_CHECK_TIMEZONE = "UTC"
@@ -120,6 +141,7 @@ class Settings:
     atlassian_org_id: str | None = None
     atlassian_org_api_key: str | None = field(default=None, repr=False)
     atlassian_api_url: str = DEFAULT_ATLASSIAN_API_URL
+    atlassian_token_kind: TokenKind = TokenKind.CLASSIC
     cloud: str = DEFAULT_CLOUD
     login_url: str = CLOUDS[DEFAULT_CLOUD].login_url
     graph_url: str = CLOUDS[DEFAULT_CLOUD].graph_url
@@ -235,6 +257,7 @@ def _read(r: _Reader) -> Settings:
         atlassian_org_id=org_id,
         atlassian_org_api_key=org_key,
         atlassian_api_url=r.url(ENV_ATLASSIAN_API_URL) or DEFAULT_ATLASSIAN_API_URL,
+        atlassian_token_kind=r.token_kind(ENV_ATLASSIAN_TOKEN_KIND),
         cloud=cloud_name if cloud_name in CLOUDS else DEFAULT_CLOUD,
         login_url=r.url(ENV_LOGIN_URL) or cloud.login_url,
         graph_url=r.url(ENV_GRAPH_URL) or cloud.graph_url,
@@ -317,6 +340,11 @@ class _Reader:
         options = {option.value for option in PreviewRequesters}
         value = self.checked(name, lambda v: v.lower() in options, RULE_PREVIEW_REQUESTERS)
         return PreviewRequesters.APPROVERS if value is None else PreviewRequesters(value.lower())
+
+    def token_kind(self, name: str) -> TokenKind:
+        options = {option.value for option in TokenKind}
+        value = self.checked(name, lambda v: v.lower() in options, RULE_ATLASSIAN_KIND)
+        return TokenKind.CLASSIC if value is None else TokenKind(value.lower())
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         def in_range(value: str) -> bool:

@@ -8,7 +8,7 @@ what they return.
 
 from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.causes import FailureCause, cause_fix
-from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
+from core.runs.connection_check import SKIPPED, CheckStep, ConnectionCheck, check_connection
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
     SCHEDULER,
@@ -33,6 +33,7 @@ __all__ = [
     "SCHEDULER",
     "SKIPPED",
     "Approvals",
+    "CheckStep",
     "ConnectionCheck",
     "Decision",
     "DecisionKind",

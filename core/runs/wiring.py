@@ -1,7 +1,9 @@
 """Builds the API clients a run needs from settings and the stored Entra connection.
 
 Process-wide on purpose: one httpx client (connection reuse) and one MSAL application
-per connection (its token cache means one token request per hour, not per run).
+per connection (its token cache means one token request per hour, not per run). The
+site's cloud id (scoped tokens only) and its Assets workspace id are looked up once
+per process, too: neither changes while it runs.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+from collections.abc import Callable, Mapping
 
 import httpx
 
@@ -16,17 +19,25 @@ from core.clients import (
     ApiClient,
     AssetsClient,
     AtlassianDirectory,
+    AtlassianRoutes,
     GraphDirectory,
     GraphTokenProvider,
     RateLimiter,
     RequestCounter,
     RetryPolicy,
     build_http_client,
+    discover_cloud_id,
     discover_workspace,
 )
-from core.config import Settings
+from core.config import ENV_ATLASSIAN_ORG_API_KEY, ENV_ATLASSIAN_ORG_ID, Settings, TokenKind
 from core.errors import ConfigError, FieldProblem
 from core.store import Store
+
+ORG_KEY_HINT = (
+    f"the organization refused the key: check {ENV_ATLASSIAN_ORG_API_KEY} (an API key of "
+    f"the organization, from admin.atlassian.com > Settings > API keys, not expired) and "
+    f"that {ENV_ATLASSIAN_ORG_ID} is that organization's id"
+)
 
 
 class Clients:
@@ -47,7 +58,11 @@ class Clients:
         self.http = build_http_client(timeout=settings.http_timeout, transport=transport)
         self._lock = threading.Lock()
         self._tokens: dict[str, GraphTokenProvider] = {}
+        # Held while the cloud id or workspace id is looked up, so concurrent first
+        # runs ask once; apart from _lock, which guards the token providers.
+        self._lookups = threading.RLock()
         self._workspace: str | None = None
+        self._cloud_id: str | None = None
         # 0 turns client-side pacing off: for the sandbox, which has no rate limit.
         rate = settings.assets_requests_per_minute
         self._limiter = RateLimiter(rate) if rate > 0 else None
@@ -60,47 +75,85 @@ class Clients:
         pair = f"{self._settings.atlassian_email}:{self._settings.atlassian_api_token}"
         return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
-    def site(self) -> ApiClient:
-        """The Jira site (user search, Assets workspace discovery)."""
+    def routes(self) -> AtlassianRoutes:
+        """Where Jira and Assets requests go for the configured kind of API token.
+
+        A scoped token needs the site's cloud id: the first call asks the site for it
+        (without credentials) and later calls reuse it.
+        """
+        settings = self._settings
+        kind = settings.atlassian_token_kind
+        site, api = settings.atlassian_site or "", settings.atlassian_api_url
+        if kind is TokenKind.CLASSIC:
+            return AtlassianRoutes(kind, site, api)
+        settings.require_atlassian()
+        with self._lookups:
+            if self._cloud_id is None:
+                self._cloud_id = discover_cloud_id(self._client("jira", site))
+            return AtlassianRoutes(kind, site, api, self._cloud_id)
+
+    def _client(
+        self,
+        service: str,
+        base_url: str,
+        *,
+        headers: Callable[[], Mapping[str, str]] | None = None,
+        unauthorized_hint: str | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> ApiClient:
         return ApiClient(
-            "jira",
-            self._settings.atlassian_site or "",
+            service,
+            base_url,
             self.http,
             counter=self.counter,
             retry=self._retry,
+            headers=headers,
+            limiter=limiter,
+            unauthorized_hint=unauthorized_hint,
+        )
+
+    def site(self) -> ApiClient:
+        """Jira (user search, Assets workspace discovery): the site, or the gateway."""
+        routes = self.routes()
+        return self._client(
+            "jira",
+            routes.jira_base,
             headers=self._basic_auth,
+            unauthorized_hint=routes.unauthorized_hint(),
+        )
+
+    def org_admin(self) -> ApiClient | None:
+        """The organization admin API, when its id and key are both set."""
+        settings = self._settings
+        key = settings.atlassian_org_api_key
+        if not (settings.atlassian_org_id and key):
+            return None
+        return self._client(
+            "admin",
+            settings.atlassian_api_url,
+            headers=lambda: {"Authorization": f"Bearer {key}"},
+            unauthorized_hint=ORG_KEY_HINT,
         )
 
     def atlassian(self) -> AtlassianDirectory:
-        settings = self._settings
-        admin = None
-        if settings.atlassian_org_id and settings.atlassian_org_api_key:
-            key = settings.atlassian_org_api_key
-            admin = ApiClient(
-                "admin",
-                settings.atlassian_api_url,
-                self.http,
-                counter=self.counter,
-                retry=self._retry,
-                headers=lambda: {"Authorization": f"Bearer {key}"},
-            )
-        return AtlassianDirectory(self.site(), admin, settings.atlassian_org_id)
+        return AtlassianDirectory(self.site(), self.org_admin(), self._settings.atlassian_org_id)
 
-    def assets(self) -> AssetsClient:
-        """Assets on the site's workspace; the workspace id is looked up once."""
+    def workspace(self) -> str:
+        """The site's Assets workspace id, looked up once per process."""
         site = self.site()
-        with self._lock:
+        with self._lookups:
             if self._workspace is None:
                 self._workspace = discover_workspace(site)
-            workspace = self._workspace
-        base = f"{self._settings.atlassian_api_url}/jsm/assets/workspace/{workspace}/v1"
-        api = ApiClient(
+            return self._workspace
+
+    def assets(self) -> AssetsClient:
+        """Assets on the site's workspace."""
+        routes = self.routes()
+        api = self._client(
             "assets",
-            base,
-            self.http,
-            counter=self.counter,
-            retry=self._retry,
+            routes.assets_base(self.workspace()),
             headers=self._basic_auth,
+            unauthorized_hint=routes.unauthorized_hint(),
             limiter=self._limiter,
         )
         return AssetsClient(api)
@@ -108,14 +161,7 @@ class Clients:
     def directory(self, *, priority: str | None = None) -> GraphDirectory:
         """Graph with the stored Entra connection's token."""
         tokens = self.token_provider()
-        api = ApiClient(
-            "graph",
-            f"{self._settings.graph_url}/v1.0",
-            self.http,
-            counter=self.counter,
-            retry=self._retry,
-            headers=tokens.headers,
-        )
+        api = self._client("graph", f"{self._settings.graph_url}/v1.0", headers=tokens.headers)
         return GraphDirectory(api, priority=priority)
 
     def token_provider(self) -> GraphTokenProvider:

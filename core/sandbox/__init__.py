@@ -8,8 +8,10 @@ from core.sandbox.app import Answer, Fault, Sandbox
 from core.sandbox.credentials import (
     SANDBOX_ATLASSIAN_API_TOKEN,
     SANDBOX_ATLASSIAN_EMAIL,
+    SANDBOX_ATLASSIAN_SCOPED_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
+    SANDBOX_CLOUD_ID,
     SANDBOX_ORG_API_KEY,
     SANDBOX_ORG_ID,
     SANDBOX_TENANT_ID,
@@ -20,8 +22,10 @@ from core.sandbox.server import SandboxServer, settings_env
 __all__ = [
     "SANDBOX_ATLASSIAN_API_TOKEN",
     "SANDBOX_ATLASSIAN_EMAIL",
+    "SANDBOX_ATLASSIAN_SCOPED_TOKEN",
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_SECRET",
+    "SANDBOX_CLOUD_ID",
     "SANDBOX_ORG_API_KEY",
     "SANDBOX_ORG_ID",
     "SANDBOX_TENANT_ID",

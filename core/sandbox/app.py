@@ -3,6 +3,12 @@
 It dispatches on the URL path only, so the same instance serves in-process clients
 that use distinct fake hosts (through :meth:`Sandbox.transport`) and the HTTPS server
 that puts everything on one loopback origin.
+
+Jira and Assets also answer under the API gateway's prefix, ``/ex/jira/<cloud id>``,
+as api.atlassian.com does for scoped API tokens: the prefix is taken off, the request
+is marked as having come through the gateway (which decides the token kind the
+handlers accept, :func:`core.sandbox.atlassian.require_site_auth`), and it is
+dispatched like any other. The request log keeps the path as it was received.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ from core.sandbox.assets import handle_assets
 from core.sandbox.assets_objects import ObjectRenderer
 from core.sandbox.atlassian import handle_admin, handle_jira
 from core.sandbox.builder import Builder
+from core.sandbox.credentials import SANDBOX_CLOUD_ID
 from core.sandbox.faults import Answer, Fault, FaultBook
 from core.sandbox.graph import handle_graph
 from core.sandbox.graph_query import USER_PROPERTIES
-from core.sandbox.http import HttpError, json_response
+from core.sandbox.http import GATEWAY, HttpError, admin_error, json_response
 from core.sandbox.login import handle_login, is_login_path
 from core.sandbox.org import generate_org
 from core.sandbox.records import SandboxAccount, SandboxContact, SandboxOrg, SandboxUser
@@ -40,7 +47,7 @@ def classify(path: str) -> str:
     parts = path.split("/")[1:]
     if parts[0] == "v1.0":
         return "graph"
-    if parts[0] == "rest":
+    if parts[0] in ("rest", "_edge"):
         return "jira"
     if parts[0] == "admin":
         return "admin"
@@ -82,18 +89,20 @@ class Sandbox:
         request change the state first (see :class:`Fault`).
         """
         request.read()
+        received = request.url.path
+        request, refusal = _through_gateway(request)
         service = classify(request.url.path)
         if self.latency > 0:
             time.sleep(self.latency)
         query = request.url.query.decode("ascii", "replace")
-        target = unquote(request.url.path + (f"?{query}" if query else ""))
+        target = unquote(received + (f"?{query}" if query else ""))
         with self._lock:
             self.requests[service] += 1
-            self.request_log.append((service, request.method, request.url.path))
+            self.request_log.append((service, request.method, received))
             fault = self._faults.take(service, request.method, target, batch_item=False)
             if fault is None:
-                return self._dispatch(service, request)
-            answer = self._dispatch(service, request) if fault.processes else None
+                return refusal or self._dispatch(service, request)
+            answer = (refusal or self._dispatch(service, request)) if fault.processes else None
         if answer is not None and fault.answer is not None:
             return fault.spoil(service, answer)
         return fault.fail(service, request)  # after processing: the work is done, the answer lost
@@ -182,6 +191,11 @@ class Sandbox:
         with self._lock:
             self._state.users[user_id] = replace(self._state.users[user_id], **changes)
 
+    def revoke_browse_users(self) -> None:
+        """Take the sync account's Browse users and groups permission: user search is 403."""
+        with self._lock:
+            self._state.browse_users = False
+
     def disable_user(self, user_id: str) -> None:
         self._change_user(user_id, account_enabled=False)
 
@@ -259,3 +273,25 @@ class Sandbox:
         """
         with self._lock:
             self._state.assets.schema_page_limit = size
+
+
+def _through_gateway(request: httpx.Request) -> tuple[httpx.Request, httpx.Response | None]:
+    """A request under ``/ex/jira/<cloud id>/``, as the service behind the gateway sees it.
+
+    Returns the request with the prefix taken off and marked as having come through the
+    gateway, or the request as it was. A cloud id that is not the site's is answered
+    404 by the gateway itself (the second value), before any service sees it.
+    """
+    parts = request.url.path.split("/")
+    if parts[1:3] != ["ex", "jira"] or len(parts) < 5:
+        return request, None
+    if parts[3] != SANDBOX_CLOUD_ID:
+        return request, admin_error(404, f"No site with cloud id {parts[3]}").response()
+    inner = httpx.Request(
+        request.method,
+        request.url.copy_with(path="/" + "/".join(parts[4:])),
+        headers=request.headers,
+        content=request.content,
+        extensions={**request.extensions, GATEWAY: True},
+    )
+    return inner, None

@@ -2,6 +2,13 @@
 
 Jira pages with bare arrays (no ``isLast``); the admin API pages with opaque cursors
 and lists managed accounts only. Both shapes are easy to get wrong, hence faithful here.
+
+Two API tokens of the one sandbox account are accepted, each only where Atlassian
+accepts its kind: the classic token (made without scopes) on the site's own paths and
+on ``/jsm/assets/...``; the scoped token only through the gateway,
+``/ex/jira/<cloud id>/...`` (see :mod:`core.sandbox.app`). Either one at the other
+door is answered 401, as a scoped token sent to ``<site>.atlassian.net`` is.
+``/_edge/tenant_info`` tells the site's cloud id to anyone.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import httpx
 from core.sandbox.credentials import (
     SANDBOX_ATLASSIAN_API_TOKEN,
     SANDBOX_ATLASSIAN_EMAIL,
+    SANDBOX_ATLASSIAN_SCOPED_TOKEN,
+    SANDBOX_CLOUD_ID,
     SANDBOX_ORG_API_KEY,
     SANDBOX_ORG_ID,
 )
@@ -26,6 +35,7 @@ from core.sandbox.http import (
     int_param,
     json_response,
     origin,
+    via_gateway,
 )
 from core.sandbox.records import SandboxAccount
 from core.sandbox.state import SandboxState
@@ -35,20 +45,37 @@ JIRA_MAX_PAGE = 1000
 ADMIN_PAGE = 100
 
 
+SITE_UNAUTHENTICATED = "Client must be authenticated to access this resource."
+GATEWAY_UNAUTHORIZED = "Unauthorized; scope does not match"
+NO_BROWSE_USERS = "You do not have the Browse users and groups global permission."
+
+
 def require_site_auth(request: httpx.Request) -> None:
-    """Basic ``email:api_token``, as Jira and Assets both require."""
+    """Basic ``email:api_token``, as Jira and Assets both require, of the right kind.
+
+    The classic token is good on the site and ``/jsm/assets``; the scoped token only
+    through the gateway. Anything else is a 401 in the shape of the door it came in by.
+    """
+    gateway = via_gateway(request)
+    expected = SANDBOX_ATLASSIAN_SCOPED_TOKEN if gateway else SANDBOX_ATLASSIAN_API_TOKEN
     credentials = basic_credentials(request)
     if credentials is None or not (
         credentials[0] == SANDBOX_ATLASSIAN_EMAIL
-        and secrets.compare_digest(credentials[1], SANDBOX_ATLASSIAN_API_TOKEN)
+        and secrets.compare_digest(credentials[1], expected)
     ):
-        raise atlassian_error(401, ["Client must be authenticated to access this resource."])
+        if gateway:
+            raise admin_error(401, GATEWAY_UNAUTHORIZED)
+        raise atlassian_error(401, [SITE_UNAUTHENTICATED])
 
 
 def handle_jira(state: SandboxState, request: httpx.Request) -> httpx.Response:
-    require_site_auth(request)
     path = request.url.path.rstrip("/")
+    if request.method == "GET" and path == "/_edge/tenant_info" and not via_gateway(request):
+        return json_response(200, {"cloudId": SANDBOX_CLOUD_ID})
+    require_site_auth(request)
     if request.method == "GET" and path in ("/rest/api/3/users/search", "/rest/api/3/users"):
+        if not state.browse_users:
+            raise atlassian_error(403, [NO_BROWSE_USERS])
         return _users_search(state, request)
     if request.method == "GET" and path == "/rest/servicedeskapi/assets/workspace":
         values = [{"workspaceId": state.org.workspace_id}]

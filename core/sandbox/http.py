@@ -81,8 +81,18 @@ def atlassian_error(
 
 
 def admin_error(status: int, message: str) -> HttpError:
-    """The organization admin API's ``{"code", "message"}`` shape."""
+    """The ``{"code", "message"}`` shape of api.atlassian.com: the org admin API's and the
+    gateway's own refusals (``Unauthorized; scope does not match``)."""
     return HttpError(status, {"code": status, "message": message})
+
+
+GATEWAY = "sandbox.gateway"
+"""Request extension set on a request that came through ``/ex/jira/<cloud id>``."""
+
+
+def via_gateway(request: httpx.Request) -> bool:
+    """True when the request reached Jira or Assets through the API gateway."""
+    return bool(request.extensions.get(GATEWAY))
 
 
 def service_error(service: str, status: int, message: str) -> HttpError:

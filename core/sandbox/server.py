@@ -23,6 +23,7 @@ from core.sandbox.certs import write_certificates
 from core.sandbox.credentials import (
     SANDBOX_ATLASSIAN_API_TOKEN,
     SANDBOX_ATLASSIAN_EMAIL,
+    SANDBOX_ATLASSIAN_SCOPED_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_ORG_API_KEY,
@@ -182,16 +183,22 @@ class SandboxServer:
         self.stop()
 
 
-def settings_env(server: SandboxServer) -> dict[str, str]:
-    """Environment variables that point the engine (and ``configure``) at ``server``."""
+def settings_env(server: SandboxServer, *, scoped: bool = False) -> dict[str, str]:
+    """Environment variables that point the engine (and ``configure``) at ``server``.
+
+    ``scoped`` names the sandbox account's scoped API token, which goes through the
+    gateway paths, instead of its classic one.
+    """
     base = server.base_url
+    token = SANDBOX_ATLASSIAN_SCOPED_TOKEN if scoped else SANDBOX_ATLASSIAN_API_TOKEN
     return {
         "ENTRA_SYNC_LOGIN_URL": base,
         "ENTRA_SYNC_GRAPH_URL": base,
         "ENTRA_SYNC_ATLASSIAN_SITE": base,
         "ENTRA_SYNC_ATLASSIAN_API_URL": base,
         "ENTRA_SYNC_ATLASSIAN_EMAIL": SANDBOX_ATLASSIAN_EMAIL,
-        "ENTRA_SYNC_ATLASSIAN_API_TOKEN": SANDBOX_ATLASSIAN_API_TOKEN,
+        "ENTRA_SYNC_ATLASSIAN_API_TOKEN": token,
+        "ENTRA_SYNC_ATLASSIAN_TOKEN_KIND": "scoped" if scoped else "classic",
         "ENTRA_SYNC_ATLASSIAN_ORG_ID": SANDBOX_ORG_ID,
         "ENTRA_SYNC_ATLASSIAN_ORG_API_KEY": SANDBOX_ORG_API_KEY,
         "SSL_CERT_FILE": str(server.ca_cert_path),

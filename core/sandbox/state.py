@@ -29,6 +29,9 @@ class SandboxState:
     # Graph /users listings being paged: the user ids each lists, by listing number.
     listings: dict[int, tuple[str, ...]] = field(default_factory=dict)
     listings_opened: int = 0
+    # The sync account's Browse users and groups global permission in Jira: without
+    # it, user search answers 403.
+    browse_users: bool = True
 
     @classmethod
     def from_org(cls, org: SandboxOrg) -> SandboxState:

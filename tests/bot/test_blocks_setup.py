@@ -233,7 +233,7 @@ def test_connection_check_message_success() -> None:
         ),
     )
     msg = connection_check_message(check, tenant_id="11111111-2222-3333-4444-555555555555")
-    assert "works" in msg.text
+    assert msg.text.startswith("Every connection works")
     joined = "\n".join(texts(msg.blocks))
     assert ":white_check_mark: *Microsoft Graph*" in joined
     assert_message_fits(msg)
@@ -252,5 +252,6 @@ def test_connection_check_message_failure_escapes_and_marks_skipped() -> None:
     joined = "\n".join(texts(msg.blocks))
     assert ":x: *Microsoft sign-in*: AADSTS7000215 &lt;!channel&gt; bad secret" in joined
     assert ":heavy_minus_sign: *Microsoft Graph*: skipped" in joined
-    assert "does not work yet" in msg.text
+    assert "Not every connection works yet" in msg.text
+    assert "&lt;!here&gt;" in msg.text
     assert_no_pings(msg.blocks, msg.text)

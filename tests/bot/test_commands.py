@@ -124,7 +124,11 @@ def test_valid_setup_is_saved_and_tested_privately(bot: Bot) -> None:
     assert bot.service.team_settings().approvers == (BOB,)
     dm = bot.fake.wait_for("chat.postMessage")[-1].params
     assert dm["channel"] == ADMIN
-    assert "sandbox-client-secret" not in text_of(dm)
+    text = text_of(dm)
+    assert "sandbox-client-secret" not in text
+    assert "Every connection works" in text  # Microsoft, Jira and Assets were all tried
+    for step in ("Microsoft Graph", "Jira users", "Assets workspace", "Assets schemas"):
+        assert step in text
 
 
 def test_setup_with_a_bad_secret_reports_the_fix(bot: Bot) -> None:
