@@ -23,6 +23,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.config import SlackSettings, build_web_client, load_slack_settings
 from bot.scheduler import start_scheduler
 from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
+from bot.startup import verify_bot_token
 from core.config import Settings, load_settings
 from core.errors import ConfigError, FieldProblem
 from core.runs import SyncService
@@ -38,10 +39,12 @@ def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
     """Serve until Ctrl-C or SIGTERM; returns the exit code (0).
 
     ``build`` defaults to :func:`bot.app.build_app`; tests pass a smaller app.
-    Raises :class:`ConfigError` (exit 2 in the CLI) before opening anything.
+    Raises :class:`ConfigError` (exit 2 in the CLI) before opening anything, including
+    when Slack refuses the bot token; an unreachable Slack is an ``ApiError`` (exit 1).
     """
     _configure_logging()
     settings, slack = load_all_settings(env_file)
+    verify_bot_token(slack)
     service = SyncService.open(settings)
     restore = _stop_on_sigterm()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,9 +170,51 @@ def test_serve_reports_every_configuration_problem_at_once(
     assert "xoxp-a-user-token" not in error
 
 
+@pytest.fixture
+def http_env(clean_env: Path, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack) -> Path:
+    """A complete HTTP-mode configuration, its Web API the fake."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("ENTRA_SYNC_SLACK_API_URL", fake_slack.base_url)
+    clean_env.write_text("")
+    return clean_env
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_a_bot_token_slack_refuses_stops_serve_with_one_line(
+    http_env: Path, fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str], error: str
+) -> None:
+    fake_slack.reject_token("xoxb-test", error)
+
+    assert main(["--env-file", str(http_env), "serve"]) == 2
+
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == f"error: SLACK_BOT_TOKEN rejected by Slack: {error}"
+    assert "xoxb-test" not in "\n".join(lines)
+
+
+def test_an_unreachable_slack_stops_serve_with_one_line(
+    http_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nobody listens on
+    port = closed.getsockname()[1]
+    monkeypatch.setenv("ENTRA_SYNC_SLACK_API_URL", f"http://127.0.0.1:{port}/api/")
+    try:
+        code = main(["--env-file", str(http_env), "serve"])
+    finally:
+        closed.close()
+
+    assert code == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(f"error: slack: unreachable at http://127.0.0.1:{port}/api/ (")
+    assert "ENTRA_SYNC_SLACK_API_URL" in line
+
+
 def test_serve_runs_the_built_app_over_http(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack
 ) -> None:
+    monkeypatch.setenv("ENTRA_SYNC_SLACK_API_URL", fake_slack.base_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     monkeypatch.setenv("PORT", "0")
