@@ -6,11 +6,17 @@ request counts are the same everywhere. Also home to the Assets schema bootstrap
 """
 
 from core.clients.assets import AssetsClient, EmployeeType, discover_workspace
-from core.clients.atlassian import AtlassianDirectory
+from core.clients.atlassian import AtlassianDirectory, OrgEmails, with_emails
 from core.clients.auth import GraphTokenProvider, explain_graph_permission_error
 from core.clients.graph import DirectoryRead, GraphDirectory
 from core.clients.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, build_http_client
-from core.clients.schema import SchemaReport, ensure_schema, load_employee_type
+from core.clients.schema import (
+    SchemaChanged,
+    SchemaReport,
+    check_attribute_ids,
+    ensure_schema,
+    load_employee_type,
+)
 
 __all__ = [
     "ApiClient",
@@ -20,13 +26,17 @@ __all__ = [
     "EmployeeType",
     "GraphDirectory",
     "GraphTokenProvider",
+    "OrgEmails",
     "RateLimiter",
     "RequestCounter",
     "RetryPolicy",
+    "SchemaChanged",
     "SchemaReport",
     "build_http_client",
+    "check_attribute_ids",
     "discover_workspace",
     "ensure_schema",
     "explain_graph_permission_error",
     "load_employee_type",
+    "with_emails",
 ]

@@ -16,6 +16,7 @@ from core.clients import (
     ApiClient,
     AssetsClient,
     AtlassianDirectory,
+    EmployeeType,
     GraphDirectory,
     GraphTokenProvider,
     RateLimiter,
@@ -26,7 +27,7 @@ from core.clients import (
 )
 from core.config import Settings
 from core.errors import ConfigError, FieldProblem
-from core.store import Store
+from core.store import AssetsIds, Store
 
 
 class Clients:
@@ -87,11 +88,15 @@ class Clients:
         return AtlassianDirectory(self.site(), admin, settings.atlassian_org_id)
 
     def assets(self) -> AssetsClient:
-        """Assets on the site's workspace; the workspace id is looked up once."""
+        """Assets on the site's workspace.
+
+        The workspace id is looked up once and kept in the database, so a run in a new
+        process does not ask again; :meth:`forget_workspace` drops it (on a 404).
+        """
         site = self.site()
         with self._lock:
             if self._workspace is None:
-                self._workspace = discover_workspace(site)
+                self._workspace = self._stored_workspace() or self._discover(site)
             workspace = self._workspace
         base = f"{self._settings.atlassian_api_url}/jsm/assets/workspace/{workspace}/v1"
         api = ApiClient(
@@ -104,6 +109,42 @@ class Clients:
             limiter=self._limiter,
         )
         return AssetsClient(api)
+
+    def _stored_workspace(self) -> str | None:
+        ids = self._store.assets_ids(self._site_key())
+        return ids.workspace_id if ids is not None else None
+
+    def _discover(self, site: ApiClient) -> str:
+        workspace = discover_workspace(site)
+        self._store.save_workspace(self._site_key(), workspace)
+        return workspace
+
+    def _site_key(self) -> str:
+        return (self._settings.atlassian_site or "").rstrip("/").lower()
+
+    def stored_assets_ids(self) -> AssetsIds | None:
+        """The site's stored Assets ids, if a run kept them."""
+        return self._store.assets_ids(self._site_key())
+
+    def keep_employee_type(self, employee_type: EmployeeType) -> None:
+        """Store the Employee type's ids for the site's current workspace."""
+        with self._lock:
+            workspace = self._workspace
+        if workspace is None:
+            return
+        self._store.save_employee_type_ids(
+            self._site_key(),
+            workspace,
+            employee_type.schema_id,
+            employee_type.object_type_id,
+            {attr.value: attr_id for attr, attr_id in employee_type.attribute_ids},
+        )
+
+    def forget_workspace(self) -> None:
+        """Drop the stored Assets ids; the next :meth:`assets` looks the workspace up."""
+        with self._lock:
+            self._workspace = None
+        self._store.forget_assets_ids(self._site_key())
 
     def directory(self, *, priority: str | None = None) -> GraphDirectory:
         """Graph with the stored Entra connection's token."""
