@@ -250,13 +250,14 @@ class AssetsClient:
         last too early (it happened with large pages) would otherwise plan a create
         for every Employee it left out. ``check`` sees the attributes the first page
         lists for the Employee type (its ``objectTypeAttributes``) before any object
-        is read with the ids it was given, and may raise to stop the read.
+        is read with the ids it was given, and may raise to stop the read; a first
+        page without objects lists none, and is not checked.
         """
         query = f"objectTypeId = {employee_type.object_type_id}"
         by_id = {attr_id: attr for attr, attr_id in employee_type.attribute_ids}
 
         def first_page(page: Mapping[str, Any]) -> None:
-            if check is not None:
+            if check is not None and isinstance(page, Mapping) and page.get("values"):
                 check(_listed_attributes(page, employee_type.object_type_id))
 
         objects = self._aql(query, include_attributes=True, on_first_page=first_page)

@@ -29,13 +29,12 @@ SEARCH_PAGE_SIZE = 1000  # the endpoint's maximum
 class OrgEmails:
     """Emails the org admin list gave for the accounts asked about.
 
-    ``complete``: the list was read to its last page, so an account asked about and
-    not in ``found`` is not managed by the organisation (or has no email there).
+    ``not_managed``: accounts asked about that the list, read whole, never named.
     ``read``: whether the list was read at all (no org key, or nothing asked: False).
     """
 
     found: Mapping[str, str] = field(default_factory=dict)
-    complete: bool = False
+    not_managed: frozenset[str] = frozenset()
     read: bool = False
 
 
@@ -77,8 +76,8 @@ class AtlassianDirectory:
         """
         if self._admin is None or not self._org_id or not wanted:
             return OrgEmails()
-        found, complete = _admin_emails(self._admin, self._org_id, set(wanted))
-        return OrgEmails(found, complete=complete, read=True)
+        found, not_managed = _admin_emails(self._admin, self._org_id, set(wanted))
+        return OrgEmails(found, not_managed=not_managed, read=True)
 
     def _search_pages(self) -> Iterator[Mapping[str, Any]]:
         """Page user search until an empty page.
@@ -111,21 +110,31 @@ def with_emails(
     ]
 
 
-def _admin_emails(admin: ApiClient, org_id: str, wanted: set[str]) -> tuple[dict[str, str], bool]:
+def _admin_emails(
+    admin: ApiClient, org_id: str, wanted: set[str]
+) -> tuple[dict[str, str], frozenset[str]]:
     """Follow ``links.next`` until it ends, or until every wanted email is known.
 
-    Returns the emails found and whether the list was read to its end.
+    Returns the emails found and the wanted accounts the organisation does not
+    manage: those the list never named, when it was read whole (to its last page,
+    listing as many users as its ``meta.total`` says). An empty, cut-short or
+    spoiled list proves nothing, and an account listed without an email is managed.
     """
     found: dict[str, str] = {}
+    listed: set[str] = set()
+    total: object = None
     path: str | None = f"/admin/v1/orgs/{org_id}/users"
     while path and len(found) < len(wanted):
         page = admin.get_json(path)
         for raw in page.get("data") or []:
             account_id, email = raw.get("account_id"), raw.get("email")
+            listed.add(str(account_id))
             if account_id in wanted and email:
                 found[str(account_id)] = str(email)
+        total = (page.get("meta") or {}).get("total")
         path = (page.get("links") or {}).get("next") or None
-    return found, path is None
+    whole = path is None and bool(listed) and total == len(listed)
+    return found, frozenset(wanted - listed) if whole else frozenset()
 
 
 def _is_person(raw: Mapping[str, Any]) -> bool:

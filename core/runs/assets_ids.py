@@ -57,7 +57,13 @@ class EmployeeIds:
 
         check = partial(check_attribute_ids, employee_type)
         try:
-            return employee_type, self._clients.assets().employees(employee_type, check=check)
+            read = self._clients.assets().employees(employee_type, check=check)
+            if read:
+                return employee_type, read
+            # No Employee listed the attributes: check the kept ids the cold way.
+            if self._read() == employee_type:
+                return employee_type, read
+            self._say("The Assets schema changed since the last run; reading it again")
         except SchemaChanged:
             self._say("The Assets schema changed since the last run; reading it again")
         except ApiError as exc:

@@ -18,7 +18,7 @@ plan writes, so it is not looked up. The one thing it could still touch is the
 shared-address check, which would need another active account on that very address;
 an Atlassian account's address is its login, unique to it.
 
-When the list was read to its end, the accounts asked for and not in it are not
+When the list was read whole, the accounts asked for that it never named are not
 managed by the organisation: they are remembered in the database and not asked for
 again for :data:`RECHECK_UNMANAGED` (a domain can be verified later), so a site with
 a few outside accounts does not read the whole list on every run. Any read error
@@ -84,6 +84,5 @@ class HiddenEmails:
         self._say(f"Looking up {len(ask)} hidden emails in the organisation")
         answer = self._atlassian.org_emails(ask)
         self._store.forget_unmanaged(answer.found)
-        if answer.complete:
-            self._store.remember_unmanaged(sorted(ask - set(answer.found)))
+        self._store.remember_unmanaged(sorted(answer.not_managed))
         return tuple(with_emails(accounts, answer.found))
