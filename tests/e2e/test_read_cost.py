@@ -290,3 +290,26 @@ def schema_id(sandbox: Sandbox) -> str:
 
 def employee_type_id(sandbox: Sandbox) -> str:
     return str(sandbox.employees()[0]["objectTypeId"])
+
+
+def test_every_email_hidden_still_plans_as_before(synced: Sandbox, open_service: Open) -> None:
+    """Every email hidden, a third of them changed, a fifth outside the org; a third of
+    the users without mail. (The planted outsider stays outside: the sync found it so.)
+    """
+    outside = set(synced.org.notes["hidden_unmanaged"])
+    accounts = sorted(synced.atlassian_accounts.values(), key=lambda a: a.account_id)
+    for number, account in enumerate(accounts):
+        if account.account_type != "atlassian" or account.email is None:
+            continue
+        email = f"moved{number}@contoso.example" if number % 3 == 0 else account.email
+        managed = account.account_id not in outside and number % 5 != 0
+        synced.set_account_email(account.account_id, email, visible=False, managed=managed)
+    for number, user_id in enumerate(sorted(synced.directory_users)):
+        if number % 3 == 1:
+            synced.set_mail(user_id, None)
+    service = open_service()
+
+    plan = service.plan(service.read_snapshot())
+
+    assert plan == old_plan(service)
+    assert any(c.attr is Attr.EMAIL for u in plan.updates for c in u.changes)
