@@ -6,9 +6,10 @@ every *managed* account, so when (and only when) some emails are hidden and an o
 key is configured, it fills them in. Unmanaged accounts may stay without an email.
 
 The org list has no look-up by account id: finding one email may mean reading it to
-its last page. :meth:`AtlassianDirectory.org_emails` therefore says whether it read the
-whole list, so the run can remember which accounts the org does not manage
-(:mod:`core.runs.hidden_emails` decides whose emails are worth that read).
+its last page. :meth:`AtlassianDirectory.org_emails` therefore also says which of the
+accounts asked about a whole list never named, so the run can remember that the org
+does not manage them (:mod:`core.runs.hidden_emails` decides whose emails are worth
+that read).
 """
 
 from __future__ import annotations
