@@ -61,9 +61,11 @@ class EmployeeIds:
             if read:
                 return employee_type, read
             # No Employee listed the attributes: check the kept ids the cold way.
-            if self._read() == employee_type:
+            self._from_store = False
+            fresh = self._read()
+            if fresh == employee_type:
                 return employee_type, read
-            self._say("The Assets schema changed since the last run; reading it again")
+            return fresh, self._clients.assets().employees(fresh)
         except SchemaChanged:
             self._say("The Assets schema changed since the last run; reading it again")
         except ApiError as exc:

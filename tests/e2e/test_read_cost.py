@@ -313,3 +313,21 @@ def test_every_email_hidden_still_plans_as_before(synced: Sandbox, open_service:
 
     assert plan == old_plan(service)
     assert any(c.attr is Attr.EMAIL for u in plan.updates for c in u.changes)
+
+
+def test_a_kept_object_type_that_lists_nothing_is_read_again(
+    synced: Sandbox, open_service: Open, settings: Settings
+) -> None:
+    """An AQL on a type id Assets no longer has answers no objects: the ids are read cold."""
+    service = open_service()
+    site = settings.atlassian_site or ""
+    kept = service.store.assets_ids(site)
+    assert kept is not None and kept.schema_id is not None
+    service.store.save_employee_type_ids(
+        site, kept.workspace_id, kept.schema_id, "999999", dict(kept.attribute_ids)
+    )
+
+    assert service.preview("test").plan.is_empty
+    assert "objectschema/list" in assets_paths(synced)
+    again = open_service().store.assets_ids(site)
+    assert again is not None and again.object_type_id == employee_type_id(synced)
