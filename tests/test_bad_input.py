@@ -18,6 +18,7 @@ paths and server answers. Each case runs ``entra-sync`` in-process
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
@@ -196,6 +197,13 @@ def write(name: str, content: bytes) -> Prepare:
         (work / name).write_bytes(content)
 
     return prepare
+
+
+def forget_kept_ids(work: Path) -> None:
+    """A database that keeps no Assets ids, so the run asks Jira for the workspace."""
+    with sqlite3.connect(work / DB) as connection:
+        connection.execute("DELETE FROM assets_ids")
+    connection.close()
 
 
 def remove(name: str) -> Prepare:
@@ -649,8 +657,15 @@ ANSWER_CASES = (
     server("Jira search, an HTML page", "/users/search", HTML, "jira", content_type="text/html"),
     server("Jira search, empty body", "/users/search", b"", "jira"),
     server("Jira search, truncated JSON", "/users/search", b'[{"accountId": "5b1', "jira"),
-    server(
-        "Jira workspace, an HTML page", "/assets/workspace", HTML, "jira", content_type="text/html"
+    dataclasses.replace(
+        server(
+            "Jira workspace, an HTML page",
+            "/assets/workspace",
+            HTML,
+            "jira",
+            content_type="text/html",
+        ),
+        prepare=forget_kept_ids,
     ),
     server(
         "org admin, an HTML page",

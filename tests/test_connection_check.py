@@ -247,6 +247,18 @@ def test_a_site_without_assets_says_what_assets_needs(build: Build, sandbox: San
     assert steps[SCHEMAS] == (False, SKIPPED)
 
 
+def test_the_workspace_step_asks_jira_even_when_a_run_kept_the_id(
+    build: Build, sandbox: Sandbox
+) -> None:
+    """A kept workspace id must not pass the step without the credential being tried."""
+    service = build()
+    configure_sandbox(service)
+    service.create_schema("test")  # keeps the workspace id in the database
+    sandbox.add_fault(Fault(service="jira", path_contains="assets/workspace", status=403))
+    ok, _ = messages(service)[ASSETS]
+    assert not ok
+
+
 def test_a_foreign_entra_schema_is_reported(build: Build, sandbox: Sandbox) -> None:
     """Another schema holding the key ENTRA would stop `/entra schema`: said now."""
     service = build()

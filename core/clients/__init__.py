@@ -6,12 +6,19 @@ request counts are the same everywhere. Also home to the Assets schema bootstrap
 """
 
 from core.clients.assets import AssetsClient, EmployeeType, discover_workspace
-from core.clients.atlassian import AtlassianDirectory
+from core.clients.atlassian import AtlassianDirectory, OrgEmails, with_emails
 from core.clients.auth import GraphTokenProvider, explain_graph_permission_error
 from core.clients.gateway import AtlassianRoutes, discover_cloud_id
 from core.clients.graph import DirectoryRead, GraphDirectory
 from core.clients.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, build_http_client
-from core.clients.schema import SchemaReport, ensure_schema, find_our_schema, load_employee_type
+from core.clients.schema import (
+    SchemaChanged,
+    SchemaReport,
+    check_attribute_ids,
+    ensure_schema,
+    find_our_schema,
+    load_employee_type,
+)
 
 __all__ = [
     "ApiClient",
@@ -22,15 +29,19 @@ __all__ = [
     "EmployeeType",
     "GraphDirectory",
     "GraphTokenProvider",
+    "OrgEmails",
     "RateLimiter",
     "RequestCounter",
     "RetryPolicy",
+    "SchemaChanged",
     "SchemaReport",
     "build_http_client",
+    "check_attribute_ids",
     "discover_cloud_id",
     "discover_workspace",
     "ensure_schema",
     "explain_graph_permission_error",
     "find_our_schema",
     "load_employee_type",
+    "with_emails",
 ]

@@ -238,16 +238,30 @@ class AssetsClient:
         r = _created(self._api.post_json(path, body, idempotent=False), path, "id")
         return NamedId(str(r["id"]), r.get("name") or name)
 
-    def employees(self, employee_type: EmployeeType) -> list[EmployeeRecord]:
+    def employees(
+        self,
+        employee_type: EmployeeType,
+        *,
+        check: Callable[[list[AttributeInfo]], None] | None = None,
+    ) -> list[EmployeeRecord]:
         """Every object of the Employee type, owned or not, paged to the end.
 
         Checked against the count Assets reports for the same query: a page marked
         last too early (it happened with large pages) would otherwise plan a create
-        for every Employee it left out.
+        for every Employee it left out. ``check`` sees the attributes the first page
+        lists for the Employee type (its ``objectTypeAttributes``) before any object
+        is read with the ids it was given, and may raise to stop the read; a first
+        page without objects lists none, and is not checked.
         """
         query = f"objectTypeId = {employee_type.object_type_id}"
         by_id = {attr_id: attr for attr, attr_id in employee_type.attribute_ids}
-        records = [_employee(obj, by_id) for obj in self._aql(query, include_attributes=True)]
+
+        def first_page(page: Mapping[str, Any]) -> None:
+            if check is not None and isinstance(page, Mapping) and page.get("values"):
+                check(_listed_attributes(page, employee_type.object_type_id))
+
+        objects = self._aql(query, include_attributes=True, on_first_page=first_page)
+        records = [_employee(obj, by_id) for obj in objects]
         counted = self.count(query)
         if len(records) < counted:
             raise IncompleteRead(
@@ -283,7 +297,13 @@ class AssetsClient:
             return str(obj["id"]), str(obj["objectKey"])
         return None
 
-    def _aql(self, query: str, *, include_attributes: bool) -> Iterator[Mapping[str, Any]]:
+    def _aql(
+        self,
+        query: str,
+        *,
+        include_attributes: bool,
+        on_first_page: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> Iterator[Mapping[str, Any]]:
         """The objects ``query`` matches, page after page until ``isLast``."""
         start = 0
         while True:
@@ -294,6 +314,8 @@ class AssetsClient:
             }
             body = {"qlQuery": query}
             page = self._api.post_json("object/aql", body, params=params)
+            if start == 0 and on_first_page is not None:
+                on_first_page(page)
             values = page.get("values", [])
             yield from values
             start += len(values)
@@ -364,6 +386,26 @@ def _attribute(a: Mapping[str, Any]) -> AttributeInfo:
         unique=bool(a.get("uniqueAttribute", False)),
         reference_object_type_id=str(ref) if ref is not None else None,
     )
+
+
+def _listed_attributes(page: Mapping[str, Any], object_type_id: str) -> list[AttributeInfo]:
+    """The attributes an AQL answer lists for one object type (its ``objectTypeAttributes``).
+
+    An attribute that names no object type is taken as the queried type's: the query
+    asked for that type alone.
+    """
+    listed = page.get("objectTypeAttributes") if isinstance(page, Mapping) else None
+    found: list[AttributeInfo] = []
+    for raw in listed if isinstance(listed, list) else []:
+        if not isinstance(raw, Mapping) or raw.get("id") is None or raw.get("name") is None:
+            continue
+        owner = (raw.get("objectType") or {}).get("id", raw.get("objectTypeId"))
+        if owner is None or str(owner) == object_type_id:
+            try:
+                found.append(_attribute(raw))
+            except (TypeError, ValueError):
+                continue  # unreadable: left out, so the ids are read again
+    return found
 
 
 def _attribute_payload(

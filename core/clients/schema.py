@@ -143,6 +143,23 @@ def load_employee_type(assets: AssetsClient) -> EmployeeType:
     return _employee_type(schema.id, object_type.id, assets.attributes(object_type.id))
 
 
+class SchemaChanged(Exception):
+    """The attribute ids an Employee read lists are not the ids the run was given."""
+
+
+def check_attribute_ids(employee_type: EmployeeType, listed: list[AttributeInfo]) -> None:
+    """Raise :class:`SchemaChanged` unless ``listed`` gives exactly ``employee_type``'s ids.
+
+    ``listed`` is what Assets says the Employee type's attributes are right now (an
+    AQL answer's ``objectTypeAttributes``); the ids are derived from it as
+    :func:`load_employee_type` would, so a renamed, replaced, removed or added
+    attribute, or a list that is empty (no Employees yet), all count as a change.
+    """
+    ids = _attribute_ids(listed)
+    if len(ids) != len(Attr) or tuple((a, ids[a]) for a in Attr) != employee_type.attribute_ids:
+        raise SchemaChanged("the Employee attributes differ from the ids the run was given")
+
+
 def _find_type(types: list[ObjectTypeInfo]) -> ObjectTypeInfo | None:
     return next((t for t in types if t.name == OBJECT_TYPE_NAME), None)
 

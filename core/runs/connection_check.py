@@ -160,7 +160,7 @@ def _jira(service: SyncService) -> str:
 
 
 def _workspace(service: SyncService) -> str:
-    return f"Found the Assets workspace {service.clients.workspace()}."
+    return f"Found the Assets workspace {service.clients.look_up_workspace()}."
 
 
 def _schemas(service: SyncService) -> str:

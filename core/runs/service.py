@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import httpx
 
-from core.clients import RetryPolicy, SchemaReport, ensure_schema, load_employee_type
+from core.clients import RetryPolicy, SchemaReport, ensure_schema
 from core.config import Settings, TeamSettings, normalise_team_settings, validate_entra_input
 from core.errors import FieldProblem, InvalidInput
 from core.runs.active import (
@@ -29,8 +29,10 @@ from core.runs.active import (
     interrupt_dead,
     status_of,
 )
+from core.runs.assets_ids import EmployeeIds, with_fresh_workspace
 from core.runs.causes import failure_cause
 from core.runs.guard_rails import GuardRails, source_counts
+from core.runs.hidden_emails import HiddenEmails, for_email_values, for_matching
 from core.runs.values import (
     LeaseLost,
     PreviewResult,
@@ -55,7 +57,15 @@ from core.store import (
     Store,
     load_cipher,
 )
-from core.sync import ApplyResult, Plan, SyncPolicy, apply_plan, build_plan, owned_keys
+from core.sync import (
+    ApplyResult,
+    AtlassianAccount,
+    Plan,
+    SyncPolicy,
+    apply_plan,
+    build_plan,
+    owned_keys,
+)
 
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
@@ -190,7 +200,7 @@ class SyncService:
         return normalised
 
     def create_schema(self, actor: str, say: Say = lambda _: None) -> SchemaReport:
-        report = ensure_schema(self.clients.assets(), say)
+        report = with_fresh_workspace(self.clients, lambda assets: ensure_schema(assets, say))
         self.store.audit(actor, "schema", "ENTRA", ", ".join(report.created_attributes))
         return report
 
@@ -198,13 +208,17 @@ class SyncService:
 
     def read_snapshot(self, say: Say = lambda _: None, *, priority: str | None = None) -> Snapshot:
         """Read everything a plan needs. Raises on any read error; writes nothing."""
-        assets = self.clients.assets()
+        kept_ids = EmployeeIds(self.clients, say)
         say("Reading the Assets schema")
-        employee_type = load_employee_type(assets)
+        employee_type = kept_ids.employee_type()
         say("Reading Atlassian accounts")
-        accounts = tuple(self.clients.atlassian().list_accounts())
+        atlassian = self.clients.atlassian()
+        accounts: tuple[AtlassianAccount, ...] = tuple(atlassian.search_accounts())
         say("Reading Employee objects")
-        employees = tuple(assets.employees(employee_type))
+        employee_type, read = kept_ids.employees(employee_type)
+        employees = tuple(read)
+        hidden = HiddenEmails(atlassian, self.store, say)
+        accounts = hidden.fill(accounts, for_matching(accounts, employees))
         ids = {e.entra_user_id for e in employees if e.entra_user_id}
         # A linked account is matched by its Entra User ID; only newcomers need email.
         linked = {e.atlassian_account_id for e in employees if e.entra_user_id}
@@ -213,6 +227,8 @@ class SyncService:
         }
         say(f"Reading the directory for {len(emails)} emails and {len(ids)} linked users")
         directory = self.clients.directory(priority=priority).read_for(sorted(emails), sorted(ids))
+        wanted = for_email_values(accounts, employees, directory.users)
+        accounts = hidden.fill(accounts, wanted)
         return Snapshot(employee_type, accounts, directory, employees)
 
     def plan(self, snapshot: Snapshot) -> Plan:

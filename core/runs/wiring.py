@@ -20,6 +20,7 @@ from core.clients import (
     AssetsClient,
     AtlassianDirectory,
     AtlassianRoutes,
+    EmployeeType,
     GraphDirectory,
     GraphTokenProvider,
     RateLimiter,
@@ -31,7 +32,7 @@ from core.clients import (
 )
 from core.config import ENV_ATLASSIAN_ORG_API_KEY, ENV_ATLASSIAN_ORG_ID, Settings, TokenKind
 from core.errors import ConfigError, FieldProblem
-from core.store import Store
+from core.store import AssetsIds, Store
 
 ORG_KEY_HINT = (
     f"the organization refused the key: check {ENV_ATLASSIAN_ORG_API_KEY} (an API key of "
@@ -139,11 +140,26 @@ class Clients:
         return AtlassianDirectory(self.site(), self.org_admin(), self._settings.atlassian_org_id)
 
     def workspace(self) -> str:
-        """The site's Assets workspace id, looked up once per process."""
+        """The site's Assets workspace id.
+
+        Looked up once and kept in the database, so a run in a new process does not
+        ask again; :meth:`forget_workspace` drops it (on a 404).
+        """
         site = self.site()
         with self._lookups:
             if self._workspace is None:
-                self._workspace = discover_workspace(site)
+                self._workspace = self._stored_workspace() or self._discover(site)
+            return self._workspace
+
+    def look_up_workspace(self) -> str:
+        """Ask Jira for the workspace id now, whatever is kept, and keep the answer.
+
+        The connection check calls this: a kept id would otherwise pass the step
+        without the credential ever being tried.
+        """
+        site = self.site()
+        with self._lookups:
+            self._workspace = self._discover(site)
             return self._workspace
 
     def assets(self) -> AssetsClient:
@@ -157,6 +173,42 @@ class Clients:
             limiter=self._limiter,
         )
         return AssetsClient(api)
+
+    def _stored_workspace(self) -> str | None:
+        ids = self._store.assets_ids(self._site_key())
+        return ids.workspace_id if ids is not None else None
+
+    def _discover(self, site: ApiClient) -> str:
+        workspace = discover_workspace(site)
+        self._store.save_workspace(self._site_key(), workspace)
+        return workspace
+
+    def _site_key(self) -> str:
+        return (self._settings.atlassian_site or "").rstrip("/").lower()
+
+    def stored_assets_ids(self) -> AssetsIds | None:
+        """The site's stored Assets ids, if a run kept them."""
+        return self._store.assets_ids(self._site_key())
+
+    def keep_employee_type(self, employee_type: EmployeeType) -> None:
+        """Store the Employee type's ids for the site's current workspace."""
+        with self._lookups:
+            workspace = self._workspace
+        if workspace is None:
+            return
+        self._store.save_employee_type_ids(
+            self._site_key(),
+            workspace,
+            employee_type.schema_id,
+            employee_type.object_type_id,
+            {attr.value: attr_id for attr, attr_id in employee_type.attribute_ids},
+        )
+
+    def forget_workspace(self) -> None:
+        """Drop the stored Assets ids; the next :meth:`assets` looks the workspace up."""
+        with self._lookups:
+            self._workspace = None
+        self._store.forget_assets_ids(self._site_key())
 
     def directory(self, *, priority: str | None = None) -> GraphDirectory:
         """Graph with the stored Entra connection's token."""

@@ -245,6 +245,31 @@ class Sandbox:
             self._state.accounts[account.account_id] = account
             return user.id
 
+    def set_mail(self, user_id: str, mail: str | None) -> None:
+        """Change a user's ``mail`` (None: the user has no mailbox)."""
+        self._change_user(user_id, mail=mail)
+
+    def set_account_email(
+        self, account_id: str, email: str, *, visible: bool, managed: bool = True
+    ) -> None:
+        """A person changed their Atlassian email; ``visible`` is their profile setting.
+
+        ``managed``: on the org's verified domain, so the org admin list shows it.
+        """
+        with self._lock:
+            account = self._state.accounts[account_id]
+            self._state.accounts[account_id] = replace(
+                account, email=email, visible=visible, managed=managed
+            )
+
+    def rename_attribute(self, name: str, new_name: str) -> None:
+        """Rename an Employee attribute, as its schema owner could; values stay."""
+        with self._lock:
+            store = self._state.assets
+            for attr in store.attributes.values():
+                if store.types[attr.object_type_id].name == OBJECT_TYPE_NAME and attr.name == name:
+                    attr.name = new_name
+
     def deactivate_account(self, account_id: str) -> None:
         with self._lock:
             account = self._state.accounts[account_id]

@@ -6,6 +6,7 @@ SQLModel tables stay private to this package; callers get frozen views
 
 from core.store.database import Store, is_memory_database
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
+from core.store.read_cache import AssetsIds
 from core.store.secrets import load_cipher
 from core.store.tables import (
     CLOSED_PREVIEW_STATUSES,
@@ -19,6 +20,7 @@ from core.store.tables import (
 
 __all__ = [
     "CLOSED_PREVIEW_STATUSES",
+    "AssetsIds",
     "ConnectionView",
     "HeldLease",
     "LeaseBusy",

@@ -27,6 +27,7 @@ from core.errors import FieldProblem, InvalidInput, SyncError
 from core.store.deliveries import DeliveryRecords
 from core.store.migrations import add_missing_columns
 from core.store.previews import PreviewRecords
+from core.store.read_cache import ReadCacheRecords
 from core.store.secrets import Cipher
 from core.store.tables import (
     CONNECTION_ROW_ID,
@@ -68,7 +69,7 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-class Store(PreviewRecords, DeliveryRecords):
+class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords):
     """The one way in and out of the database."""
 
     def __init__(

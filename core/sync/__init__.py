@@ -7,7 +7,7 @@ returns a :class:`Plan`, :func:`hold_reasons` says whether it may apply unattend
 
 from core.sync.applier import ApplyResult, apply_plan
 from core.sync.guard import GuardPolicy, SourceCounts, hold_reasons, incomplete_read_reason
-from core.sync.matching import object_key_order, owned_keys
+from core.sync.matching import linked_account_ids, object_key_order, owned_keys
 from core.sync.models import (
     GRAPH_CONTACT_TYPE,
     GRAPH_USER_TYPE,
@@ -91,6 +91,7 @@ __all__ = [
     "hold_reasons",
     "incomplete_read_reason",
     "is_directory_object_id",
+    "linked_account_ids",
     "object_key_order",
     "owned_keys",
     "plan_csv",

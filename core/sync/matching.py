@@ -188,6 +188,21 @@ def _pick_lowest(
     return kept, left, warnings
 
 
+def linked_account_ids(employees: Sequence[EmployeeRecord]) -> frozenset[str]:
+    """Account ids an owned Employee holds: matched by id, whatever their email says.
+
+    These are the hard links :func:`match_accounts` makes first (when the account is
+    active). Only Employees decide them, so a run knows them before it looks up any
+    hidden email, and need not look up theirs to match them.
+    """
+    index = build_index((), (), employees)
+    return frozenset(
+        account_id
+        for account_id, employee in index.by_account.items()
+        if employee.entra_user_id in index.owned
+    )
+
+
 def match_accounts(index: Index, include_guests: bool) -> Matching:
     """Pair each active account with a directory user: account id first, then email.
 

@@ -157,3 +157,78 @@ def test_without_an_org_key_hidden_emails_stay_hidden(
 ) -> None:
     search_pages(router, [account(1, emailAddress=None)], [])
     assert AtlassianDirectory(jira_api).list_accounts()[0].email is None
+
+
+def org_pages(router: respx.MockRouter, pages: dict[str | None, dict[str, Any]]) -> respx.Route:
+    return router.get(ORG_USERS).mock(
+        side_effect=lambda request: httpx.Response(
+            200, json=pages[request.url.params.get("cursor")]
+        )
+    )
+
+
+def test_search_accounts_never_reads_the_org_list(
+    router: respx.MockRouter, jira_api: ApiClient, admin_api: ApiClient
+) -> None:
+    search_pages(router, [account(1, emailAddress=None)], [])
+    admin = org_pages(router, {None: {"data": [], "links": {}}})
+    accounts = AtlassianDirectory(jira_api, admin_api, ORG).search_accounts()
+    assert accounts[0].email is None
+    assert admin.call_count == 0
+
+
+def test_a_whole_list_names_the_accounts_the_org_does_not_manage(
+    router: respx.MockRouter, admin_api: ApiClient, jira_api: ApiClient
+) -> None:
+    """Read to its last page with as many users as ``meta.total``: the rest are outside."""
+    next_page = f"{ORG_USERS}?cursor=c2"
+    admin = org_pages(
+        router,
+        {
+            None: {
+                "data": [{"account_id": "acc-0001", "email": "one@contoso.com"}],
+                "links": {"next": next_page},
+                "meta": {"total": 2},
+            },
+            "c2": {
+                "data": [{"account_id": "acc-0002", "email": None}],  # managed, no email
+                "links": {},
+                "meta": {"total": 2},
+            },
+        },
+    )
+    directory = AtlassianDirectory(jira_api, admin_api, ORG)
+
+    answer = directory.org_emails({"acc-0001", "acc-0002", "acc-0003"})
+
+    assert dict(answer.found) == {"acc-0001": "one@contoso.com"}
+    assert answer.not_managed == {"acc-0003"}
+    assert admin.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        {"data": [], "links": {}},  # empty: an org with nobody, or a spoiled answer
+        {"data": [{"account_id": "acc-0001", "email": "one@contoso.com"}], "links": {}},
+        {  # fewer listed than the total says: cut short
+            "data": [{"account_id": "acc-0001", "email": "one@contoso.com"}],
+            "links": {},
+            "meta": {"total": 5},
+        },
+    ],
+)
+def test_a_list_not_read_whole_proves_nobody_unmanaged(
+    router: respx.MockRouter, admin_api: ApiClient, jira_api: ApiClient, page: dict[str, Any]
+) -> None:
+    org_pages(router, {None: page})
+    answer = AtlassianDirectory(jira_api, admin_api, ORG).org_emails({"acc-0001", "acc-0009"})
+    assert answer.not_managed == frozenset()
+
+
+def test_nothing_wanted_reads_nothing(
+    router: respx.MockRouter, admin_api: ApiClient, jira_api: ApiClient
+) -> None:
+    admin = org_pages(router, {None: {"data": [], "links": {}}})
+    answer = AtlassianDirectory(jira_api, admin_api, ORG).org_emails(set())
+    assert (answer.read, admin.call_count) == (False, 0)
