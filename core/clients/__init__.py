@@ -7,7 +7,7 @@ request counts are the same everywhere. Also home to the Assets schema bootstrap
 
 from core.clients.assets import AssetsClient, EmployeeType, discover_workspace
 from core.clients.atlassian import AtlassianDirectory, OrgEmails, with_emails
-from core.clients.auth import GraphTokenProvider, explain_graph_permission_error
+from core.clients.auth import GraphTokenProvider, SignInMemory, explain_graph_permission_error
 from core.clients.gateway import AtlassianRoutes, discover_cloud_id
 from core.clients.graph import DirectoryRead, GraphDirectory
 from core.clients.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, build_http_client
@@ -35,6 +35,7 @@ __all__ = [
     "RetryPolicy",
     "SchemaChanged",
     "SchemaReport",
+    "SignInMemory",
     "build_http_client",
     "check_attribute_ids",
     "discover_cloud_id",

@@ -28,12 +28,14 @@ echo it, and :func:`_redact` removes it anyway should a server ever send it back
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,6 +52,8 @@ from core.errors import (
 )
 
 LOGIN = "login"
+
+log = logging.getLogger(__name__)
 
 # Hosts MSAL already knows. Anything else (a proxy, a sandbox) must skip instance
 # discovery, which would otherwise call login.microsoftonline.com from the constructor.
@@ -76,6 +80,26 @@ SIGN_IN_BUDGET = 60.0
 # How long MSAL's throttle remembers a 429 or 5xx that carries no Retry-After
 # (``default_throttle_time`` of a confidential client in msal's application.py).
 MSAL_DEFAULT_THROTTLE = 5.0
+
+# MSAL's tenant discovery: the one GET whose answer a fresh process may reuse.
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+
+
+class SignInMemory(Protocol):
+    """What a new process may reuse from an earlier sign-in (the store keeps it).
+
+    ``discovery`` answers a tenant discovery URL with the JSON kept for it, or None;
+    ``tokens`` is MSAL's serialised token cache for this connection, or None. A
+    memory that holds nothing costs the two requests MSAL would make anyway.
+    """
+
+    def discovery(self, url: str) -> str | None: ...
+
+    def keep_discovery(self, url: str, body: str) -> None: ...
+
+    def tokens(self) -> str | None: ...
+
+    def keep_tokens(self, serialized: str) -> None: ...
 
 
 def is_transient(status: int) -> bool:
@@ -123,8 +147,10 @@ class _SignInHttp:
         *,
         budget: float,
         clock: Callable[[], float],
+        memory: SignInMemory | None = None,
     ) -> None:
         self._http = http
+        self._memory = memory
         self._counter = counter
         self._retry = retry
         self._budget = budget
@@ -138,7 +164,16 @@ class _SignInHttp:
         headers: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        return self._send("GET", url, params=params, headers=headers, kwargs=kwargs)
+        if self._memory is None or params or not url.endswith(DISCOVERY_SUFFIX):
+            return self._send("GET", url, params=params, headers=headers, kwargs=kwargs)
+        kept = self._memory.discovery(url)
+        if kept is not None:
+            request = httpx.Request("GET", url)
+            return httpx.Response(200, text=kept, headers=_JSON, request=request)
+        response = self._send("GET", url, params=params, headers=headers, kwargs=kwargs)
+        if response.status_code == 200 and _is_discovery_answer(response.text):
+            _remember(self._memory.keep_discovery, url, response.text)
+        return response
 
     def post(
         self,
@@ -252,13 +287,18 @@ class GraphTokenProvider:
         retry: RetryPolicy | None = None,
         budget: float = SIGN_IN_BUDGET,
         clock: Callable[[], float] = time.monotonic,
+        memory: SignInMemory | None = None,
     ) -> None:
         self._tenant_id = tenant_id
         self._client_id = client_id
         self._secret = client_secret
         self._login_url = login_url.rstrip("/")
         self._scope = f"{graph_url.rstrip('/')}/.default"
-        self._http = _SignInHttp(http, counter, retry or RetryPolicy(), budget=budget, clock=clock)
+        self._http = _SignInHttp(
+            http, counter, retry or RetryPolicy(), budget=budget, clock=clock, memory=memory
+        )
+        self._memory = memory
+        self._cache = msal.SerializableTokenCache()
         self._clock = clock
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
@@ -284,6 +324,7 @@ class GraphTokenProvider:
         token = result.get("access_token") if isinstance(result, dict) else None
         if token:
             self._throttled = None
+            self._keep_tokens()
             return str(token)
         answer = self._http.answer("POST")
         if (answer is not None and answer.transient) or (answer is None and self._remembered()):
@@ -325,14 +366,32 @@ class GraphTokenProvider:
                 self._app = self._build()
             return self._app
 
+    def _keep_tokens(self) -> None:
+        """Hand a token MSAL just got to the memory, for the next process."""
+        if self._memory is not None and self._cache.has_state_changed:
+            _remember(self._memory.keep_tokens, self._cache.serialize())
+            self._cache.has_state_changed = False
+
+    def _recall_tokens(self) -> None:
+        """Load the tokens an earlier process kept; unreadable ones are ignored."""
+        kept = self._memory.tokens() if self._memory is not None else None
+        if kept:
+            try:
+                self._cache.deserialize(kept)
+            except ValueError:
+                log.warning("kept sign-in tokens were unreadable; signing in afresh")
+            self._cache.has_state_changed = False
+
     def _build(self) -> msal.ConfidentialClientApplication:
         self._http.forget()
+        self._recall_tokens()
         try:
             return msal.ConfidentialClientApplication(
                 client_id=self._client_id,
                 client_credential=self._secret,
                 authority=f"{self._login_url}/{self._tenant_id}",
                 http_client=self._http,
+                token_cache=self._cache,
                 instance_discovery=None if _is_microsoft_host(self._login_url) else False,
             )
         except (httpx.TransportError, msal.exceptions.MsalServiceError, RuntimeError):
@@ -389,6 +448,26 @@ def _unavailable_error(answer: SignInAnswer, advice: str, *, remembered: bool = 
         message = f"the sign-in service failed{tries}; {advice}"
         return ServerError(LOGIN, message, status=answer.status)
     return ServerError(LOGIN, f"the sign-in service gave no usable answer; {advice}")
+
+
+_JSON = {"content-type": "application/json"}
+
+
+def _is_discovery_answer(text: str) -> bool:
+    """Only a document MSAL can use is kept: a JSON object naming a token endpoint."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and isinstance(document.get("token_endpoint"), str)
+
+
+def _remember(keep: Callable[..., None], *args: str) -> None:
+    """Keep something for the next process; failing to is never this sign-in's failure."""
+    try:
+        keep(*args)
+    except Exception:  # a busy or read-only database costs the next process a request
+        log.warning("could not keep a sign-in answer for the next process", exc_info=True)
 
 
 def _redact(text: str, secret: str) -> str:

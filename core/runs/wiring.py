@@ -239,6 +239,7 @@ class Clients:
                     http=self.http,
                     counter=self.counter,
                     retry=self._retry,
+                    memory=self._store.sign_in_memory(fingerprint),
                 )
                 self._tokens = {fingerprint: provider}
             return provider

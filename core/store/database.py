@@ -29,6 +29,7 @@ from core.store.migrations import add_missing_columns
 from core.store.previews import PreviewRecords
 from core.store.read_cache import ReadCacheRecords
 from core.store.secrets import Cipher
+from core.store.sign_in import SignInRecords
 from core.store.tables import (
     CONNECTION_ROW_ID,
     TEAM_SETTINGS_ROW_ID,
@@ -69,7 +70,7 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords):
+class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords, SignInRecords):
     """The one way in and out of the database."""
 
     def __init__(
