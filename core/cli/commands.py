@@ -90,6 +90,20 @@ def _actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
+def cmd_rotate_key(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    """Re-encrypt the stored secret with the first key of ``ENTRA_SYNC_SECRET_KEY``."""
+    if not service.rotate_key(_actor()):
+        print("No client secret is stored yet; nothing to re-encrypt.", file=out)
+        return EXIT_OK
+    print(
+        "Re-encrypted the stored client secret with the new key (the first of "
+        "ENTRA_SYNC_SECRET_KEY). Now set ENTRA_SYNC_SECRET_KEY to the new key alone on every "
+        "process; keep the old key with the backups taken before now.",
+        file=out,
+    )
+    return EXIT_OK
+
+
 def cmd_schema(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
     report = service.create_schema(_actor(), _say)
     if not report.changed:
@@ -268,6 +282,7 @@ def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> 
 
 COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = {
     "configure": cmd_configure,
+    "rotate-key": cmd_rotate_key,
     "schema": cmd_schema,
     "preview": cmd_preview,
     "sync": cmd_sync,

@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the key of the stored secret is lost: discard that secret and store the one "
         "entered now (with a new key file if none exists)",
     )
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt the stored client secret with the first key of "
+        "ENTRA_SYNC_SECRET_KEY=NEW,OLD",
+    )
     sub.add_parser("schema", help="create or complete the Entra Directory schema")
     prev = sub.add_parser("preview", help="show what a sync would change; writes nothing")
     prev.add_argument("--json", action="store_true", help="print the whole plan as JSON")

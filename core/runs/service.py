@@ -18,8 +18,14 @@ from datetime import timedelta
 import httpx
 
 from core.clients import RetryPolicy, SchemaReport, ensure_schema, load_employee_type
-from core.config import Settings, TeamSettings, normalise_team_settings, validate_entra_input
-from core.errors import FieldProblem, InvalidInput
+from core.config import (
+    ENV_SECRET_KEY,
+    Settings,
+    TeamSettings,
+    normalise_team_settings,
+    validate_entra_input,
+)
+from core.errors import ConfigError, FieldProblem, InvalidInput
 from core.runs.active import (
     ActiveRun,
     AssetsWriter,
@@ -60,6 +66,10 @@ from core.sync import ApplyResult, Plan, SyncPolicy, apply_plan, build_plan, own
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
 
+RULE_ROTATE_KEYS = (
+    "must list the new key first and the current key after it (NEW,OLD) for rotate-key; "
+    "keep both until every process has restarted with them"
+)
 LOW_PRIORITY = "Low"  # x-ms-throttle-priority as Graph spells it, for unattended reads
 LOST_LEASE = (
     "Stopped: the run lost its lease to another process, so it wrote no further changes "
@@ -188,6 +198,17 @@ class SyncService:
         normalised = normalise_team_settings(settings)
         self.store.save_team_settings(normalised, actor)
         return normalised
+
+    def rotate_key(self, actor: str) -> bool:
+        """Re-encrypt the stored client secret with the first key of ``NEW,OLD``.
+
+        Needs at least two keys in ``ENTRA_SYNC_SECRET_KEY``: the new one first, then
+        the one the secret is encrypted with now. Returns False when no secret is stored.
+        """
+        keys = [k for k in (self.settings.secret_key or "").split(",") if k.strip()]
+        if len(keys) < 2:
+            raise ConfigError([FieldProblem(ENV_SECRET_KEY, RULE_ROTATE_KEYS)])
+        return self.store.rotate_secret(actor)
 
     def create_schema(self, actor: str, say: Say = lambda _: None) -> SchemaReport:
         report = ensure_schema(self.clients.assets(), say)
