@@ -9,21 +9,25 @@ one line on stderr and its exit code, chosen by :mod:`core.cli.failures`;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 
 from core.cli.commands import COMMANDS, EXIT_INVALID
 from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
-from core.config import ENV_DATABASE_URL, load_settings
+from core.config import ENV_DATABASE_URL, Settings, load_settings
 from core.errors import ConfigError, FieldProblem, InvalidInput
+from core.logs import level_number, process_logging
 from core.runs import SyncService
 from core.store import is_memory_database
+from core.version import DISTRIBUTION, version
 
 DEFAULT_ENV_FILE = Path(".env")
 MAX_LIMIT = 10_000
@@ -73,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="entra-sync", description="Sync Microsoft Entra ID users into JSM Assets."
     )
+    parser.add_argument("--version", action="version", version=f"{DISTRIBUTION} {version()}")
     parser.add_argument("--env-file", type=Path, help="settings file (default: .env if present)")
     parser.add_argument(
         "--debug", action="store_true", help="print the traceback of a failure, not only its line"
@@ -187,13 +192,24 @@ def _dispatch(
     context.database = shown_database(settings.database_url)
     if is_memory_database(settings.database_url):
         raise ConfigError([FieldProblem(ENV_DATABASE_URL, RULE_MEMORY_DATABASE)])
-    context.opening_database = True
-    service = SyncService.open(settings, transport=transport)
-    context.opening_database = False
-    try:
-        return COMMANDS[args.command](service, args, sys.stdout)
-    finally:
-        service.close()
+    with _logging(settings):
+        context.opening_database = True
+        service = SyncService.open(settings, transport=transport)
+        context.opening_database = False
+        try:
+            return COMMANDS[args.command](service, args, sys.stdout)
+        finally:
+            service.close()
+
+
+def _logging(settings: Settings) -> AbstractContextManager[Any]:
+    """Log on stderr when ``ENTRA_SYNC_LOG_LEVEL`` asks for it (cron jobs); else stay quiet.
+
+    The command's own output is its report; logs are for a collector watching runs.
+    """
+    if settings.log_level is None:
+        return contextlib.nullcontext()
+    return process_logging(level_number(settings.log_level, logging.WARNING), settings.log_format)
 
 
 def open_service(

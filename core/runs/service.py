@@ -331,7 +331,12 @@ class SyncService:
         held = self._acquire(kind, actor)
         with held:
             run = ActiveRun(
-                self.store.start_run(kind, actor), held, RunMeter(self.clients), self.store
+                self.store.start_run(kind, actor),
+                kind,
+                actor,
+                held,
+                RunMeter(self.clients),
+                self.store,
             )
             held.attach_run(run.id)
             try:
