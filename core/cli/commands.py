@@ -26,8 +26,11 @@ from core.runs import (
     ScheduledSync,
     SyncResult,
     SyncService,
+    history_json,
+    monitoring,
     requests_text,
     run_line,
+    status_json,
     status_text,
 )
 from core.store import RunStatus
@@ -216,9 +219,18 @@ def held_text(result: SyncResult) -> str:
 
 
 def cmd_status(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
-    print(status_text(service.status()), file=out)
-    print(f"Schedule: {ScheduledSync(service).status().summary}", file=out)
-    return EXIT_OK
+    """The status page, or JSON; with ``--check``, exit 1 when the schedule needs a person."""
+    state = monitoring(service)
+    if args.json:
+        print(json.dumps(status_json(state), indent=2, sort_keys=True), file=out)
+    else:
+        print(status_text(state.report), file=out)
+        print(f"Schedule: {state.schedule.summary}", file=out)
+    if not args.check:
+        return EXIT_OK
+    for problem in state.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return EXIT_OK if state.ok else EXIT_FAILED
 
 
 CHECK_EXIT = {
@@ -273,6 +285,10 @@ def check_text(outcome: ScheduledOutcome) -> str:
 
 
 def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    if args.json:
+        body = history_json(service.history(args.limit))
+        print(json.dumps(body, indent=2, sort_keys=True), file=out)
+        return EXIT_OK
     for run in service.history(args.limit):
         print(run_line(run), file=out)
         if run.requests:

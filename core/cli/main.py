@@ -111,10 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply even when the guard rails would hold the plan (recorded in the audit)",
     )
-    sub.add_parser("status", help="last syncs, current run, next scheduled check and history")
+    stat = sub.add_parser(
+        "status", help="last syncs, current run, next scheduled check and history"
+    )
+    stat.add_argument("--json", action="store_true", help="print the status as JSON")
+    stat.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when the last scheduled sync failed or quarantine is active (for monitoring)",
+    )
     sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
     hist = sub.add_parser("history", help="recent runs")
     hist.add_argument("--limit", type=_whole(1, MAX_LIMIT), default=20)
+    hist.add_argument("--json", action="store_true", help="print the runs as JSON")
     demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
     demo.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
     demo.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)
