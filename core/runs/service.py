@@ -67,8 +67,7 @@ Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
 
 RULE_ROTATE_KEYS = (
-    "must list the new key first and the current key after it (NEW,OLD) for rotate-key; "
-    "keep both until every process has restarted with them"
+    "must list the new key first and the current key after it (NEW,OLD) for rotate-key"
 )
 LOW_PRIORITY = "Low"  # x-ms-throttle-priority as Graph spells it, for unattended reads
 LOST_LEASE = (
