@@ -23,9 +23,11 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.config import SlackSettings, build_web_client, load_slack_settings
 from bot.scheduler import start_scheduler
 from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
-from bot.startup import verify_bot_token
+from bot.slack_auth import verify_bot_token
+from bot.startup import log_startup
 from core.config import Settings, load_settings
 from core.errors import ConfigError, FieldProblem
+from core.logs import level_number, process_logging
 from core.runs import SyncService
 
 AppBuilder = Callable[[SyncService, SlackSettings], App]
@@ -41,11 +43,20 @@ def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
     ``build`` defaults to :func:`bot.app.build_app`; tests pass a smaller app.
     Raises :class:`ConfigError` (exit 2 in the CLI) before opening anything, including
     when Slack refuses the bot token; an unreachable Slack is an ``ApiError`` (exit 1).
+    Logs go to stderr at ``ENTRA_SYNC_LOG_LEVEL`` (default INFO) in
+    ``ENTRA_SYNC_LOG_FORMAT`` (:mod:`core.logs`), starting with the one line of
+    :mod:`bot.startup`.
     """
-    _configure_logging()
     settings, slack = load_all_settings(env_file)
     verify_bot_token(slack)
+    level = level_number(settings.log_level, logging.INFO)
+    with process_logging(level, settings.log_format):
+        return _run(settings, slack, build)
+
+
+def _run(settings: Settings, slack: SlackSettings, build: AppBuilder | None) -> int:
     service = SyncService.open(settings)
+    log_startup(settings, slack, service.store.now())
     restore = _stop_on_sigterm()
     try:
         app = (build or _default_builder())(service, slack)
@@ -112,15 +123,6 @@ def _serve_http(app: App, port: int) -> None:
         HEALTH_PATH,
     )
     server.serve_forever()
-
-
-def _configure_logging() -> None:
-    """INFO to stderr unless the host process already set logging up."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL at INFO; Graph filters carry people's email addresses.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _stop_on_sigterm() -> Callable[[], None]:

@@ -451,6 +451,9 @@ ENV_CASES = (
     bad_env("ATLASSIAN_TOKEN_KIND", "oauth"),
     bad_env("QUARANTINE_AFTER", "0"),
     bad_env("LEASE_TTL_SECONDS", "1"),
+    bad_env("IN_CONTAINER", "docker"),
+    bad_env("LOG_LEVEL", "verbose"),
+    bad_env("LOG_FORMAT", "xml"),
     Case(
         "env:many bad at once",
         ("status",),
@@ -477,21 +480,44 @@ DATABASE_CASES = (
         ("status",),
         2,
         ("ENTRA_SYNC_DATABASE_URL", "foo://"),
-        env={"ENTRA_SYNC_DATABASE_URL": "foo://db.example/sync"},
+        env={
+            "ENTRA_SYNC_DATABASE_URL": "foo://db.example/sync",
+            "ENTRA_SYNC_SECRET_KEY": OTHER_KEY,
+        },
     ),
     Case(
         "database:postgresql without its driver",
         ("status",),
         2,
         ("ENTRA_SYNC_DATABASE_URL", "psycopg"),
-        env={"ENTRA_SYNC_DATABASE_URL": f"postgresql://sync:{DB_PASSWORD}@db.example/sync"},
+        env={
+            "ENTRA_SYNC_DATABASE_URL": f"postgresql://sync:{DB_PASSWORD}@db.example/sync",
+            "ENTRA_SYNC_SECRET_KEY": OTHER_KEY,
+        },
     ),
     Case(
         "database:mysql without its driver",
         ("status",),
         2,
         ("ENTRA_SYNC_DATABASE_URL",),
-        env={"ENTRA_SYNC_DATABASE_URL": f"mysql://sync:{DB_PASSWORD}@db.example/sync"},
+        env={
+            "ENTRA_SYNC_DATABASE_URL": f"mysql://sync:{DB_PASSWORD}@db.example/sync",
+            "ENTRA_SYNC_SECRET_KEY": OTHER_KEY,
+        },
+    ),
+    Case(
+        "database:postgresql without a secret key",
+        ("status",),
+        2,
+        ("ENTRA_SYNC_SECRET_KEY", "not a local SQLite file"),
+        env={"ENTRA_SYNC_DATABASE_URL": f"postgresql://sync:{DB_PASSWORD}@db.example/sync"},
+    ),
+    Case(
+        "database:in a container without a secret key",
+        ("status",),
+        2,
+        ("ENTRA_SYNC_SECRET_KEY", "ENTRA_SYNC_IN_CONTAINER"),
+        env={"ENTRA_SYNC_IN_CONTAINER": "1"},
     ),
     Case(
         "database:in-memory sqlite://",

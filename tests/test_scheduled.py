@@ -462,7 +462,7 @@ def test_cli_check_and_status(service: SyncService, sandbox: Sandbox, clock: Clo
     assert cmd_check(service, argparse.Namespace(), out) == 0
     assert out.getvalue().strip() == "Not due: no scheduled sync today."
     out = io.StringIO()
-    assert cmd_status(service, argparse.Namespace(), out) == 0
+    assert cmd_status(service, argparse.Namespace(json=False, check=False), out) == 0
     assert "Schedule: Next check 2026-11-21 02:00 UTC: no sync due until 2026-11-27." in (
         out.getvalue()
     )

@@ -96,10 +96,7 @@ def test_key_file_created_once_beside_the_database(tmp_path: Path) -> None:
     assert [p.name for p in key_file.parent.iterdir()] == ["secret.key"]
 
 
-@pytest.mark.parametrize(
-    "database_url",
-    ["sqlite://", "sqlite:///:memory:", "postgresql://sync@db.example/sync"],
-)
+@pytest.mark.parametrize("database_url", ["sqlite://", "sqlite:///:memory:"])
 def test_key_file_falls_back_to_data_directory(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,3 +144,30 @@ def test_an_undecodable_environment_key_names_the_variable() -> None:
     with pytest.raises(ConfigError) as caught:
         load_cipher(Settings(secret_key="\udcff" + Fernet.generate_key().decode()))
     assert [p.field for p in caught.value.problems] == ["ENTRA_SYNC_SECRET_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "reason"),
+    [
+        (Settings(database_url="postgresql://sync@db.example/sync"), "not a local SQLite file"),
+        (Settings(database_url="mysql://sync@db.example/sync"), "not a local SQLite file"),
+        (Settings(in_container=True), "ENTRA_SYNC_IN_CONTAINER"),
+    ],
+)
+def test_a_shared_database_or_a_container_needs_the_key_variable(
+    settings: Settings, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key file is read or made for them: replicas would each make their own."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_cipher(settings)
+    assert "ENTRA_SYNC_SECRET_KEY" in str(caught.value)
+    assert reason in str(caught.value)
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_shared_database_with_the_key_variable_is_fine() -> None:
+    key = Fernet.generate_key().decode()
+    settings = Settings(database_url="postgresql://sync@db.example/sync", secret_key=key)
+    cipher = load_cipher(settings)
+    assert cipher.decrypt(cipher.encrypt(SECRET)) == SECRET

@@ -284,3 +284,62 @@ def test_an_unknown_token_kind_names_the_variable_and_the_choices(value: str) ->
     assert problem_fields(raised.value) == {"ENTRA_SYNC_ATLASSIAN_TOKEN_KIND"}
     assert "must be one of classic, scoped" in str(raised.value)
     assert "service account" in str(raised.value)
+
+
+# -- the key, the container and the logs -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["postgresql://sync@db.example/sync", "postgresql+psycopg://sync@db.example/sync"],
+)
+def test_a_shared_database_needs_the_key_variable(database_url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(DATABASE_URL=database_url)
+    assert problem_fields(caught.value) == {"ENTRA_SYNC_SECRET_KEY"}
+    assert "not a local SQLite file" in str(caught.value)
+    assert load(DATABASE_URL=database_url, SECRET_KEY=FERNET).secret_key == FERNET
+
+
+def test_a_container_needs_the_key_variable_even_for_sqlite() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(IN_CONTAINER="1")
+    assert problem_fields(caught.value) == {"ENTRA_SYNC_SECRET_KEY"}
+    assert "ENTRA_SYNC_IN_CONTAINER" in str(caught.value)
+    settings = load(IN_CONTAINER="true", SECRET_KEY=FERNET)
+    assert settings.in_container
+    assert not settings.key_file_allowed
+
+
+def test_a_local_sqlite_file_may_keep_its_key_in_a_file() -> None:
+    assert load().key_file_allowed
+    assert load(IN_CONTAINER="0").key_file_allowed
+
+
+def test_the_missing_key_is_reported_with_every_other_problem() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(IN_CONTAINER="yes", LOG_LEVEL="loud", LOG_FORMAT="xml", CLOUD="mars")
+    assert problem_fields(caught.value) == {
+        "ENTRA_SYNC_SECRET_KEY",
+        "ENTRA_SYNC_LOG_LEVEL",
+        "ENTRA_SYNC_LOG_FORMAT",
+        "ENTRA_SYNC_CLOUD",
+    }
+    message = str(caught.value)
+    assert "must be one of debug, info, warning, error" in message
+    assert "must be one of text, json" in message
+    assert "loud" not in message and "xml" not in message
+
+
+def test_log_settings_are_read_case_insensitively() -> None:
+    settings = load(LOG_LEVEL="DEBUG", LOG_FORMAT="JSON")
+    assert (settings.log_level, settings.log_format) == ("debug", "json")
+    assert (load().log_level, load().log_format) == (None, "text")
+
+
+def test_the_shown_database_url_hides_its_password() -> None:
+    settings = load(
+        DATABASE_URL=f"postgresql://sync:{DB_PASSWORD}@db.example/sync", SECRET_KEY=FERNET
+    )
+    assert DB_PASSWORD not in settings.shown_database_url
+    assert settings.shown_database_url == "postgresql://sync:***@db.example/sync"

@@ -32,6 +32,7 @@ from core.config import TeamSettings
 from core.runs import StatusReport
 from core.store import PreviewView
 from core.sync import WRITE_SECTIONS, Plan
+from core.version import DISTRIBUTION
 
 APPROVERS_SHOWN = 20
 SCHEDULE_LIMIT = 1000
@@ -77,7 +78,7 @@ def home_view(
     if recent:
         blocks.append(section(lines_text("*Recent runs*", recent)))
     blocks += [divider(), section(_configuration_text(report, team))]
-    blocks.append(context(f"Updated {slack_date(now)}"))
+    blocks.append(context(f"Updated {slack_date(now)} · {DISTRIBUTION} {report.version}"))
     return {"type": "home", "blocks": fit_blocks(blocks, MAX_VIEW_BLOCKS, keep_last=0)}
 
 

@@ -33,6 +33,7 @@ from bot.blocks.message import (
 from core.runs import StatusReport, SyncResult, requests_text, when
 from core.store import RunKind, RunStatus, RunView
 from core.sync import SECTIONS, WRITE_SECTIONS, ChangeOutcome, OutcomeStatus, Plan
+from core.version import DISTRIBUTION
 
 RECENT_RUNS_SHOWN = 10
 
@@ -115,7 +116,7 @@ def status_message(report: StatusReport, *, next_check: str | None, now: datetim
     ]
     if recent:
         blocks.append(section(lines_text("*Recent runs*", recent, total=len(report.recent))))
-    blocks.append(context(f"As of {slack_date(now)}"))
+    blocks.append(context(f"As of {slack_date(now)} · {DISTRIBUTION} {report.version}"))
     text = (
         f"Last manual sync: {_run_plain(report.last_manual)}. "
         f"Last scheduled sync: {_run_plain(report.last_scheduled)}. "

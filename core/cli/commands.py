@@ -31,8 +31,11 @@ from core.runs import (
     SyncResult,
     SyncService,
     check_connection,
+    history_json,
+    monitoring,
     requests_text,
     run_line,
+    status_json,
     status_text,
 )
 from core.store import RunStatus
@@ -93,6 +96,20 @@ def _stdin_is_terminal() -> bool:
 
 def _actor() -> str:
     return f"cli:{getpass.getuser()}"
+
+
+def cmd_rotate_key(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    """Re-encrypt the stored secret with the first key of ``ENTRA_SYNC_SECRET_KEY``."""
+    if not service.rotate_key(_actor()):
+        print("No client secret is stored yet; nothing to re-encrypt.", file=out)
+        return EXIT_OK
+    print(
+        "Re-encrypted the stored client secret with the new key (the first of "
+        "ENTRA_SYNC_SECRET_KEY). Now set ENTRA_SYNC_SECRET_KEY to the new key alone on every "
+        "process; keep the old key with the backups taken before now.",
+        file=out,
+    )
+    return EXIT_OK
 
 
 def cmd_schema(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
@@ -207,9 +224,18 @@ def held_text(result: SyncResult) -> str:
 
 
 def cmd_status(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
-    print(status_text(service.status()), file=out)
-    print(f"Schedule: {ScheduledSync(service).status().summary}", file=out)
-    return EXIT_OK
+    """The status page, or JSON; with ``--check``, exit 1 when the schedule needs a person."""
+    state = monitoring(service)
+    if args.json:
+        print(json.dumps(status_json(state), indent=2, sort_keys=True), file=out)
+    else:
+        print(status_text(state.report), file=out)
+        print(f"Schedule: {state.schedule.summary}", file=out)
+    if not args.check:
+        return EXIT_OK
+    for problem in state.problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return EXIT_OK if state.ok else EXIT_FAILED
 
 
 CHECK_EXIT = {
@@ -281,6 +307,10 @@ def connection_line(step: CheckStep) -> str:
 
 
 def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    if args.json:
+        body = history_json(service.history(args.limit))
+        print(json.dumps(body, indent=2, sort_keys=True), file=out)
+        return EXIT_OK
     for run in service.history(args.limit):
         print(run_line(run), file=out)
         if run.requests:
@@ -290,6 +320,7 @@ def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> 
 
 COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = {
     "configure": cmd_configure,
+    "rotate-key": cmd_rotate_key,
     "schema": cmd_schema,
     "preview": cmd_preview,
     "sync": cmd_sync,

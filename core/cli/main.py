@@ -9,10 +9,12 @@ one line on stderr and its exit code, chosen by :mod:`core.cli.failures`;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,10 +22,12 @@ import httpx
 
 from core.cli.commands import COMMANDS, EXIT_INVALID
 from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
-from core.config import ENV_DATABASE_URL, TokenKind, load_settings
+from core.config import ENV_DATABASE_URL, Settings, TokenKind, load_settings
 from core.errors import ConfigError, FieldProblem, InvalidInput
+from core.logs import level_number, process_logging
 from core.runs import SyncService
 from core.store import is_memory_database
+from core.version import DISTRIBUTION, version
 
 DEFAULT_ENV_FILE = Path(".env")
 MAX_LIMIT = 10_000
@@ -81,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="entra-sync", description="Sync Microsoft Entra ID users into JSM Assets."
     )
+    parser.add_argument("--version", action="version", version=f"{DISTRIBUTION} {version()}")
     parser.add_argument("--env-file", type=Path, help="settings file (default: .env if present)")
     parser.add_argument(
         "--debug", action="store_true", help="print the traceback of a failure, not only its line"
@@ -98,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the key of the stored secret is lost: discard that secret and store the one "
         "entered now (with a new key file if none exists)",
     )
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt the stored client secret with the first key of "
+        "ENTRA_SYNC_SECRET_KEY=NEW,OLD",
+    )
     sub.add_parser("schema", help="create or complete the Entra Directory schema")
     prev = sub.add_parser("preview", help="show what a sync would change; writes nothing")
     prev.add_argument("--json", action="store_true", help="print the whole plan as JSON")
@@ -109,7 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply even when the guard rails would hold the plan (recorded in the audit)",
     )
-    sub.add_parser("status", help="last syncs, current run, next scheduled check and history")
+    stat = sub.add_parser(
+        "status", help="last syncs, current run, next scheduled check and history"
+    )
+    stat.add_argument("--json", action="store_true", help="print the status as JSON")
+    stat.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when the last scheduled sync failed or quarantine is active (for monitoring)",
+    )
     sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
     sub.add_parser(
         "check-connection",
@@ -118,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hist = sub.add_parser("history", help="recent runs")
     hist.add_argument("--limit", type=_whole(1, MAX_LIMIT), default=20)
+    hist.add_argument("--json", action="store_true", help="print the runs as JSON")
     demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
     demo.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
     demo.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)
@@ -202,13 +221,24 @@ def _dispatch(
     context.database = shown_database(settings.database_url)
     if is_memory_database(settings.database_url):
         raise ConfigError([FieldProblem(ENV_DATABASE_URL, RULE_MEMORY_DATABASE)])
-    context.opening_database = True
-    service = SyncService.open(settings, transport=transport)
-    context.opening_database = False
-    try:
-        return COMMANDS[args.command](service, args, sys.stdout)
-    finally:
-        service.close()
+    with _logging(settings):
+        context.opening_database = True
+        service = SyncService.open(settings, transport=transport)
+        context.opening_database = False
+        try:
+            return COMMANDS[args.command](service, args, sys.stdout)
+        finally:
+            service.close()
+
+
+def _logging(settings: Settings) -> AbstractContextManager[Any]:
+    """Log on stderr when ``ENTRA_SYNC_LOG_LEVEL`` asks for it (cron jobs); else stay quiet.
+
+    The command's own output is its report; logs are for a collector watching runs.
+    """
+    if settings.log_level is None:
+        return contextlib.nullcontext()
+    return process_logging(level_number(settings.log_level, logging.WARNING), settings.log_format)
 
 
 def open_service(

@@ -63,6 +63,9 @@ ENV_GUARD_MAX_CLEARS = PREFIX + "GUARD_MAX_CLEARS"
 ENV_GUARD_MAX_CLEAR_PERCENT = PREFIX + "GUARD_MAX_CLEAR_PERCENT"
 ENV_QUARANTINE_AFTER = PREFIX + "QUARANTINE_AFTER"
 ENV_LEASE_TTL_SECONDS = PREFIX + "LEASE_TTL_SECONDS"
+ENV_IN_CONTAINER = PREFIX + "IN_CONTAINER"
+ENV_LOG_LEVEL = PREFIX + "LOG_LEVEL"
+ENV_LOG_FORMAT = PREFIX + "LOG_FORMAT"
 
 RULE_REQUIRED = "must be set"
 RULE_URL = "must be an https URL without credentials (http only for localhost or 127.0.0.1)"
@@ -77,6 +80,18 @@ RULE_BOOLEAN = "must be one of true, false, yes, no, 1, 0"
 RULE_CHECK_TIME = "must be a 24-hour time HH:MM such as 02:00"
 RULE_TIMEZONE = "must be an IANA time zone name such as UTC or Europe/Berlin"
 RULE_PERCENT = "must be a number from 0 to 100"
+KEY_HINT = (
+    "generate one with: python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())'"
+)
+RULE_KEY_SHARED_DATABASE = (
+    "must be set when the database is not a local SQLite file: every process using it must "
+    f"decrypt the stored client secret with the same key; {KEY_HINT}"
+)
+RULE_KEY_IN_CONTAINER = (
+    f"must be set in a container ({ENV_IN_CONTAINER} is set): a key file made inside the "
+    f"container would be lost with it; {KEY_HINT}"
+)
 
 
 class PreviewRequesters(StrEnum):
@@ -111,6 +126,18 @@ RULE_ATLASSIAN_KIND = (
     "must be one of classic, scoped: classic for an API token made without scopes, "
     "scoped for one made with scopes (every service account token is scoped)"
 )
+
+
+class LogFormat(StrEnum):
+    """How log lines are written (``ENTRA_SYNC_LOG_FORMAT``): for people, or for a collector."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+RULE_LOG_LEVEL = "must be one of " + ", ".join(LOG_LEVELS)
+RULE_LOG_FORMAT = "must be one of " + ", ".join(LogFormat)
 
 RULE_TEXT = "must be UTF-8 text"
 DEFAULT_CHECK_TIME = time(2, 0)
@@ -162,6 +189,9 @@ class Settings:
     guard_max_clear_percent: float = GuardPolicy.max_clear_percent
     quarantine_after: int = 3
     lease_ttl_seconds: int = 120
+    in_container: bool = False
+    log_level: str | None = None  # None: the shell's default (the CLI is quiet, serve INFO)
+    log_format: LogFormat = LogFormat.TEXT
 
     def __repr__(self) -> str:
         parts = []
@@ -195,6 +225,21 @@ class Settings:
         )
 
     @property
+    def shown_database_url(self) -> str:
+        """The database URL as a log line or a status page may show it: never its password."""
+        return _hide_password(self.database_url)
+
+    @property
+    def key_file_allowed(self) -> bool:
+        """True when a ``secret.key`` file beside the database may hold the key.
+
+        Only for a local SQLite database outside a container: a database that several
+        processes share must be read with one key they all have, and a file made inside
+        a container is lost with the container.
+        """
+        return not self.in_container and _is_sqlite(self.database_url)
+
+    @property
     def has_org_admin(self) -> bool:
         """True when the org admin API can fill in emails that profile visibility hides."""
         return self.atlassian_org_id is not None and self.atlassian_org_api_key is not None
@@ -220,6 +265,9 @@ def load_settings(
     """
     reader = _Reader(_merged(os.environ if environ is None else environ, env_file))
     settings = _read(reader)
+    if settings.secret_key is None and not settings.key_file_allowed:
+        rule = RULE_KEY_IN_CONTAINER if settings.in_container else RULE_KEY_SHARED_DATABASE
+        reader.fail(ENV_SECRET_KEY, rule)
     if reader.problems:
         raise ConfigError(reader.problems)
     return settings
@@ -278,6 +326,9 @@ def _read(r: _Reader) -> Settings:
         guard_max_clear_percent=r.percent(ENV_GUARD_MAX_CLEAR_PERCENT, 5.0),
         quarantine_after=r.integer(ENV_QUARANTINE_AFTER, 3, 1, 100),
         lease_ttl_seconds=r.integer(ENV_LEASE_TTL_SECONDS, 120, 5, 3600),
+        in_container=r.boolean(ENV_IN_CONTAINER, False),
+        log_level=r.log_level(ENV_LOG_LEVEL),
+        log_format=r.log_format(ENV_LOG_FORMAT),
     )
 
 
@@ -346,6 +397,15 @@ class _Reader:
         value = self.checked(name, lambda v: v.lower() in options, RULE_ATLASSIAN_KIND)
         return TokenKind.CLASSIC if value is None else TokenKind(value.lower())
 
+    def log_level(self, name: str) -> str | None:
+        value = self.checked(name, lambda v: v.lower() in LOG_LEVELS, RULE_LOG_LEVEL)
+        return None if value is None else value.lower()
+
+    def log_format(self, name: str) -> LogFormat:
+        options = {option.value for option in LogFormat}
+        value = self.checked(name, lambda v: v.lower() in options, RULE_LOG_FORMAT)
+        return LogFormat.TEXT if value is None else LogFormat(value.lower())
+
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         def in_range(value: str) -> bool:
             if _WHOLE_NUMBER.fullmatch(value) is None or len(value.lstrip("0")) > len(str(high)):
@@ -411,6 +471,13 @@ def _is_database_url(value: str) -> bool:
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return False
     return True
+
+
+def _is_sqlite(database_url: str) -> bool:
+    try:
+        return make_url(database_url).get_backend_name() == "sqlite"
+    except (ArgumentError, ValueError):
+        return False
 
 
 def _is_timezone(value: str) -> bool:

@@ -7,8 +7,10 @@ what they return.
 """
 
 from core.runs.approvals import Approvals, Decision, DecisionKind
+from core.runs.cadence import next_check
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, CheckStep, ConnectionCheck, check_connection
+from core.runs.monitoring import Monitoring, history_json, monitoring, status_json
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
     SCHEDULER,
@@ -39,6 +41,7 @@ __all__ = [
     "DecisionKind",
     "FailureCause",
     "LeaseLost",
+    "Monitoring",
     "PreviewResult",
     "QuarantineAlert",
     "Review",
@@ -53,8 +56,12 @@ __all__ = [
     "SyncService",
     "cause_fix",
     "check_connection",
+    "history_json",
+    "monitoring",
+    "next_check",
     "requests_text",
     "run_line",
+    "status_json",
     "status_text",
     "when",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.clients import AssetsClient, EmployeeType
 from core.runs.wiring import Clients
-from core.store import HeldLease, PreviewStatus, RunStatus, RunView, Store
+from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, RunView, Store
 from core.sync import ApplyResult, AttributeValues, ChangeOutcome
 
 log = logging.getLogger(__name__)
@@ -47,21 +47,75 @@ class ActiveRun:
     """One run between its start and its finish, holding the lease that lets it write."""
 
     id: int
+    kind: RunKind
+    actor: str
     lease: HeldLease
     meter: RunMeter
     store: Store
     finished: bool = False
 
+    def __post_init__(self) -> None:
+        log.info(
+            "run #%d %s by %s started",
+            self.id,
+            self.kind.value,
+            self.actor,
+            extra={"run_id": self.id, "run_kind": self.kind.value, "actor": self.actor},
+        )
+
     def finish(self, status: RunStatus, **details: Any) -> dict[str, int]:
-        """Store the outcome once (requests included); returns the requests recorded."""
+        """Store the outcome once (requests included), log it; returns the requests recorded."""
         requests = self.meter.requests()
         self.store.finish_run(self.id, status, requests=requests, **details)
         self.finished = True
+        log_finished(self, status, requests, details)
         return requests
 
     def stopped(self) -> bool:
         """True once the lease is lost or past the expiry we last stored: stop writing."""
         return self.lease.expired()
+
+
+def log_finished(
+    run: ActiveRun, status: RunStatus, requests: dict[str, int], details: dict[str, Any]
+) -> None:
+    """One line a run: who ran what, how it ended, what it counted and how long it took.
+
+    The counts and the error are what the run stored (the error names a field, a
+    service or a rule, never a secret); no plan rows, no request bodies.
+    """
+    counts = {name: value for name, value in (details.get("counts") or {}).items() if value}
+    error = details.get("error")
+    seconds = run.meter.seconds()
+    counted = ", ".join(f"{name} {value}" for name, value in counts.items()) or "nothing counted"
+    sent = ", ".join(f"{service} {n}" for service, n in sorted(requests.items())) or "none"
+    level = logging.INFO if status in QUIET_ENDINGS else logging.WARNING
+    log.log(
+        level,
+        "run #%d %s by %s %s in %.2f s: %s; requests: %s%s",
+        run.id,
+        run.kind.value,
+        run.actor,
+        status.value,
+        seconds,
+        counted,
+        sent,
+        f"; error: {error}" if error else "",
+        extra={
+            "run_id": run.id,
+            "run_kind": run.kind.value,
+            "actor": run.actor,
+            "status": status.value,
+            "seconds": seconds,
+            "counts": counts,
+            "requests": requests,
+            "error": error,
+            "cause": details.get("cause"),
+        },
+    )
+
+
+QUIET_ENDINGS = frozenset({RunStatus.SUCCEEDED, RunStatus.HELD, RunStatus.CANCELLED})
 
 
 class AssetsWriter:
@@ -159,6 +213,13 @@ class OutcomeRecorder:
 def interrupt_dead(store: Store, runs: list[RunView]) -> None:
     """Close the rows of runs whose process died, so status stops showing them running."""
     for run in runs:
+        log.warning(
+            "run #%d %s by %s was left running by a process that stopped; marked interrupted",
+            run.id,
+            run.kind.value,
+            run.requested_by,
+            extra={"run_id": run.id, "run_kind": run.kind.value, "actor": run.requested_by},
+        )
         store.finish_run(
             run.id,
             RunStatus.INTERRUPTED,

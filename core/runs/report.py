@@ -10,6 +10,7 @@ from datetime import datetime
 from core.runs.values import StatusReport
 from core.store import RunView
 from core.sync import printable
+from core.version import DISTRIBUTION
 
 
 def when(moment: datetime | None) -> str:
@@ -26,6 +27,7 @@ def status_text(report: StatusReport) -> str:
     """The status page: connection, last syncs, current run, recent history."""
     conn = report.connection
     lines = [
+        f"Version: {DISTRIBUTION} {report.version}",
         "Connection: "
         + (
             f"tenant {conn.tenant_id}, client {conn.client_id}, every {conn.cadence_days} days"

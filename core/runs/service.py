@@ -18,8 +18,14 @@ from datetime import timedelta
 import httpx
 
 from core.clients import RetryPolicy, SchemaReport, ensure_schema
-from core.config import Settings, TeamSettings, normalise_team_settings, validate_entra_input
-from core.errors import FieldProblem, InvalidInput
+from core.config import (
+    ENV_SECRET_KEY,
+    Settings,
+    TeamSettings,
+    normalise_team_settings,
+    validate_entra_input,
+)
+from core.errors import ConfigError, FieldProblem, InvalidInput
 from core.runs.active import (
     ActiveRun,
     AssetsWriter,
@@ -70,6 +76,9 @@ from core.sync import (
 Say = Callable[[str], None]
 ApplyProgress = Callable[[int, int], None]
 
+RULE_ROTATE_KEYS = (
+    "must list the new key first and the current key after it (NEW,OLD) for rotate-key"
+)
 LOW_PRIORITY = "Low"  # x-ms-throttle-priority as Graph spells it, for unattended reads
 LOST_LEASE = (
     "Stopped: the run lost its lease to another process, so it wrote no further changes "
@@ -199,6 +208,17 @@ class SyncService:
         self.store.save_team_settings(normalised, actor)
         return normalised
 
+    def rotate_key(self, actor: str) -> bool:
+        """Re-encrypt the stored client secret with the first key of ``NEW,OLD``.
+
+        Needs at least two keys in ``ENTRA_SYNC_SECRET_KEY``: the new one first, then
+        the one the secret is encrypted with now. Returns False when no secret is stored.
+        """
+        keys = [k for k in (self.settings.secret_key or "").split(",") if k.strip()]
+        if len(keys) < 2:
+            raise ConfigError([FieldProblem(ENV_SECRET_KEY, RULE_ROTATE_KEYS)])
+        return self.store.rotate_secret(actor)
+
     def create_schema(self, actor: str, say: Say = lambda _: None) -> SchemaReport:
         report = with_fresh_workspace(self.clients, lambda assets: ensure_schema(assets, say))
         self.store.audit(actor, "schema", "ENTRA", ", ".join(report.created_attributes))
@@ -326,7 +346,12 @@ class SyncService:
         held = self._acquire(kind, actor)
         with held:
             run = ActiveRun(
-                self.store.start_run(kind, actor), held, RunMeter(self.clients), self.store
+                self.store.start_run(kind, actor),
+                kind,
+                actor,
+                held,
+                RunMeter(self.clients),
+                self.store,
             )
             held.attach_run(run.id)
             try:

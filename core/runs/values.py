@@ -5,13 +5,14 @@ Callers outside :mod:`core.runs` import them from the package's face.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.clients import DirectoryRead, EmployeeType
 from core.errors import SyncError
 from core.store import ConnectionView, LeaseInfo, RunKind, RunStatus, RunView
 from core.sync import ApplyResult, AtlassianAccount, EmployeeRecord, Plan
+from core.version import version
 
 
 class StalePlan(SyncError):
@@ -120,3 +121,4 @@ class StatusReport:
     last_scheduled: RunView | None
     running: tuple[RunView, ...]
     recent: tuple[RunView, ...]
+    version: str = field(default_factory=version)  # the release answering, for upgrades

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
@@ -68,6 +68,10 @@ __all__ = [
 ]
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+ROTATED_MEANWHILE = (
+    "the stored client secret was replaced while it was being re-encrypted; "
+    "run `entra-sync rotate-key` again"
+)
 
 
 class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords, SignInRecords):
@@ -153,6 +157,33 @@ class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords, SignInRecords):
         if not encrypted:
             raise SyncError("the Entra connection is not configured yet; run configure first")
         return self._cipher.decrypt(encrypted)
+
+    def rotate_secret(self, actor: str) -> bool:
+        """Re-encrypt the stored client secret with the cipher's first key; audit it.
+
+        Returns False when no secret is stored. Raises :class:`ConfigError` (naming the
+        key) when no configured key decrypts it, and :class:`SyncError` when the secret
+        was replaced while this ran (the conditional update finds the old one gone), so
+        a secret entered meanwhile is never overwritten.
+        """
+        with Session(self._engine) as session:
+            row = session.get(EntraConnectionRow, CONNECTION_ROW_ID)
+            token = row.client_secret_encrypted if row is not None else ""
+        if not token:
+            return False
+        statement = (
+            update(EntraConnectionRow)
+            .where(col(EntraConnectionRow.id) == CONNECTION_ROW_ID)
+            .where(col(EntraConnectionRow.client_secret_encrypted) == token)
+            .values(client_secret_encrypted=self._cipher.rotate(token))
+        )
+        with Session(self._engine) as session:
+            changed = session.exec(statement).rowcount
+            session.commit()
+        if changed != 1:
+            raise SyncError(ROTATED_MEANWHILE)
+        self.audit(actor, "rotate-key", "entra connection", "client secret re-encrypted")
+        return True
 
     # -- team settings ----------------------------------------------------------------
 

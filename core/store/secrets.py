@@ -26,7 +26,12 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from core.config import ENV_SECRET_KEY, Settings
+from core.config import (
+    ENV_SECRET_KEY,
+    RULE_KEY_IN_CONTAINER,
+    RULE_KEY_SHARED_DATABASE,
+    Settings,
+)
 from core.errors import ConfigError, FieldProblem
 
 KEY_FILE_NAME = "secret.key"
@@ -92,6 +97,11 @@ class SecretCipher:
         except (InvalidToken, UnicodeEncodeError):
             raise self._undecryptable() from None
 
+    @property
+    def key_count(self) -> int:
+        """How many keys were configured: rotation needs a new one and an old one."""
+        return self._key_count
+
     def _undecryptable(self) -> ConfigError:
         return ConfigError([FieldProblem(self._source, RULE_UNDECRYPTABLE)])
 
@@ -145,9 +155,15 @@ def load_cipher(settings: Settings) -> SecretCipher | KeyFileCipher:
     """The cipher from ``ENTRA_SYNC_SECRET_KEY``, else from the ``secret.key`` file.
 
     The file is read if it exists and created only when a secret is first encrypted.
+    It may hold the key only for a local SQLite database outside a container
+    (:attr:`Settings.key_file_allowed`); :func:`core.config.load_settings` refuses the
+    rest already, and this refuses settings built some other way.
     """
     if settings.secret_key:
         return _cipher_from_env(settings.secret_key)
+    if not settings.key_file_allowed:
+        rule = RULE_KEY_IN_CONTAINER if settings.in_container else RULE_KEY_SHARED_DATABASE
+        raise ConfigError([FieldProblem(ENV_SECRET_KEY, rule)])
     return KeyFileCipher(key_file_path(settings.database_url))
 
 

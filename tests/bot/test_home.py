@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.ids import Action
+from core.version import version
 from tests.bot.harness import new_trigger_id
 from tests.bot.scenario import ADMIN, ALICE, BOB, Bot, action_ids
 
@@ -35,6 +36,14 @@ def test_home_shows_runs_pending_previews_and_configuration(bot: Bot) -> None:
     (pending,) = bot.service.pending_previews()
     assert "*Pending previews* (1)" in rendered
     assert f"*#{pending.id}* by <@{ALICE}>" in rendered
+
+
+def test_home_and_status_name_the_release(bot: Bot) -> None:
+    """Which release answers, for whoever checks an upgrade took."""
+    footer = _home(bot, ALICE)["blocks"][-1]
+    assert f"entra-assets-sync {version()}" in json.dumps(footer)
+    status = json.loads(bot.command("status").body)
+    assert f"entra-assets-sync {version()}" in json.dumps(status)
 
 
 def test_members_see_only_the_preview_button(bot: Bot) -> None:
