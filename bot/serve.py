@@ -1,9 +1,11 @@
 """``entra-sync serve``: run the Slack bot until interrupted.
 
 Socket Mode when ``SLACK_APP_TOKEN`` is set (no public endpoint needed), otherwise HTTP
-on ``PORT`` via :class:`bot.server.SlackHttpServer`. Both the engine settings and the
-Slack settings are checked before anything starts, and their problems are reported
-together, so a first deployment fails once with the whole list. While it serves, the
+on ``PORT`` via :class:`bot.server.SlackHttpServer`. In Socket Mode the same server
+answers only ``/healthz`` and ``/readyz`` on ``PORT``, so probes work in both modes.
+Both the engine settings and the Slack settings are checked before anything starts,
+and their problems are reported together, so a first deployment fails once with the
+whole list. While it serves, the
 same process runs the daily scheduled check and the preview expiry sweep
 (:func:`bot.scheduler.start_scheduler`), stopped with it.
 """
@@ -21,8 +23,9 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.config import SlackSettings, build_web_client, load_slack_settings
+from bot.health import Readiness, SlackAuth, schedule_auth_checks
 from bot.scheduler import start_scheduler
-from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
+from bot.server import EVENTS_PATH, HEALTH_PATH, READY_PATH, ReadyCheck, SlackHttpServer
 from core.config import Settings, load_settings
 from core.errors import ConfigError, FieldProblem
 from core.runs import SyncService
@@ -47,8 +50,11 @@ def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
     try:
         app = (build or _default_builder())(service, slack)
         scheduler = start_scheduler(service, app.client)
+        auth = SlackAuth(app.client)
+        auth.refresh()
+        schedule_auth_checks(scheduler, auth)
         try:
-            _serve(app, slack)
+            _serve(app, slack, Readiness(service, scheduler, auth))
         finally:
             scheduler.shutdown(wait=False)
     except KeyboardInterrupt:
@@ -84,29 +90,38 @@ def _default_builder() -> AppBuilder:
     return build_app
 
 
-def _serve(app: App, slack: SlackSettings) -> None:
+def _serve(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
     if slack.app_token is not None:
-        _serve_socket_mode(app, slack.app_token)
+        _serve_socket_mode(app, slack.app_token, slack.port, readiness)
     else:
-        _serve_http(app, slack.port)
+        _serve_http(app, slack.port, readiness)
 
 
-def _serve_socket_mode(app: App, app_token: str) -> None:
-    logger.info("Serving Slack in Socket Mode (outbound WebSocket, no public endpoint)")
+def _serve_socket_mode(app: App, app_token: str, port: int, readiness: ReadyCheck) -> None:
+    probes = SlackHttpServer(None, port=port, readiness=readiness).start()
+    logger.info(
+        "Serving Slack in Socket Mode (outbound WebSocket, no public endpoint); "
+        "probes on port %d: GET %s, GET %s",
+        probes.port,
+        HEALTH_PATH,
+        READY_PATH,
+    )
     handler = SocketModeHandler(app, app_token)
     try:
         handler.start()  # type: ignore[no-untyped-call]
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+        probes.stop()
 
 
-def _serve_http(app: App, port: int) -> None:
-    server = SlackHttpServer(app, port=port)
+def _serve_http(app: App, port: int, readiness: ReadyCheck) -> None:
+    server = SlackHttpServer(app, port=port, readiness=readiness)
     logger.info(
-        "Serving Slack over HTTP on port %d: POST %s, GET %s",
+        "Serving Slack over HTTP on port %d: POST %s, GET %s, GET %s",
         server.port,
         EVENTS_PATH,
         HEALTH_PATH,
+        READY_PATH,
     )
     server.serve_forever()
 

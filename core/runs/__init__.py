@@ -9,6 +9,7 @@ what they return.
 from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
+from core.runs.readiness import database_problem
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
     SCHEDULER,
@@ -52,6 +53,7 @@ __all__ = [
     "SyncService",
     "cause_fix",
     "check_connection",
+    "database_problem",
     "requests_text",
     "run_line",
     "status_text",
