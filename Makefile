@@ -68,5 +68,12 @@ STALLED_N ?= 500
 stalled: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.stalled --connections $(STALLED_N)
 
+# The container's dependencies, pinned with hashes, from pyproject.toml (and the
+# postgres extra). Refresh after changing a dependency, or to take security fixes.
+lock: $(VENV)/.dev-installed
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --generate-hashes \
+		--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra postgres --output-file requirements.lock pyproject.toml
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .coverage .coverage.* mutants

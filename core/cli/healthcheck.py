@@ -25,12 +25,11 @@ READY_PATH = "/readyz"
 
 
 def probe_port(environ: Mapping[str, str], env_file: Path | None) -> str:
-    """``PORT`` from the environment, else from the settings file, else 3000."""
-    if PORT_VARIABLE in environ:
-        return environ[PORT_VARIABLE]
-    if env_file is not None and env_file.is_file():
-        return dotenv_values(env_file).get(PORT_VARIABLE) or DEFAULT_PORT
-    return DEFAULT_PORT
+    """``PORT`` from the environment, else from the settings file, else 3000 (blank is unset)."""
+    value = environ.get(PORT_VARIABLE, "").strip()
+    if not value and env_file is not None and env_file.is_file():
+        value = (dotenv_values(env_file).get(PORT_VARIABLE) or "").strip()
+    return value or DEFAULT_PORT
 
 
 def run_healthcheck(
