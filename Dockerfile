@@ -31,6 +31,7 @@ COPY pyproject.toml README.md ./
 COPY core ./core
 COPY bot ./bot
 RUN pip install --no-cache-dir --no-deps . \
+    && pip check \
     && entra-sync --help > /dev/null
 
 USER 10001:10001

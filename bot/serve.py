@@ -12,6 +12,7 @@ same process runs the daily scheduled check and the preview expiry sweep
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import threading
@@ -22,7 +23,7 @@ from types import FrameType
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.config import SlackSettings, build_web_client, load_slack_settings
+from bot.config import ENV_PORT, SlackSettings, build_web_client, load_slack_settings
 from bot.health import Readiness, SlackAuth, schedule_auth_checks
 from bot.scheduler import start_scheduler
 from bot.server import EVENTS_PATH, HEALTH_PATH, READY_PATH, ReadyCheck, SlackHttpServer
@@ -98,7 +99,7 @@ def _serve(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
 
 
 def _serve_socket_mode(app: App, app_token: str, port: int, readiness: ReadyCheck) -> None:
-    probes = SlackHttpServer(None, port=port, readiness=readiness).start()
+    probes = _bind(None, port, readiness).start()
     logger.info(
         "Serving Slack in Socket Mode (outbound WebSocket, no public endpoint); "
         "probes on port %d: GET %s, GET %s",
@@ -115,7 +116,7 @@ def _serve_socket_mode(app: App, app_token: str, port: int, readiness: ReadyChec
 
 
 def _serve_http(app: App, port: int, readiness: ReadyCheck) -> None:
-    server = SlackHttpServer(app, port=port, readiness=readiness)
+    server = _bind(app, port, readiness)
     logger.info(
         "Serving Slack over HTTP on port %d: POST %s, GET %s, GET %s",
         server.port,
@@ -124,6 +125,23 @@ def _serve_http(app: App, port: int, readiness: ReadyCheck) -> None:
         READY_PATH,
     )
     server.serve_forever()
+
+
+def _bind(app: App | None, port: int, readiness: ReadyCheck) -> SlackHttpServer:
+    """The server on ``PORT``; a port taken or forbidden is a setting to change (exit 2)."""
+    try:
+        return SlackHttpServer(app, port=port, readiness=readiness)
+    except OSError as exc:
+        rule = _PORT_PROBLEMS.get(exc.errno or 0)
+        if rule is None:
+            raise
+        raise ConfigError([FieldProblem(ENV_PORT, rule.format(port=port))]) from exc
+
+
+_PORT_PROBLEMS = {
+    errno.EADDRINUSE: "port {port} is already in use (another serve?); stop it or choose another",
+    errno.EACCES: "port {port} needs privileges this user lacks; choose a port above 1023",
+}
 
 
 def _configure_logging() -> None:

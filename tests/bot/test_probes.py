@@ -113,3 +113,19 @@ def test_healthcheck_reads_port_from_the_settings_file(
 
     assert main(["--env-file", str(env_file), "healthcheck"]) == 1
     assert "PORT must be a whole number" in capsys.readouterr().err
+
+
+def test_serve_on_a_port_already_in_use_names_the_setting(
+    socket_mode_env: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("bot.serve.SocketModeHandler", None)  # never reached
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))  # noqa: S104 - the wildcard serve binds to
+        taken.listen()
+        monkeypatch.setenv("PORT", str(taken.getsockname()[1]))
+
+        assert main(["serve"]) == 2
+
+    error = capsys.readouterr().err
+    assert "PORT" in error
+    assert "is already in use" in error
