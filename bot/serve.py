@@ -26,7 +26,14 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.config import ENV_PORT, SlackSettings, build_web_client, load_slack_settings
 from bot.health import Readiness, SlackAuth, schedule_auth_checks
 from bot.scheduler import start_scheduler
-from bot.server import EVENTS_PATH, HEALTH_PATH, READY_PATH, ReadyCheck, SlackHttpServer
+from bot.server import (
+    EVENTS_PATH,
+    HEALTH_PATH,
+    READY_PATH,
+    HttpLimits,
+    ReadyCheck,
+    SlackHttpServer,
+)
 from core.config import Settings, load_settings
 from core.errors import ConfigError, FieldProblem
 from core.runs import SyncService
@@ -93,13 +100,22 @@ def _default_builder() -> AppBuilder:
 
 def _serve(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
     if slack.app_token is not None:
-        _serve_socket_mode(app, slack.app_token, slack.port, readiness)
+        _serve_socket_mode(app, slack, readiness)
     else:
-        _serve_http(app, slack.port, readiness)
+        _serve_http(app, slack, readiness)
 
 
-def _serve_socket_mode(app: App, app_token: str, port: int, readiness: ReadyCheck) -> None:
-    probes = _bind(None, port, readiness).start()
+def _limits(slack: SlackSettings) -> HttpLimits:
+    return HttpLimits(
+        read_timeout=slack.read_timeout,
+        keepalive_timeout=slack.keepalive_timeout,
+        connection_limit=slack.max_connections,
+    )
+
+
+def _serve_socket_mode(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
+    assert slack.app_token is not None
+    probes = _bind(None, slack, readiness).start()
     logger.info(
         "Serving Slack in Socket Mode (outbound WebSocket, no public endpoint); "
         "probes on port %d: GET %s, GET %s",
@@ -107,7 +123,7 @@ def _serve_socket_mode(app: App, app_token: str, port: int, readiness: ReadyChec
         HEALTH_PATH,
         READY_PATH,
     )
-    handler = SocketModeHandler(app, app_token)
+    handler = SocketModeHandler(app, slack.app_token)
     try:
         handler.start()  # type: ignore[no-untyped-call]
     finally:
@@ -115,8 +131,8 @@ def _serve_socket_mode(app: App, app_token: str, port: int, readiness: ReadyChec
         probes.stop()
 
 
-def _serve_http(app: App, port: int, readiness: ReadyCheck) -> None:
-    server = _bind(app, port, readiness)
+def _serve_http(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
+    server = _bind(app, slack, readiness)
     logger.info(
         "Serving Slack over HTTP on port %d: POST %s, GET %s, GET %s",
         server.port,
@@ -127,15 +143,15 @@ def _serve_http(app: App, port: int, readiness: ReadyCheck) -> None:
     server.serve_forever()
 
 
-def _bind(app: App | None, port: int, readiness: ReadyCheck) -> SlackHttpServer:
+def _bind(app: App | None, slack: SlackSettings, readiness: ReadyCheck) -> SlackHttpServer:
     """The server on ``PORT``; a port taken or forbidden is a setting to change (exit 2)."""
     try:
-        return SlackHttpServer(app, port=port, readiness=readiness)
+        return SlackHttpServer(app, port=slack.port, readiness=readiness, limits=_limits(slack))
     except OSError as exc:
         rule = _PORT_PROBLEMS.get(exc.errno or 0)
         if rule is None:
             raise
-        raise ConfigError([FieldProblem(ENV_PORT, rule.format(port=port))]) from exc
+        raise ConfigError([FieldProblem(ENV_PORT, rule.format(port=slack.port))]) from exc
 
 
 _PORT_PROBLEMS = {

@@ -37,6 +37,8 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 
+from bot.config import DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -65,15 +67,16 @@ class HttpLimits:
     ``read_timeout``: a request must arrive whole within this many seconds of its
     first byte. ``keepalive_timeout``: a connection with nothing in flight (a fresh
     one that sent nothing, or one idle between requests) is closed after this many
-    seconds. Both are enforced within ``check_interval`` seconds.
+    seconds. Both are enforced within ``check_interval`` seconds. Past
+    ``connection_limit`` open connections new ones wait in the listen backlog.
     """
 
-    read_timeout: float = 10.0
-    keepalive_timeout: int = 15
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    keepalive_timeout: int = DEFAULT_KEEPALIVE_TIMEOUT
     check_interval: int = 1
     max_body_bytes: int = MAX_BODY_BYTES
     max_header_bytes: int = MAX_HEADER_BYTES
-    connection_limit: int = 1000
+    connection_limit: int = DEFAULT_MAX_CONNECTIONS
     threads: int = 8
 
 

@@ -129,3 +129,13 @@ def test_serve_on_a_port_already_in_use_names_the_setting(
     error = capsys.readouterr().err
     assert "PORT" in error
     assert "is already in use" in error
+
+
+def test_serve_hands_the_limits_from_the_settings_to_the_server() -> None:
+    from bot.serve import _limits  # noqa: PLC0415 - a private helper, tested alone
+
+    slack = SlackSettings("xoxb-1", "s", read_timeout=4, keepalive_timeout=70, max_connections=50)
+
+    limits = _limits(slack)
+
+    assert (limits.read_timeout, limits.keepalive_timeout, limits.connection_limit) == (4, 70, 50)
