@@ -360,3 +360,10 @@ def test_readyz_answers_what_the_readiness_check_says(fake_slack: FakeSlack) -> 
     assert (first.status_code, first.json()) == (200, {"ok": True, "version": "1.2.3"})
     assert second.status_code == 503
     assert events.status_code == 404  # probes only: no Slack route without an app
+
+
+def test_oversized_headers_are_refused(server: SlackHttpServer) -> None:
+    filler = "x" * (70 * 1024)
+    request = f"GET /healthz HTTP/1.1\r\nHost: bot\r\nX-Filler: {filler}\r\n\r\n".encode()
+
+    assert raw_exchange(server.port, request).startswith(b"HTTP/1.1 431")
