@@ -8,7 +8,10 @@ the bot token revoked, the auth answer gone stale).
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -146,3 +149,27 @@ def test_readyz_over_http_is_503_until_ready(bot: Bot, scheduler: BackgroundSche
     assert before.json()["checks"]["slack"]["detail"] == "auth.test not asked yet"
     assert after.status_code == 200
     assert after.json()["ok"] is True
+
+
+def test_the_auth_job_runs_without_a_log_line_and_refreshes_the_answer(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    auth = SlackAuth(bot.app.client, clock=clock)
+    scheduler = BackgroundScheduler()
+    schedule_auth_checks(scheduler, auth)
+    caplog.set_level(logging.INFO, logger="apscheduler")
+    scheduler.start()
+    try:
+        job = scheduler.get_job(AUTH_JOB_ID)
+        assert job is not None
+        job.modify(next_run_time=datetime.now(UTC))
+        deadline = time.monotonic() + 5
+        while auth.last().detail == "auth.test not asked yet" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+
+    assert auth.last().ok is True
+    runs = [r for r in caplog.records if r.name == "apscheduler.executors.default"]
+    assert not [r for r in runs if "Slack sign-in check" in r.getMessage()]
