@@ -228,6 +228,7 @@ class SlackHttpServer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._closing = threading.Lock()  # no wake-up write to a socket being closed
 
     @property
     def port(self) -> int:
@@ -266,17 +267,21 @@ class SlackHttpServer:
         """Stop serving, finish the requests in hand, release the port. Safe to repeat."""
         self._stopping.set()
         if self._thread is not None:
-            self._server.pull_trigger()  # wake the loop now rather than in LOOP_SECONDS
+            with self._closing:
+                if not self._closed:
+                    self._server.pull_trigger()  # wake the loop now, not in LOOP_SECONDS
             self._thread.join(timeout=10)
             self._thread = None
         else:
             self._close()
 
     def _close(self) -> None:
-        if not self._closed:
+        with self._closing:
+            if self._closed:
+                return
             self._closed = True
-            self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-            wasyncore.close_all(self._map)
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        wasyncore.close_all(self._map)
 
     def __enter__(self) -> SlackHttpServer:
         return self.start()
