@@ -52,6 +52,7 @@ MAX_HEADER_BYTES = 64 * 1024
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - Slack must reach the bot; put a proxy in front
 LOOP_SECONDS = 0.5  # how often the event loop wakes to look for a stop request
 SERVER_NAME = "entra-assets-sync"
+MAX_LOGGED_PATH = 120
 
 ReadyCheck = Callable[[], tuple[bool, dict[str, object]]]
 """Answers ``/readyz``: ready or not, and the JSON body that says why."""
@@ -124,11 +125,18 @@ class _Routes:
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _json(start_response, 200, {"ok": True})
         if path == READY_PATH and method in ("GET", "HEAD"):
-            ready, body = self._readiness()
-            return _json(start_response, 200 if ready else 503, body)
+            return self._ready(start_response)
         if path == EVENTS_PATH and method == "POST" and self._bolt is not None:
             return self._slack(environ, start_response)
         return _json(start_response, 404, {"ok": False, "error": "not_found"})
+
+    def _ready(self, start_response: StartResponse) -> list[bytes]:
+        try:
+            ready, body = self._readiness()
+        except Exception:
+            logger.exception("The readiness check failed")
+            ready, body = False, {"ok": False, "error": "the readiness check failed"}
+        return _json(start_response, 200 if ready else 503, body)
 
     def _slack(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         """Bolt verifies the signature over exactly these bytes, so they must be text."""
@@ -180,14 +188,20 @@ class _AccessLog:
             logging.DEBUG if path in PROBE_PATHS else logging.INFO,
             '%s "%s %s" %s in=%s out=%d %.1f ms',
             environ.get("REMOTE_ADDR", "-"),
-            environ.get("REQUEST_METHOD", "-"),
-            path,
+            _shown(environ.get("REQUEST_METHOD", "-"), 10),
+            _shown(path, MAX_LOGGED_PATH),
             status[-1] if status else "-",
             environ.get("CONTENT_LENGTH") or 0,
             sum(len(chunk) for chunk in chunks),
             (time.monotonic() - began) * 1000,
         )
         return chunks
+
+
+def _shown(text: str, limit: int) -> str:
+    """A request's own words in a log line: printable, so a path cannot forge a line."""
+    shown = "".join(char if char.isprintable() else "?" for char in text[:limit])
+    return shown + ("..." if len(text) > limit else "")
 
 
 def _not_checked() -> tuple[bool, dict[str, object]]:

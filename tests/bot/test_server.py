@@ -371,3 +371,30 @@ def test_oversized_headers_are_refused(fake_slack: FakeSlack) -> None:
         answer = raw_exchange(small.port, request)
 
     assert answer.split(b" ", 2)[1] == b"431"
+
+
+def test_an_access_line_cannot_be_forged_through_the_path(
+    server: SlackHttpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.access")
+    forged = "/x%0aINFO%20bot.access:%20forged" + "a" * 300
+
+    raw_exchange(
+        server.port, f"GET {forged} HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n\r\n".encode()
+    )
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.access"]
+    assert "\n" not in line
+    assert '"GET /x?INFO bot.access: forged' in line
+    assert "a" * 200 not in line and '..." 404' in line
+
+
+def test_a_readiness_check_that_raises_is_not_ready(fake_slack: FakeSlack) -> None:
+    def broken() -> tuple[bool, dict[str, object]]:
+        raise RuntimeError("boom")
+
+    with SlackHttpServer(None, host="127.0.0.1", port=0, readiness=broken) as probes:
+        response = httpx.get(probes.url + "/readyz")
+
+    assert response.status_code == 503
+    assert response.json() == {"ok": False, "error": "the readiness check failed"}
