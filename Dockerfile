@@ -26,11 +26,12 @@ WORKDIR /src
 COPY requirements.lock ./
 RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.lock
 
-# Then the project itself, without resolving anything again.
+# Then the project itself, without resolving anything again: its build backend
+# (setuptools) is in the lock too, so nothing unpinned is downloaded for the build.
 COPY pyproject.toml README.md ./
 COPY core ./core
 COPY bot ./bot
-RUN pip install --no-cache-dir --no-deps . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && pip check \
     && entra-sync --help > /dev/null
 

@@ -73,7 +73,7 @@ stalled: $(VENV)/.dev-installed
 lock: $(VENV)/.dev-installed
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --generate-hashes \
 		--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
-		--extra postgres --output-file requirements.lock pyproject.toml
+		--extra postgres --all-build-deps --output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .coverage .coverage.* mutants

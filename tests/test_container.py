@@ -101,6 +101,7 @@ def test_dependencies_come_from_the_lock_before_the_code() -> None:
         i for i, step in enumerate(order) if "pip install" in step and " ." in step
     )
     assert "--no-deps" in order[project_install]
+    assert "--no-build-isolation" in order[project_install]  # the backend comes from the lock
 
 
 def test_the_healthcheck_is_exec_form_and_a_real_command() -> None:
@@ -160,6 +161,13 @@ def test_every_copied_path_survives_the_dockerignore() -> None:
     assert copied and not [path for path in copied if dockerignored(path)]
 
 
+def project_name(spec: str) -> str:
+    """The normalised distribution name of a requirement such as ``httpx>=0.27,<1``."""
+    match = re.match(r"[A-Za-z0-9_.-]+", spec)
+    assert match is not None, spec
+    return re.sub(r"[-_.]+", "-", match.group(0)).lower()
+
+
 def locked() -> dict[str, str]:
     pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", LOCK.read_text(), flags=re.MULTILINE)
     return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins}
@@ -167,8 +175,7 @@ def locked() -> dict[str, str]:
 
 def test_the_lock_pins_every_runtime_dependency_with_hashes() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = [re.match(r"[A-Za-z0-9_.-]+", spec) for spec in project["dependencies"]]
-    names = {re.sub(r"[-_.]+", "-", match.group(0)).lower() for match in wanted if match}
+    names = {project_name(spec) for spec in project["dependencies"]}
     text = LOCK.read_text()
 
     assert names <= set(locked()), names - set(locked())
@@ -176,6 +183,14 @@ def test_the_lock_pins_every_runtime_dependency_with_hashes() -> None:
     assert all("==" in line for line in requirement_lines)
     assert len(locked()) == len(requirement_lines)
     assert all("--hash=sha256:" in block for block in re.split(r"\n(?=[A-Za-z0-9])", text)[1:])
+
+
+def test_the_lock_pins_the_build_backend() -> None:
+    """The image builds the project without build isolation, with the locked backend."""
+    system = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]
+    backends = {project_name(spec) for spec in system["requires"]}
+
+    assert backends <= set(locked())
 
 
 def test_the_lock_names_no_index_or_local_path() -> None:
