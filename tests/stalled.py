@@ -160,8 +160,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=500)
     parser.add_argument("--read-timeout", type=float, default=defaults.read_timeout)
     parser.add_argument("--keepalive-timeout", type=int, default=defaults.keepalive_timeout)
+    parser.add_argument("--max-connections", type=int, default=defaults.connection_limit)
     args = parser.parse_args()
-    limits = HttpLimits(read_timeout=args.read_timeout, keepalive_timeout=args.keepalive_timeout)
+    limits = HttpLimits(
+        read_timeout=args.read_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        connection_limit=args.max_connections,
+    )
     for line in measure(args.connections, limits).lines():
         print(line)
 
