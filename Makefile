@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit reliability mutate bench manifests install clean
+.PHONY: demo test lint typecheck unit reliability mutate bench manifests install clean stalled lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,19 @@ mutate: $(VENV)/.dev-installed
 BENCH_SIZES ?= 10k,20k,50k,100k
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.bench --sizes $(BENCH_SIZES)
+
+# HTTP mode under stalled connections: STALLED_N of them open, then a signed slash
+# command must still be answered; prints its latency and when the server closed them.
+STALLED_N ?= 500
+stalled: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.stalled --connections $(STALLED_N)
+
+# The container's dependencies, pinned with hashes, from pyproject.toml (and the
+# postgres extra). Refresh after changing a dependency, or to take security fixes.
+lock: $(VENV)/.dev-installed
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --generate-hashes \
+		--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra postgres --all-build-deps --output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .coverage .coverage.* mutants

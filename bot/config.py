@@ -32,6 +32,9 @@ ENV_APP_TOKEN = "SLACK_APP_TOKEN"  # noqa: S105
 ENV_PORT = "PORT"
 ENV_API_URL = "ENTRA_SYNC_SLACK_API_URL"
 ENV_ADMIN_USER_IDS = "ENTRA_SYNC_ADMIN_USER_IDS"
+ENV_READ_TIMEOUT = "ENTRA_SYNC_SERVER_READ_TIMEOUT"
+ENV_KEEPALIVE_TIMEOUT = "ENTRA_SYNC_SERVER_KEEPALIVE_TIMEOUT"
+ENV_MAX_CONNECTIONS = "ENTRA_SYNC_SERVER_MAX_CONNECTIONS"
 SLACK_VARIABLES = (
     ENV_BOT_TOKEN,
     ENV_SIGNING_SECRET,
@@ -39,10 +42,20 @@ SLACK_VARIABLES = (
     ENV_PORT,
     ENV_API_URL,
     ENV_ADMIN_USER_IDS,
+    ENV_READ_TIMEOUT,
+    ENV_KEEPALIVE_TIMEOUT,
+    ENV_MAX_CONNECTIONS,
 )
 
 DEFAULT_PORT = 3000
 MAX_PORT = 65535
+# HTTP mode's limits (bot/server.py); docs/operations.md says when to change them.
+DEFAULT_READ_TIMEOUT = 10
+DEFAULT_KEEPALIVE_TIMEOUT = 15
+DEFAULT_MAX_CONNECTIONS = 1000
+MAX_TIMEOUT = 3600
+MIN_CONNECTIONS, MAX_CONNECTIONS = 10, 100_000
+CONNECTIONS_RANGE = (MIN_CONNECTIONS, MAX_CONNECTIONS)
 RATE_LIMIT_RETRIES = 2
 
 # The bot scopes both manifests request, in manifest order. Each one is used:
@@ -59,6 +72,8 @@ RULE_BOT_TOKEN = "must be a bot token starting with xoxb-"  # noqa: S105
 RULE_APP_TOKEN = "must be an app-level token starting with xapp- (or unset for HTTP mode)"  # noqa: S105
 RULE_SIGNING_SECRET = f"must be set in HTTP mode (when {ENV_APP_TOKEN} is unset)"
 RULE_PORT = f"must be a whole number from 0 to {MAX_PORT}"
+RULE_TIMEOUT = f"must be a whole number of seconds from 1 to {MAX_TIMEOUT}"
+RULE_CONNECTIONS = f"must be a whole number from {MIN_CONNECTIONS} to {MAX_CONNECTIONS}"
 RULE_ADMIN_IDS = "must be a comma-separated list of Slack user ids such as U012ABCDEF"
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
@@ -79,6 +94,9 @@ class SlackSettings:
     port: int = DEFAULT_PORT
     api_url: str | None = None
     admin_user_ids: tuple[str, ...] = ()
+    read_timeout: int = DEFAULT_READ_TIMEOUT
+    keepalive_timeout: int = DEFAULT_KEEPALIVE_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     @property
     def socket_mode(self) -> bool:
@@ -147,9 +165,26 @@ def _read(values: Mapping[str, str], problems: list[FieldProblem]) -> SlackSetti
     port = _port(values.get(ENV_PORT), fail)
     api_url = _api_url(values.get(ENV_API_URL), fail)
     admins = _admin_ids(values.get(ENV_ADMIN_USER_IDS), fail)
+    read_timeout = _whole(values, ENV_READ_TIMEOUT, DEFAULT_READ_TIMEOUT, (1, MAX_TIMEOUT), fail)
+    keepalive = _whole(
+        values, ENV_KEEPALIVE_TIMEOUT, DEFAULT_KEEPALIVE_TIMEOUT, (1, MAX_TIMEOUT), fail
+    )
+    connections = _whole(
+        values, ENV_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, CONNECTIONS_RANGE, fail
+    )
     if bot_token is None:
         return None
-    return SlackSettings(bot_token, signing_secret, app_token, port, api_url, admins)
+    return SlackSettings(
+        bot_token,
+        signing_secret,
+        app_token,
+        port,
+        api_url,
+        admins,
+        read_timeout=read_timeout,
+        keepalive_timeout=keepalive,
+        max_connections=connections,
+    )
 
 
 def _token(
@@ -169,6 +204,21 @@ def _port(value: str | None, fail: _FailFn) -> int:
     if _WHOLE_NUMBER.fullmatch(value) is None or int(value) > MAX_PORT:
         fail(ENV_PORT, RULE_PORT)
         return DEFAULT_PORT
+    return int(value)
+
+
+def _whole(
+    values: Mapping[str, str], name: str, default: int, bounds: tuple[int, int], fail: _FailFn
+) -> int:
+    """A whole number within ``bounds`` (inclusive); the default when unset."""
+    value = values.get(name)
+    if value is None:
+        return default
+    low, high = bounds
+    if _WHOLE_NUMBER.fullmatch(value) is None or not low <= int(value) <= high:
+        rule = RULE_CONNECTIONS if name == ENV_MAX_CONNECTIONS else RULE_TIMEOUT
+        fail(name, rule)
+        return default
     return int(value)
 
 

@@ -1,15 +1,18 @@
 """``entra-sync serve``: run the Slack bot until interrupted.
 
 Socket Mode when ``SLACK_APP_TOKEN`` is set (no public endpoint needed), otherwise HTTP
-on ``PORT`` via :class:`bot.server.SlackHttpServer`. Both the engine settings and the
-Slack settings are checked before anything starts, and their problems are reported
-together, so a first deployment fails once with the whole list. While it serves, the
+on ``PORT`` via :class:`bot.server.SlackHttpServer`. In Socket Mode the same server
+answers only ``/healthz`` and ``/readyz`` on ``PORT``, so probes work in both modes.
+Both the engine settings and the Slack settings are checked before anything starts,
+and their problems are reported together, so a first deployment fails once with the
+whole list. While it serves, the
 same process runs the daily scheduled check and the preview expiry sweep
 (:func:`bot.scheduler.start_scheduler`), stopped with it.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import threading
@@ -20,9 +23,17 @@ from types import FrameType
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.config import SlackSettings, build_web_client, load_slack_settings
+from bot.config import ENV_PORT, SlackSettings, build_web_client, load_slack_settings
+from bot.health import Readiness, SlackAuth, schedule_auth_checks
 from bot.scheduler import start_scheduler
-from bot.server import EVENTS_PATH, HEALTH_PATH, SlackHttpServer
+from bot.server import (
+    EVENTS_PATH,
+    HEALTH_PATH,
+    READY_PATH,
+    HttpLimits,
+    ReadyCheck,
+    SlackHttpServer,
+)
 from bot.slack_auth import verify_bot_token
 from bot.startup import log_startup
 from core.config import Settings, load_settings
@@ -61,8 +72,11 @@ def _run(settings: Settings, slack: SlackSettings, build: AppBuilder | None) -> 
     try:
         app = (build or _default_builder())(service, slack)
         scheduler = start_scheduler(service, app.client)
+        auth = SlackAuth(app.client)
+        auth.refresh()
+        schedule_auth_checks(scheduler, auth)
         try:
-            _serve(app, slack)
+            _serve(app, slack, Readiness(service, scheduler, auth))
         finally:
             scheduler.shutdown(wait=False)
     except KeyboardInterrupt:
@@ -98,31 +112,66 @@ def _default_builder() -> AppBuilder:
     return build_app
 
 
-def _serve(app: App, slack: SlackSettings) -> None:
+def _serve(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
     if slack.app_token is not None:
-        _serve_socket_mode(app, slack.app_token)
+        _serve_socket_mode(app, slack, readiness)
     else:
-        _serve_http(app, slack.port)
+        _serve_http(app, slack, readiness)
 
 
-def _serve_socket_mode(app: App, app_token: str) -> None:
-    logger.info("Serving Slack in Socket Mode (outbound WebSocket, no public endpoint)")
-    handler = SocketModeHandler(app, app_token)
+def _limits(slack: SlackSettings) -> HttpLimits:
+    return HttpLimits(
+        read_timeout=slack.read_timeout,
+        keepalive_timeout=slack.keepalive_timeout,
+        connection_limit=slack.max_connections,
+    )
+
+
+def _serve_socket_mode(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
+    assert slack.app_token is not None
+    probes = _bind(None, slack, readiness).start()
+    logger.info(
+        "Serving Slack in Socket Mode (outbound WebSocket, no public endpoint); "
+        "probes on port %d: GET %s, GET %s",
+        probes.port,
+        HEALTH_PATH,
+        READY_PATH,
+    )
+    handler = SocketModeHandler(app, slack.app_token)
     try:
         handler.start()  # type: ignore[no-untyped-call]
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+        probes.stop()
 
 
-def _serve_http(app: App, port: int) -> None:
-    server = SlackHttpServer(app, port=port)
+def _serve_http(app: App, slack: SlackSettings, readiness: ReadyCheck) -> None:
+    server = _bind(app, slack, readiness)
     logger.info(
-        "Serving Slack over HTTP on port %d: POST %s, GET %s",
+        "Serving Slack over HTTP on port %d: POST %s, GET %s, GET %s",
         server.port,
         EVENTS_PATH,
         HEALTH_PATH,
+        READY_PATH,
     )
     server.serve_forever()
+
+
+def _bind(app: App | None, slack: SlackSettings, readiness: ReadyCheck) -> SlackHttpServer:
+    """The server on ``PORT``; a port taken or forbidden is a setting to change (exit 2)."""
+    try:
+        return SlackHttpServer(app, port=slack.port, readiness=readiness, limits=_limits(slack))
+    except OSError as exc:
+        rule = _PORT_PROBLEMS.get(exc.errno or 0)
+        if rule is None:
+            raise
+        raise ConfigError([FieldProblem(ENV_PORT, rule.format(port=slack.port))]) from exc
+
+
+_PORT_PROBLEMS = {
+    errno.EADDRINUSE: "port {port} is already in use (another serve?); stop it or choose another",
+    errno.EACCES: "port {port} needs privileges this user lacks; choose a port above 1023",
+}
 
 
 def _stop_on_sigterm() -> Callable[[], None]:

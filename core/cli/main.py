@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--cert-dir", type=Path, default=Path("data/sandbox-tls"))
     box.add_argument("--token-kind", **_TOKEN_KIND)
     sub.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN, else HTTP)")
+    health = sub.add_parser("healthcheck", help="exit 0 when the local serve answers /healthz")
+    health.add_argument("--ready", action="store_true", help="ask /readyz instead")
     return parser
 
 
@@ -213,6 +215,10 @@ def _dispatch(
 
         return serve_sandbox(args)
     env_file = _env_file(args.env_file)
+    if args.command == "healthcheck":
+        from core.cli.healthcheck import run_healthcheck  # noqa: PLC0415
+
+        return run_healthcheck(ready=args.ready, env_file=env_file)
     if args.command == "serve":
         from bot.serve import run_serve  # noqa: PLC0415
 

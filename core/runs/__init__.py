@@ -11,6 +11,7 @@ from core.runs.cadence import next_check
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, CheckStep, ConnectionCheck, check_connection
 from core.runs.monitoring import Monitoring, history_json, monitoring, status_json
+from core.runs.readiness import database_problem
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
     SCHEDULER,
@@ -56,6 +57,7 @@ __all__ = [
     "SyncService",
     "cause_fix",
     "check_connection",
+    "database_problem",
     "history_json",
     "monitoring",
     "next_check",

@@ -5,6 +5,7 @@ SQLModel tables stay private to this package; callers get frozen views
 """
 
 from core.store.database import Store, is_memory_database
+from core.store.health import ping
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
 from core.store.read_cache import AssetsIds
 from core.store.secrets import load_cipher
@@ -34,4 +35,5 @@ __all__ = [
     "Store",
     "is_memory_database",
     "load_cipher",
+    "ping",
 ]

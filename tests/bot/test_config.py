@@ -110,3 +110,45 @@ def test_the_environment_wins_over_the_env_file(tmp_path: Path) -> None:
     settings = load_slack_settings({"PORT": "9090"}, env_file=env_file)
 
     assert (settings.bot_token, settings.signing_secret, settings.port) == (BOT_TOKEN, SECRET, 9090)
+
+
+def test_the_http_server_limits_default_and_are_read() -> None:
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+    defaults = load_slack_settings(base, env_file=None)
+    tuned = load_slack_settings(
+        {
+            **base,
+            "ENTRA_SYNC_SERVER_READ_TIMEOUT": "5",
+            "ENTRA_SYNC_SERVER_KEEPALIVE_TIMEOUT": "75",
+            "ENTRA_SYNC_SERVER_MAX_CONNECTIONS": "4000",
+        },
+        env_file=None,
+    )
+
+    assert (defaults.read_timeout, defaults.keepalive_timeout, defaults.max_connections) == (
+        10,
+        15,
+        1000,
+    )
+    assert (tuned.read_timeout, tuned.keepalive_timeout, tuned.max_connections) == (5, 75, 4000)
+
+
+def test_bad_http_server_limits_are_named_together() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_slack_settings(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "SLACK_SIGNING_SECRET": "s",
+                "ENTRA_SYNC_SERVER_READ_TIMEOUT": "0",
+                "ENTRA_SYNC_SERVER_KEEPALIVE_TIMEOUT": "1.5",
+                "ENTRA_SYNC_SERVER_MAX_CONNECTIONS": "5",
+            },
+            env_file=None,
+        )
+
+    problems = {problem.field: problem.rule for problem in raised.value.problems}
+    assert problems == {
+        "ENTRA_SYNC_SERVER_READ_TIMEOUT": "must be a whole number of seconds from 1 to 3600",
+        "ENTRA_SYNC_SERVER_KEEPALIVE_TIMEOUT": "must be a whole number of seconds from 1 to 3600",
+        "ENTRA_SYNC_SERVER_MAX_CONNECTIONS": "must be a whole number from 10 to 100000",
+    }
