@@ -206,6 +206,13 @@ def forget_kept_ids(work: Path) -> None:
     connection.close()
 
 
+def forget_sign_in(work: Path) -> None:
+    """A database that keeps no sign-in answers, so the run signs in afresh."""
+    with sqlite3.connect(work / DB) as connection:
+        connection.execute("DELETE FROM sign_in_cache")
+    connection.close()
+
+
 def remove(name: str) -> Prepare:
     def prepare(work: Path) -> None:
         (work / name).unlink()
@@ -737,6 +744,7 @@ ANSWER_CASES = (
         1,
         ("login",),
         answer=Answer("/openid-configuration", HTML, "text/html"),
+        prepare=forget_sign_in,
     ),
     Case(
         "answer:sign-in token, an HTML page",
@@ -744,6 +752,7 @@ ANSWER_CASES = (
         1,
         ("login",),
         answer=Answer("/oauth2/v2.0/token", HTML, "text/html"),
+        prepare=forget_sign_in,
     ),
 )
 

@@ -113,6 +113,12 @@ class SignInRecords:
             session.merge(row)
             session.commit()
 
+    def forget_sign_in(self) -> None:
+        """Drop every kept answer: the next process signs in as if it were the first."""
+        with Session(self._engine) as session:
+            session.exec(delete(SignInCacheRow))
+            session.commit()
+
     def _sign_in_row(self, key: str) -> SignInCacheRow | None:
         with Session(self._engine) as session:
             return session.get(SignInCacheRow, key)
