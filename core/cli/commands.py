@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from core.cli.person import cmd_explain, cmd_person_history
 from core.errors import FieldProblem, InvalidInput
 from core.runs import (
     ScheduledKind,
@@ -259,6 +260,8 @@ def check_text(outcome: ScheduledOutcome) -> str:
 
 
 def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    if args.person is not None:
+        return cmd_person_history(service, args, out)
     for run in service.history(args.limit):
         print(run_line(run), file=out)
         if run.requests:
@@ -274,4 +277,5 @@ COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = 
     "status": cmd_status,
     "check": cmd_check,
     "history": cmd_history,
+    "explain": cmd_explain,
 }

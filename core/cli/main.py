@@ -20,6 +20,7 @@ import httpx
 
 from core.cli.commands import COMMANDS, EXIT_INVALID
 from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
+from core.cli.person import PERSON_HELP, add_person_commands
 from core.config import ENV_DATABASE_URL, load_settings
 from core.errors import ConfigError, FieldProblem, InvalidInput
 from core.runs import SyncService
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
     hist = sub.add_parser("history", help="recent runs")
     hist.add_argument("--limit", type=_whole(1, MAX_LIMIT), default=20)
+    hist.add_argument("--person", help="only the writes for this person (" + PERSON_HELP + ")")
+    add_person_commands(sub)
     demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
     demo.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
     demo.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)

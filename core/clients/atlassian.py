@@ -62,7 +62,7 @@ class AtlassianDirectory:
         hidden = {account.account_id for account in accounts if account.email is None}
         found = _admin_emails(self._admin, self._org_id, hidden)
         return [
-            replace(account, email=found[account.account_id])
+            replace(account, email=found[account.account_id], email_from_admin=True)
             if account.account_id in found
             else account
             for account in accounts

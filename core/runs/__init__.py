@@ -9,6 +9,14 @@ what they return.
 from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
+from core.runs.explain import People, PersonReport, check_query
+from core.runs.person_text import (
+    explanation_text,
+    history_json,
+    history_lines,
+    not_found_text,
+    report_json,
+)
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
     SCHEDULER,
@@ -38,6 +46,8 @@ __all__ = [
     "DecisionKind",
     "FailureCause",
     "LeaseLost",
+    "People",
+    "PersonReport",
     "PreviewResult",
     "QuarantineAlert",
     "Review",
@@ -52,6 +62,12 @@ __all__ = [
     "SyncService",
     "cause_fix",
     "check_connection",
+    "check_query",
+    "explanation_text",
+    "history_json",
+    "history_lines",
+    "not_found_text",
+    "report_json",
     "requests_text",
     "run_line",
     "status_text",

@@ -384,7 +384,7 @@ class SyncService:
             return ApplyResult(())
         say(f"Applying {plan.write_count} changes")
         writer = AssetsWriter(self.clients.assets(), snapshot.employee_type)
-        with OutcomeRecorder(self.store, run.id) as record:  # stored as they happen
+        with OutcomeRecorder(self.store, run.id, plan=plan) as record:  # stored as they happen
             return apply_plan(
                 plan,
                 writer,

@@ -26,6 +26,7 @@ from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
 from core.store.deliveries import DeliveryRecords
 from core.store.migrations import add_missing_columns
+from core.store.person_history import PersonHistory
 from core.store.previews import PreviewRecords
 from core.store.secrets import Cipher
 from core.store.tables import (
@@ -68,7 +69,7 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-class Store(PreviewRecords, DeliveryRecords):
+class Store(PreviewRecords, DeliveryRecords, PersonHistory):
     """The one way in and out of the database."""
 
     def __init__(
@@ -268,6 +269,7 @@ class Store(PreviewRecords, DeliveryRecords):
                 label=o.label,
                 status=o.status.value,
                 detail=o.detail,
+                changes=[[c.attr.value, c.before, c.after] for c in o.changes] or None,
             )
             for o in outcomes
         ]

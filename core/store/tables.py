@@ -18,7 +18,9 @@ from sqlalchemy import JSON, Column, DateTime, Dialect, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from core.errors import SyncError
-from core.sync import ChangeKind, ChangeOutcome, OutcomeStatus, Plan
+from core.sync import Attr, ChangeKind, ChangeOutcome, FieldChange, OutcomeStatus, Plan
+
+ATTR_VALUES = frozenset(a.value for a in Attr)
 
 
 class RunKind(StrEnum):
@@ -179,6 +181,10 @@ class OutcomeRow(SQLModel, table=True):
     label: str
     status: str
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # [attribute, before, after] per field the write carried; None for older rows.
+    changes: list[list[str | None]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -319,6 +325,11 @@ def outcome_from_row(row: OutcomeRow) -> ChangeOutcome:
         status=OutcomeStatus(row.status),
         object_key=row.object_key,
         detail=row.detail,
+        changes=tuple(
+            FieldChange(Attr(attr), before, after)
+            for attr, before, after in row.changes or []
+            if attr in ATTR_VALUES
+        ),
     )
 
 
