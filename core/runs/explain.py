@@ -92,11 +92,11 @@ class People:
     def history(self, query: str) -> list[PersonWrite]:
         """Stored writes for a person named by Entra User ID, Employee key or name.
 
-        Reads only the database: an email is matched against the values the writes set.
+        Reads only the database: an email or account id is matched against the values
+        the writes set, and then every write for the Entra User IDs found is shown.
         """
         text = check_query(query)
         store = self._service.store
-        if "@" in text:
-            ids = {w.outcome.entra_user_id for w in store.person_writes(email=text)}
-            return store.person_writes(ids) if ids else []
-        return store.person_writes([text], [text.upper(), text], label=text)
+        found = store.person_writes([text], [text.upper(), text], label=text, mentions=text)
+        ids = {w.outcome.entra_user_id for w in found}
+        return store.person_writes(ids) if ids else []

@@ -38,11 +38,11 @@ class PersonHistory:
         entra_user_ids: Collection[str] = (),
         object_keys: Collection[str] = (),
         label: str | None = None,
-        email: str | None = None,
+        mentions: str | None = None,
         limit: int = MAX_HISTORY,
     ) -> list[PersonWrite]:
         """Writes naming any of these ids or keys, whose label contains ``label``, or
-        whose values mention ``email``; newest first."""
+        whose values mention ``mentions``; newest first."""
         conditions: list[ColumnElement[bool]] = []
         if entra_user_ids:
             conditions.append(
@@ -52,9 +52,9 @@ class PersonHistory:
             conditions.append(col(OutcomeRow.object_key).in_(list(object_keys)))
         if label:
             conditions.append(func.lower(col(OutcomeRow.label)).contains(label.lower()))
-        if email:
+        if mentions:
             stored = func.lower(cast(col(OutcomeRow.changes), String))
-            conditions.append(stored.contains(email.lower()))
+            conditions.append(stored.contains(mentions.lower()))
         if not conditions:
             return []
         statement = (
