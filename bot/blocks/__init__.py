@@ -12,6 +12,7 @@ from bot.blocks.help import help_message
 from bot.blocks.home import home_view
 from bot.blocks.limits import limit_problems, view_problems
 from bot.blocks.message import Message
+from bot.blocks.person import explanation_message
 from bot.blocks.preview import (
     closed_message,
     decided_message,
@@ -53,6 +54,7 @@ __all__ = [
     "csv_missing_message",
     "decided_message",
     "escape_mrkdwn",
+    "explanation_message",
     "held_message",
     "help_message",
     "home_view",

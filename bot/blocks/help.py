@@ -30,6 +30,12 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
         f"{COMMAND} sync",
     ),
     (
+        "explain",
+        "One person: their Atlassian account, how they match in Entra ID, their Employee, "
+        "what the next sync does for them and why, and their history. Only you see it.",
+        f"{COMMAND} explain alice@example.com",
+    ),
+    (
         "status",
         "Last manual and scheduled sync, the current run, recent history and the next "
         "scheduled check.",

@@ -14,8 +14,10 @@ from bot.context import BotContext
 from bot.ids import COMMAND
 from bot.listeners.repeats import is_repeat
 from bot.listeners.replies import private
+from bot.person_flow import explain_person
 from bot.scheduler import schedule_summary
-from core.errors import SyncError
+from core.errors import InvalidInput, SyncError
+from core.runs import check_query
 
 ONLY_ADMINS = "Only Slack workspace admins (or the users in ENTRA_SYNC_ADMIN_USER_IDS) can {what}."
 
@@ -100,6 +102,23 @@ def _may_request_preview(ctx: BotContext, user: str) -> bool:
     return ctx.approvals.may_request_preview(user, lambda: ctx.permissions.is_admin(user))
 
 
+def _explain(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    """``/entra explain <person>``: a private reply, for whoever may ask for a preview."""
+    user = command["user_id"]
+    query = (command.get("text") or "").strip()[len("explain") :].strip()
+    if not _may_request_preview(ctx, user):
+        ack(text=ctx.approvals.preview_refusal())
+        return
+    try:
+        check_query(query)
+    except InvalidInput as exc:
+        ack(text=f"{escape_mrkdwn(exc)}. Example: /entra explain alice@example.com")
+        return
+    ack(text=f"Looking up {escape_mrkdwn(query)}...")
+    reply = private(ctx, respond, user)
+    ctx.worker.submit(lambda: explain_person(ctx, query, reply), name="explain")
+
+
 def _status(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
     next_check = schedule_summary(ctx.service, clock=ctx.clock)
     message = status_message(ctx.service.status(), next_check=next_check, now=ctx.clock())
@@ -113,4 +132,5 @@ SUBCOMMANDS: dict[str, Handler] = {
     "preview": _preview,
     "sync": _sync,
     "status": _status,
+    "explain": _explain,
 }

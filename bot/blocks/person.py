@@ -1,0 +1,146 @@
+"""``/entra explain``'s private reply: one person, as Block Kit within Slack's limits.
+
+Pure: a :class:`core.runs.PersonReport` in, a :class:`Message` out. Every name and
+value is someone else's data, so it is escaped; every list is cut with "… and N more"
+(the whole answer is one ``entra-sync explain`` away).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.blocks.escape import clip, escape_mrkdwn, plural
+from bot.blocks.message import (
+    MAX_SECTION_TEXT,
+    ROWS_SHOWN,
+    Block,
+    Message,
+    context,
+    header,
+    lines_text,
+    message,
+    section,
+)
+from core.runs import PersonReport
+from core.store import PersonWrite
+from core.sync import ChangeFacts, Explanation, FieldChange, NotFound
+
+VALUE_CHARS = 80
+WHERE = "(entra-sync explain shows all)"
+
+
+def _v(value: str | None) -> str:
+    return escape_mrkdwn(clip(value, VALUE_CHARS)) if value else "_(empty)_"
+
+
+def explanation_message(report: PersonReport) -> Message:
+    """The whole explanation, or the people to choose from, or "nobody"."""
+    answer = report.answer
+    if isinstance(answer, NotFound):
+        return _not_found(answer)
+    name = clip(answer.label, 100)
+    blocks: list[Block] = [header(f"Explain: {name}")]
+    blocks += [section(text) for text in _identity(answer)]
+    blocks.append(section(_next_sync(answer)))
+    blocks.append(section(lines_text("*Why*", [f"• {_v(r)}" for r in answer.rules])))
+    blocks.append(section(_history(report.history)))
+    cost = ", ".join(f"{n} {service}" for service, n in sorted(report.requests.items()))
+    blocks.append(context(f"Read with {cost or 'no requests'} in {report.seconds:.1f}s"))
+    summary = "nothing" if answer.nothing else plural(len(answer.changes), "change")
+    return message(f"{name}: the next sync makes {summary}.", blocks)
+
+
+def _not_found(answer: NotFound) -> Message:
+    query = escape_mrkdwn(clip(answer.query, 100))
+    if answer.choices:
+        lines = [
+            f"• *{escape_mrkdwn(clip(c.label, 80))}*: `/entra explain "
+            f"{escape_mrkdwn(clip(c.ask, 120))}` ({escape_mrkdwn(clip(c.detail, 200))})"
+            for c in answer.choices
+        ]
+        title = f"{len(answer.choices)} people match *{query}*; ask for one:"
+        return message(f"{len(answer.choices)} people match.", [section(lines_text(title, lines))])
+    text = (
+        f"Nobody matches *{query}*: no Atlassian account, directory user or Employee answers "
+        "to it. Names are searched among Atlassian accounts, Employees and the directory "
+        "users a sync reads; an email is also asked of Entra ID."
+    )
+    return message("Nobody matches.", [section(text)])
+
+
+def _identity(answer: Explanation) -> list[str]:
+    accounts = [
+        f"• `{escape_mrkdwn(a.account_id)}` {_v(a.display_name)}, "
+        f"{'active' if a.active else '*inactive*'}, "
+        + (f"{_v(a.email)} ({a.email_source})" if a.email else "email hidden")
+        for a in answer.accounts
+    ]
+    users = []
+    for u in answer.users:
+        flags = [
+            f for f in ("*disabled*" if not u.enabled else "", "guest" if u.guest else "") if f
+        ]
+        suffix = f" [{', '.join(flags)}]" if flags else ""
+        users.append(f"• {_v(u.display_name)} `{u.id}`{suffix}")
+        users += [f"    {_v(how)}" for how in u.how]
+    employees = []
+    for e in answer.employees:
+        owned = "" if e.owned else " (*not owned by the sync*)"
+        values = dict(e.values)
+        shown = ", ".join(
+            f"{attr}: {_v(values.get(attr))}" for attr in ("Active", "Email", "Manager")
+        )
+        employees.append(f"• `{escape_mrkdwn(e.object_key)}`{owned}: {shown}")
+    managers = [
+        f"• {_v(m.display_name or m.id)}"
+        + (f" `{escape_mrkdwn(m.object_key)}`" if m.object_key else "")
+        + f": {_v(m.link)}"
+        for m in answer.managers
+    ]
+    return [
+        _list("*Atlassian accounts*", accounts),
+        _list("*Directory users*", users),
+        _list("*Employee objects*", employees),
+        _list("*Manager*", managers, empty="none in Entra ID"),
+    ]
+
+
+def _list(title: str, lines: Sequence[str], *, empty: str = "none") -> str:
+    if not lines:
+        return f"{title}: {empty}"
+    return lines_text(title, lines, where=WHERE)
+
+
+def _changes(changes: Iterable[FieldChange]) -> list[str]:
+    return [f"    {fc.attr.value}: {_v(fc.before)} → {_v(fc.after)}" for fc in changes]
+
+
+def _change_lines(change: ChangeFacts) -> list[str]:
+    where = f" `{escape_mrkdwn(change.object_key)}`" if change.object_key else ""
+    reason = f" ({escape_mrkdwn(change.reason)})" if change.reason else ""
+    return [f"• *{change.kind}*{where} {_v(change.label)}{reason}", *_changes(change.changes)]
+
+
+def _next_sync(answer: Explanation) -> str:
+    if answer.nothing:
+        return "*Next sync*: nothing"
+    lines = [line for change in answer.changes for line in _change_lines(change)]
+    return lines_text("*Next sync*", lines, where=WHERE)
+
+
+def _history(history: Sequence[PersonWrite]) -> str:
+    if not history:
+        return "*History*: no stored writes"
+    lines: list[str] = []
+    for write in history[:ROWS_SHOWN]:
+        run, o = write.run, write.outcome
+        lines.append(
+            f"• run #{run.id} {run.started_at:%Y-%m-%d %H:%M} UTC, {run.kind.value} by "
+            f"{escape_mrkdwn(clip(run.requested_by, 60))}: {o.kind.value} {o.status.value}"
+        )
+        lines += _changes(o.changes)
+    return lines_text("*History*", lines, where=WHERE, limit=MAX_SECTION_TEXT - 100) + (
+        f"\n… and {len(history) - ROWS_SHOWN} earlier writes {WHERE}"
+        if len(history) > ROWS_SHOWN
+        else ""
+    )
