@@ -13,11 +13,13 @@ from dataclasses import replace
 from typing import Any
 
 from core.clients.http import ApiClient
-from core.errors import ApiError
+from core.errors import ApiError, NotFound
 from core.sync import AtlassianAccount
 
 SEARCH_PATH = "/rest/api/3/users/search"
 SEARCH_PAGE_SIZE = 1000  # the endpoint's maximum
+USER_PATH = "/rest/api/3/user"
+USER_SEARCH_PATH = "/rest/api/3/user/search"
 
 
 class AtlassianDirectory:
@@ -36,6 +38,32 @@ class AtlassianDirectory:
         if any(account.email is None for account in accounts):
             accounts = self._fill_hidden_emails(accounts)
         return sorted(accounts, key=lambda account: account.account_id)
+
+    def account(self, account_id: str) -> AtlassianAccount | None:
+        """One account by id (any state), or None when Jira knows no such account.
+
+        Its email is filled from the org admin API when Jira hides it.
+        """
+        try:
+            raw = self._jira.get_json(USER_PATH, params={"accountId": account_id})
+        except NotFound:
+            return None
+        if not isinstance(raw, dict) or not _is_person(raw):
+            return None
+        return self._fill_hidden_emails([parse_account(raw)])[0]
+
+    def accounts_with_email(self, email: str) -> list[AtlassianAccount]:
+        """Active accounts whose visible email is ``email`` in any letter case.
+
+        Jira's user search prefix-matches names and visible emails, so the answer is
+        filtered to exact addresses here; hidden emails are never found this way.
+        """
+        params: dict[str, str | int] = {"query": email, "maxResults": SEARCH_PAGE_SIZE}
+        page = self._jira.get_json(USER_SEARCH_PATH, params=params)
+        if not isinstance(page, list):
+            raise ApiError("jira", "user search did not answer with a list of users")
+        found = [parse_account(raw) for raw in page if isinstance(raw, dict) and _is_person(raw)]
+        return [a for a in found if a.email and a.email.lower() == email.lower()]
 
     def _search_pages(self) -> Iterator[Mapping[str, Any]]:
         """Page user search until an empty page.

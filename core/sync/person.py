@@ -43,18 +43,22 @@ class Person:
 
 def person_plan(plan: Plan, person: Person) -> Plan:
     """``plan`` cut down to ``person``: their create, update or inactivation, and of
-    everyone else's updates only the Manager fields that point at them (before or after).
+    everyone else's writes only the Manager fields that point at them (before or after),
+    as updates: whether a report is also inactivated is theirs to sync, not this person's.
 
     Findings are kept when they name the person. Stats stay the whole read's.
     """
     tokens = person.tokens()
     updates = [u for u in plan.updates if person.has_change(u)]
-    for update in plan.updates:
-        if person.has_change(update):
-            continue
-        if any(person.points_here(fc) for fc in update.changes):
-            links = tuple(fc for fc in update.changes if fc.attr in MANAGER_ATTRS)
-            updates.append(replace(update, changes=links))
+    writes: list[Update | Inactivation] = [*plan.updates, *plan.inactivations]
+    for change in (c for c in writes if not person.has_change(c)):
+        links = tuple(fc for fc in change.changes if fc.attr in MANAGER_ATTRS)
+        if any(person.points_here(fc) for fc in links):
+            updates.append(
+                Update(
+                    change.object_id, change.object_key, change.entra_user_id, change.label, links
+                )
+            )
     return replace(
         plan,
         creates=tuple(c for c in plan.creates if c.entra_user_id in person.entra_user_ids),
