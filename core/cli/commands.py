@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from core.cli.person import cmd_explain, cmd_person_history
+from core.cli.person import cmd_explain, cmd_person_history, cmd_person_sync
 from core.errors import FieldProblem, InvalidInput
 from core.runs import (
     ScheduledKind,
@@ -136,6 +136,8 @@ def _check_writable(path: Path) -> None:
 
 def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
     """Apply now. Without ``--yes``: show the plan, ask, then apply exactly that plan."""
+    if args.person is not None:
+        return cmd_person_sync(service, args, out, _actor(), terminal=_stdin_is_terminal())
     expected = None
     if not args.yes:
         shown = _ask_first(service, out)

@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply even when the guard rails would hold the plan (recorded in the audit)",
     )
+    sync.add_argument("--person", help="only this person (an email or an Atlassian account id)")
     sub.add_parser("status", help="last syncs, current run, next scheduled check and history")
     sub.add_parser("check", help="run the daily scheduled check now (for cron without the bot)")
     hist = sub.add_parser("history", help="recent runs")

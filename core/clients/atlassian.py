@@ -39,10 +39,11 @@ class AtlassianDirectory:
             accounts = self._fill_hidden_emails(accounts)
         return sorted(accounts, key=lambda account: account.account_id)
 
-    def account(self, account_id: str) -> AtlassianAccount | None:
+    def account(self, account_id: str, *, fill_email: bool = True) -> AtlassianAccount | None:
         """One account by id (any state), or None when Jira knows no such account.
 
-        Its email is filled from the org admin API when Jira hides it.
+        Its email is filled from the org admin API when Jira hides it, unless
+        ``fill_email`` is False (the caller may not need it: see :meth:`fill_emails`).
         """
         try:
             raw = self._jira.get_json(USER_PATH, params={"accountId": account_id})
@@ -50,7 +51,14 @@ class AtlassianDirectory:
             return None
         if not isinstance(raw, dict) or not _is_person(raw):
             return None
-        return self._fill_hidden_emails([parse_account(raw)])[0]
+        account = parse_account(raw)
+        return self._fill_hidden_emails([account])[0] if fill_email else account
+
+    def fill_emails(self, accounts: list[AtlassianAccount]) -> list[AtlassianAccount]:
+        """The accounts with hidden emails filled from the org admin API where it knows them."""
+        if all(account.email is not None for account in accounts):
+            return accounts
+        return self._fill_hidden_emails(accounts)
 
     def accounts_with_email(self, email: str) -> list[AtlassianAccount]:
         """Active accounts whose visible email is ``email`` in any letter case.

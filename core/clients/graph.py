@@ -33,6 +33,8 @@ USER_SELECT = (
     "accountEnabled,userType"
 )
 MANAGER_EXPAND = "manager($select=id,displayName,mail,userPrincipalName)"
+REPORTS_EXPAND = f"directReports($select={USER_SELECT})"
+EXPANDED_LIMIT = 20  # Graph returns at most 20 objects of an expanded collection
 
 PAGE_SIZE = 999  # Graph's maximum; with $expand it still answers 100 a page
 EXPANDED_PAGE_SIZE = 100
@@ -138,34 +140,48 @@ class GraphDirectory:
         self, emails: Iterable[str], ids: Iterable[str]
     ) -> tuple[list[DirectoryUser], list[DirectoryUser]]:
         """One person's read in one ``$batch``: the users answering to these emails and
-        ids (managers as stand-ins, as :meth:`lookup`), and the direct reports of the ids.
+        ids (managers as stand-ins, as :meth:`lookup`), and those users' direct reports.
 
-        A report's manager is the user Graph listed them under.
+        Reports come by id from ``/users/{id}/directReports``, and by email from the same
+        filter with ``directReports`` expanded, so a newcomer costs no second round. Graph
+        expands at most 20 objects of a collection: a list of 20 is read again by id, in
+        full. A report's manager is the user Graph listed them under.
         """
-        requests = _sub_requests(emails, ids)
-        wanted = list(dict.fromkeys(i.strip() for i in ids if i))
-        requests += [
-            _SubRequest(str(len(requests) + n), _reports_url(i), by_id=True, reports=True)
-            for n, i in enumerate(wanted, start=1)
-        ]
-        answers = self._run_batches(requests)
+        unique = list(dict.fromkeys(e.strip().lower() for e in emails if e))
+        wanted = list(dict.fromkeys(i.strip().lower() for i in ids if i))
+        requests = _sub_requests(unique, wanted)
+        requests += [_SubRequest("", _reports_by_email_url(e), by_id=False) for e in unique]
+        requests += [_SubRequest("", _reports_url(i), by_id=True, reports=True) for i in wanted]
+        found, reports, cut = self._person_answers(_numbered(requests))
+        again = [i for i in cut if i not in wanted]
+        if again:
+            more = [_SubRequest("", _reports_url(i), by_id=True, reports=True) for i in again]
+            _, extra, _ = self._person_answers(_numbered(more))
+            reports.update(extra)
+        return list(found.values()), [r for r in reports.values() if r.id not in found]
+
+    def _person_answers(
+        self, requests: list[_SubRequest]
+    ) -> tuple[dict[str, DirectoryUser], dict[str, DirectoryUser], list[str]]:
+        """Users, reports, and the managers whose expanded reports may have been cut short."""
         found: dict[str, DirectoryUser] = {}
         stand_ins: dict[str, DirectoryUser] = {}
         reports: dict[str, DirectoryUser] = {}
-        for request, status, body in answers:
+        cut: list[str] = []
+        for request, status, body in self._run_batches(requests):
             if status == 404 or not isinstance(body, dict):
                 continue
             if request.reports:
-                manager = ManagerRef(_reports_of(request.url), GRAPH_USER_TYPE)
-                for raw in body.get("value") or []:
-                    if (
-                        isinstance(raw, dict)
-                        and raw.get("@odata.type", GRAPH_USER_TYPE) == GRAPH_USER_TYPE
-                    ):
-                        user = replace(parse_user(raw), manager=manager)
-                        reports.setdefault(user.id, user)
+                reports.update(_reports_of(_reports_owner(request.url), body.get("value")))
                 continue
             for raw in body.get("value", [body]):
+                if "directReports" in raw:
+                    owner = str(raw.get("id") or "").strip().lower()
+                    listed = raw.get("directReports") or []
+                    reports.update(_reports_of(owner, listed))
+                    if len(listed) >= EXPANDED_LIMIT:
+                        cut.append(owner)
+                    continue
                 user = parse_user(raw)
                 found.setdefault(user.id, user)
                 stand_in = manager_stand_in(raw.get("manager"))
@@ -173,7 +189,7 @@ class GraphDirectory:
                     stand_ins.setdefault(stand_in.id, stand_in)
         for manager_id, stand_in in stand_ins.items():
             found.setdefault(manager_id, stand_in)
-        return list(found.values()), [r for r in reports.values() if r.id not in found]
+        return found, reports, cut
 
     def read_for(self, emails: Collection[str], ids: Collection[str]) -> DirectoryRead:
         """Read the users these emails and ids need, by whichever way costs fewer requests."""
@@ -290,8 +306,34 @@ def _reports_url(user_id: str) -> str:
     return f"/users/{quote(user_id, safe='')}/directReports?{_query({'$select': USER_SELECT})}"
 
 
-def _reports_of(url: str) -> str:
+def _reports_by_email_url(email: str) -> str:
+    """The email filter of :func:`_email_url`, answering with each user's direct reports."""
+    value = email.replace("'", "''")
+    condition = (
+        f"mail eq '{value}' or userPrincipalName eq '{value}' "
+        f"or proxyAddresses/any(p:p eq 'smtp:{value}')"
+    )
+    params = {"$filter": condition, "$select": "id", "$expand": REPORTS_EXPAND}
+    return f"/users?{_query(params)}"
+
+
+def _reports_owner(url: str) -> str:
     return unquote(url.split("/")[2]).strip().lower()
+
+
+def _reports_of(owner: str, listed: Any) -> dict[str, DirectoryUser]:
+    """The users among ``listed`` (contacts are never Employees), managed by ``owner``."""
+    manager = ManagerRef(owner, GRAPH_USER_TYPE)
+    found: dict[str, DirectoryUser] = {}
+    for raw in listed if isinstance(listed, list) else []:
+        if isinstance(raw, dict) and raw.get("@odata.type", GRAPH_USER_TYPE) == GRAPH_USER_TYPE:
+            user = replace(parse_user(raw), manager=manager)
+            found.setdefault(user.id, user)
+    return found
+
+
+def _numbered(requests: list[_SubRequest]) -> list[_SubRequest]:
+    return [replace(r, id=str(n)) for n, r in enumerate(requests, start=1)]
 
 
 def _id_url(user_id: str) -> str:

@@ -10,6 +10,7 @@ from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
 from core.runs.explain import People, PersonReport, check_query
+from core.runs.person_sync import PersonSync, PersonSyncResult
 from core.runs.person_text import (
     explanation_text,
     history_json,
@@ -48,6 +49,8 @@ __all__ = [
     "LeaseLost",
     "People",
     "PersonReport",
+    "PersonSync",
+    "PersonSyncResult",
     "PreviewResult",
     "QuarantineAlert",
     "Review",

@@ -4,13 +4,19 @@ A whole read costs a request per thousand accounts and per hundred directory use
 syncing one person should cost a handful. The read follows the person outward:
 
 1. the Assets Employee type (the workspace and three schema reads);
-2. their Atlassian account: by email (Jira's user search, every active account on that
-   address, so a shared address is seen as shared) or by account id;
-3. one AQL query for the Employees holding that account or that email;
+2. one AQL query for their Employee (by email, or by the account id asked for);
+3. one Jira read for their account: the account their Employee holds (in any state),
+   or, for someone not linked yet, Jira's user search on their address, which lists
+   every active account on it, so a shared address is seen as shared (asked for by
+   account id, a newcomer costs this one read more);
 4. one Graph ``$batch``: the users answering to the email or to the Employees' Entra
    User IDs (managers expanded), and those users' direct reports;
-5. one AQL query for the Employees of their manager and reports (and of whoever their
-   stored Manager fields name), so a Manager field reads as a person, not a key.
+5. one AQL query for the Employees of them, their manager and their reports (and of
+   whoever stored Manager fields name), so a Manager field reads as a person, not a key.
+
+In the sandbox's organisation that is at most ten requests for every planted case
+asked for by email, sign-in included (a running bot has its token and workspace
+already, three fewer).
 
 The planner then runs on these few rows with its usual rules, and
 :func:`core.sync.person_plan` keeps only this person's writes and the manager links
@@ -58,27 +64,38 @@ def read_person(clients: Clients, query: str, say: Say = lambda _: None) -> Pers
     assets = clients.assets()
     say("Reading the Assets schema")
     kind = load_employee_type(assets)
-    say("Reading the Atlassian account")
     jira = clients.atlassian()
-    accounts = _Accounts(jira.accounts_with_email(text) if by_email else _one(jira.account(text)))
+    say("Reading their Employee and Atlassian account")
+    if by_email:
+        employees = _Employees(assets.employees_where(kind, _either(Attr.EMAIL, [], {text})))
+        held = employees.account_ids(owned=True)
+        accounts = _Accounts(
+            [a for i in sorted(held) if (a := jira.account(i, fill_email=False)) is not None]
+            if held  # linked already: the account the Employee holds, in any state
+            else jira.accounts_with_email(text)  # a newcomer: everyone on that address
+        )
+    else:
+        accounts = _Accounts(_one(jira.account(text, fill_email=False)))
+        employees = _Employees(
+            assets.employees_where(
+                kind, _either(Attr.ATLASSIAN_ACCOUNT_ID, accounts.ids() or {text}, set())
+            )
+        )
+        if not employees.holds(accounts.ids()):  # a newcomer: its email is how it matches
+            accounts = _Accounts(jira.fill_emails(accounts.all()))
+            for email in sorted({a.email.lower() for a in accounts.all() if a.email}):
+                accounts.extend(jira.accounts_with_email(email))  # is the address shared?
     emails = {text.lower()} if by_email else set()
     emails |= {a.email.lower() for a in accounts.all() if a.email}
-    say("Reading their Employee")
-    employees = _Employees(
-        assets.employees_where(kind, _either(Attr.ATLASSIAN_ACCOUNT_ID, accounts.ids(), emails))
-    )
-    for account_id in employees.account_ids() - accounts.ids():
-        accounts.add(jira.account(account_id))  # an inactive account: user search skips it
-    if not by_email and not employees.holds(accounts.ids()):
-        for email in sorted(emails):  # a newcomer: is the address shared by other accounts?
-            accounts.extend(jira.accounts_with_email(email))
     say("Reading the directory")
     users, reports = clients.directory().person(sorted(emails), sorted(employees.entra_ids()))
     mine = {u.id for u in users if u.email_keys() & emails} | employees.entra_ids()
+    if any(not u.mail for u in users if u.id in mine):  # Email then falls back to the account's
+        accounts = _Accounts(jira.fill_emails(accounts.all()))
     managers = {u.manager.id for u in users if u.id in mine and u.manager is not None}
     wanted = (managers | {r.id for r in reports} | mine) - employees.entra_ids()
     asked = employees.foreign_manager_keys()
-    employees.add(_related(assets, kind, wanted, asked))
+    employees.add(_related(assets, kind, wanted, asked, accounts.ids() - employees.account_ids()))
     if employees.foreign_manager_keys() - asked:  # a report's Manager names someone else
         employees.add(_related(assets, kind, set(), employees.foreign_manager_keys() - asked))
     person = Person(
@@ -114,9 +131,17 @@ def _either(attr: Attr, values: Iterable[str], emails: Iterable[str]) -> str:
 
 
 def _related(
-    assets: AssetsClient, kind: EmployeeType, entra_ids: set[str], keys: set[str]
+    assets: AssetsClient,
+    kind: EmployeeType,
+    entra_ids: set[str],
+    keys: set[str],
+    account_ids: Iterable[str] = (),
 ) -> list[EmployeeRecord]:
+    """Employees by Entra User ID, by key, or holding one of these accounts."""
     parts = []
+    if account_ids:
+        listed = ", ".join(aql_string(v) for v in sorted(set(account_ids)))
+        parts.append(f'"{Attr.ATLASSIAN_ACCOUNT_ID.value}" IN ({listed})')
     if entra_ids:
         listed = ", ".join(aql_string(v) for v in sorted(entra_ids))
         parts.append(f'"{Attr.ENTRA_USER_ID.value}" IN ({listed})')
@@ -166,8 +191,12 @@ class _Employees:
     def entra_ids(self) -> set[str]:
         return {e.entra_user_id for e in self._by_key.values() if e.entra_user_id}
 
-    def account_ids(self) -> set[str]:
-        return {a for e in self._by_key.values() if (a := e.atlassian_account_id)}
+    def account_ids(self, *, owned: bool = False) -> set[str]:
+        return {
+            a
+            for e in self._by_key.values()
+            if (a := e.atlassian_account_id) and (e.is_owned or not owned)
+        }
 
     def holds(self, account_ids: set[str]) -> bool:
         """An owned Employee already holds one of these accounts (a hard link)."""

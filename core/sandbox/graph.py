@@ -17,6 +17,7 @@ import httpx
 from core.sandbox.faults import FaultBook
 from core.sandbox.graph_query import (
     DEFAULT_USER_SELECT,
+    EXPANDED_COLLECTION_CAP,
     Expand,
     context_suffix,
     parse_expand,
@@ -157,7 +158,12 @@ def _render(
 ) -> dict[str, Any]:
     body = render_user(user, select)
     body.update({name: None for name in select if name in state.withheld})
-    if expand is not None:
+    if expand is not None and expand.reports:
+        reports = [u for u in state.users.values() if u.manager_id == user.id]
+        body["directReports"] = [
+            render_directory_object(r, expand.select) for r in reports[:EXPANDED_COLLECTION_CAP]
+        ]
+    elif expand is not None:
         manager = _manager_of(state, user)
         if manager is not None:
             body["manager"] = render_directory_object(manager, expand.select)
