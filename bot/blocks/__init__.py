@@ -12,7 +12,7 @@ from bot.blocks.help import help_message
 from bot.blocks.home import home_view
 from bot.blocks.limits import limit_problems, view_problems
 from bot.blocks.message import Message
-from bot.blocks.person import explanation_message
+from bot.blocks.person import explanation_message, person_sync_message
 from bot.blocks.preview import (
     closed_message,
     decided_message,
@@ -61,6 +61,7 @@ __all__ = [
     "limit_problems",
     "loading_modal",
     "parse_setup",
+    "person_sync_message",
     "preview_csv_filename",
     "preview_message",
     "quarantine_alert_message",

@@ -1,4 +1,4 @@
-"""``/entra explain``'s private reply: one person, as Block Kit within Slack's limits.
+"""One person in Slack: ``/entra explain``'s reply and ``/entra sync <person>``'s result.
 
 Pure: a :class:`core.runs.PersonReport` in, a :class:`Message` out. Every name and
 value is someone else's data, so it is escaped; every list is cut with "… and N more"
@@ -21,9 +21,18 @@ from bot.blocks.message import (
     message,
     section,
 )
-from core.runs import PersonReport
+from core.runs import PersonReport, PersonSyncResult
 from core.store import PersonWrite
-from core.sync import ChangeFacts, Explanation, FieldChange, NotFound
+from core.sync import (
+    ChangeFacts,
+    Explanation,
+    FieldChange,
+    Inactivation,
+    NotFound,
+    OutcomeStatus,
+    Plan,
+    Update,
+)
 
 VALUE_CHARS = 80
 WHERE = "(entra-sync explain shows all)"
@@ -144,3 +153,54 @@ def _history(history: Sequence[PersonWrite]) -> str:
         if len(history) > ROWS_SHOWN
         else ""
     )
+
+
+def person_sync_message(result: PersonSyncResult) -> Message:
+    """An approver's ``/entra sync <person>``: what was written for them, and how it went."""
+    plan = result.plan
+    name = clip(_plan_label(result) or "this person", 100)
+    if plan.is_empty:
+        text = f"{name}: nothing to write; Assets already matches the directory for them."
+        return message(text, [section(escape_mrkdwn(text)), _cost(result)])
+    lines: list[str] = []
+    for create in plan.creates:
+        lines.append(f"• *create* {_v(create.label)}")
+        lines += _changes(FieldChange(a, None, v) for a, v in create.values if v)
+    for change in _writes(plan):
+        lines.append(f"• *{_kind(change)}* `{escape_mrkdwn(change.object_key)}` {_v(change.label)}")
+        lines += _changes(change.changes)
+    applied = result.applied
+    done = f"{applied.succeeded} applied, {applied.failed} failed" if applied else "not applied"
+    failures = [
+        f"• {_v(o.label)}: {_v(o.detail)}"
+        for o in (applied.outcomes if applied else ())
+        if o.status is OutcomeStatus.FAILED
+    ]
+    blocks = [
+        header(f"Synced: {name}"),
+        section(lines_text(f"*Run #{result.run_id}*: {done}", lines, where=WHERE)),
+    ]
+    if failures:
+        blocks.append(section(lines_text("*Failed*", failures)))
+    blocks.append(_cost(result))
+    return message(f"{name}: {done} (run #{result.run_id}).", blocks)
+
+
+def _plan_label(result: PersonSyncResult) -> str | None:
+    plan = result.plan
+    own = [c.label for c in plan.creates]
+    own += [c.label for c in _writes(plan) if result.person.has_change(c)]
+    return own[0] if own else None
+
+
+def _writes(plan: Plan) -> list[Update | Inactivation]:
+    return [*plan.updates, *plan.inactivations]
+
+
+def _kind(change: Update | Inactivation) -> str:
+    return "inactivate" if isinstance(change, Inactivation) else "update"
+
+
+def _cost(result: PersonSyncResult) -> Block:
+    cost = ", ".join(f"{n} {service}" for service, n in sorted(result.requests.items()))
+    return context(f"Read and written with {cost or 'no requests'} in {result.seconds:.1f}s")
