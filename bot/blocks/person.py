@@ -7,11 +7,13 @@ value is someone else's data, so it is escaped; every list is cut with "… and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from bot.blocks.escape import clip, escape_mrkdwn, plural
 from bot.blocks.message import (
     MAX_SECTION_TEXT,
+    MAX_VIEW_TITLE,
     ROWS_SHOWN,
     Block,
     Message,
@@ -19,9 +21,11 @@ from bot.blocks.message import (
     header,
     lines_text,
     message,
+    plain,
     section,
 )
-from core.runs import PersonReport, PersonSyncResult
+from bot.ids import EXPLAIN_BLOCK, EXPLAIN_INPUT, View
+from core.runs import MAX_QUERY, PersonReport, PersonSyncResult
 from core.store import PersonWrite
 from core.sync import (
     ChangeFacts,
@@ -204,3 +208,41 @@ def _kind(change: Update | Inactivation) -> str:
 def _cost(result: PersonSyncResult) -> Block:
     cost = ", ".join(f"{n} {service}" for service, n in sorted(result.requests.items()))
     return context(f"Read and written with {cost or 'no requests'} in {result.seconds:.1f}s")
+
+
+def explain_modal() -> dict[str, Any]:
+    """The App Home's Explain a Person: one box for an email, a name or an account id."""
+    element = {
+        "type": "plain_text_input",
+        "action_id": EXPLAIN_INPUT,
+        "placeholder": plain("alice@example.com, Alice Smith or an account id", 150),
+        "max_length": MAX_QUERY,
+    }
+    return {
+        "type": "modal",
+        "callback_id": View.EXPLAIN.value,
+        "title": plain("Explain a Person", MAX_VIEW_TITLE),
+        "submit": plain("Explain", MAX_VIEW_TITLE),
+        "close": plain("Cancel", MAX_VIEW_TITLE),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": EXPLAIN_BLOCK,
+                "label": plain("Person", 2000),
+                "hint": plain(
+                    "Their Atlassian account, how they match in Entra ID, their Employee, "
+                    "what the next sync does for them and why. The answer comes as a "
+                    "direct message from the app.",
+                    2000,
+                ),
+                "element": element,
+            }
+        ],
+    }
+
+
+def explain_query(view: Mapping[str, Any]) -> str:
+    """What was typed into :func:`explain_modal` (empty when nothing was)."""
+    values = view.get("state", {}).get("values", {})
+    typed = values.get(EXPLAIN_BLOCK, {}).get(EXPLAIN_INPUT, {}).get("value")
+    return str(typed or "")

@@ -9,7 +9,7 @@ what they return.
 from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
-from core.runs.explain import People, PersonReport, check_query
+from core.runs.explain import MAX_QUERY, People, PersonReport, check_query
 from core.runs.person_sync import PersonSync, PersonSyncResult
 from core.runs.person_text import (
     explanation_text,
@@ -39,6 +39,7 @@ from core.runs.values import (
 )
 
 __all__ = [
+    "MAX_QUERY",
     "SCHEDULER",
     "SKIPPED",
     "Approvals",
