@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from bot.blocks.escape import clip, escape_mrkdwn, plural
+from bot.blocks.escape import clip, escape_mrkdwn, is_user_id, plural, user_mention
 from bot.blocks.message import (
     MAX_SECTION_TEXT,
     MAX_VIEW_TITLE,
@@ -39,11 +39,22 @@ from core.sync import (
 )
 
 VALUE_CHARS = 80
+SENTENCE_CHARS = 600
 WHERE = "(entra-sync explain shows all)"
 
 
 def _v(value: str | None) -> str:
     return escape_mrkdwn(clip(value, VALUE_CHARS)) if value else "_(empty)_"
+
+
+def _who(actor: str) -> str:
+    """A Slack user as a mention (the approver who applied it); anyone else as text."""
+    return user_mention(actor) if is_user_id(actor) else escape_mrkdwn(clip(actor, 60))
+
+
+def _t(sentence: str) -> str:
+    """A sentence of the explanation (a rule, how someone matched): longer than a value."""
+    return escape_mrkdwn(clip(sentence, SENTENCE_CHARS))
 
 
 def explanation_message(report: PersonReport) -> Message:
@@ -55,7 +66,7 @@ def explanation_message(report: PersonReport) -> Message:
     blocks: list[Block] = [header(f"Explain: {name}")]
     blocks += [section(text) for text in _identity(answer)]
     blocks.append(section(_next_sync(answer)))
-    blocks.append(section(lines_text("*Why*", [f"• {_v(r)}" for r in answer.rules])))
+    blocks.append(section(lines_text("*Why*", [f"• {_t(r)}" for r in answer.rules])))
     blocks.append(section(_history(report.history)))
     cost = ", ".join(f"{n} {service}" for service, n in sorted(report.requests.items()))
     blocks.append(context(f"Read with {cost or 'no requests'} in {report.seconds:.1f}s"))
@@ -95,7 +106,7 @@ def _identity(answer: Explanation) -> list[str]:
         ]
         suffix = f" [{', '.join(flags)}]" if flags else ""
         users.append(f"• {_v(u.display_name)} `{u.id}`{suffix}")
-        users += [f"    {_v(how)}" for how in u.how]
+        users += [f"    {_t(how)}" for how in u.how]
     employees = []
     for e in answer.employees:
         owned = "" if e.owned else " (*not owned by the sync*)"
@@ -107,7 +118,7 @@ def _identity(answer: Explanation) -> list[str]:
     managers = [
         f"• {_v(m.display_name or m.id)}"
         + (f" `{escape_mrkdwn(m.object_key)}`" if m.object_key else "")
-        + f": {_v(m.link)}"
+        + f": {_t(m.link)}"
         for m in answer.managers
     ]
     return [
@@ -149,7 +160,7 @@ def _history(history: Sequence[PersonWrite]) -> str:
         run, o = write.run, write.outcome
         lines.append(
             f"• run #{run.id} {run.started_at:%Y-%m-%d %H:%M} UTC, {run.kind.value} by "
-            f"{escape_mrkdwn(clip(run.requested_by, 60))}: {o.kind.value} {o.status.value}"
+            f"{_who(run.requested_by)}: {o.kind.value} {o.status.value}"
         )
         lines += _changes(o.changes)
     return lines_text("*History*", lines, where=WHERE, limit=MAX_SECTION_TEXT - 100) + (

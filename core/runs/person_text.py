@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from core.runs.explain import PersonReport
+from core.runs.report import requests_text
 from core.store import PersonWrite
 from core.sync import ChangeFacts, Explanation, FieldChange, NotFound, printable
 
@@ -38,6 +39,7 @@ def explanation_text(report: PersonReport) -> str:
         lines.append("  nothing")
     lines += ["", "Why:"] + [f"  - {printable(rule)}" for rule in answer.rules]
     lines += ["", "History:"] + (history_lines(report.history) or ["  no stored writes"])
+    lines += ["", f"Read with {requests_text(report.requests)} in {report.seconds:.2f}s"]
     return "\n".join(lines)
 
 

@@ -278,7 +278,7 @@ def _explain(
     return Explanation(
         query=query,
         accounts=tuple(_account_facts(a) for a in accounts),
-        users=tuple(_user_facts(u, accounts, matching) for u in users),
+        users=tuple(_user_facts(u, accounts, matching, index) for u in users),
         employees=tuple(_employee_facts(e) for e in records),
         managers=tuple(m for u in users if (m := _manager(u, index, matching)) is not None),
         changes=_changes(mine, person),
@@ -328,14 +328,21 @@ def match_how(address: str, user: DirectoryUser) -> str | None:
 
 
 def _user_facts(
-    user: DirectoryUser, accounts: Sequence[AtlassianAccount], matching: Matching
+    user: DirectoryUser, accounts: Sequence[AtlassianAccount], matching: Matching, index: Index
 ) -> UserFacts:
+    """How each account reaches this user: through the Employee that already holds both
+    (a link email can no longer move), by email now, or not at all and why not."""
     how: list[str] = []
     linked = matching.linked.get(user.id)
+    held = index.owned.get(user.id)
     for account in accounts:
         found = match_how(account.email, user) if account.email else None
+        also = f"; the account's email is their {found}" if found else ""
         if linked is not None and linked.account_id == account.account_id:
-            way = f"by email ({found})" if found else "by the Employee that holds both"
+            if held is not None and held.atlassian_account_id == account.account_id:
+                way = f"through Employee {held.object_key}, which holds both{also}"
+            else:
+                way = f"by email: the account's email is their {found}"
             how.append(f"linked to {account.account_id} {way}")
         elif found:
             how.append(f"email of {account.account_id} is their {found}, but not linked")
@@ -442,9 +449,36 @@ def _rules(
             f"{len(reports)} people's Manager stays empty because of this: "
             f"{reports[0].reason.value} ({names})."
         )
+    rules += _write_rules(mine, person)
     if mine.is_empty:
         rules.append("The next sync changes nothing for them.")
     return tuple(dict.fromkeys(r for r in rules if r))
+
+
+def _write_rules(mine: Plan, person: Person) -> list[str]:
+    """Why each write is in the plan, in the planner's terms."""
+    rules = [
+        f"{c.label} has an active Atlassian account matched to an enabled directory user "
+        "and no Employee yet: one is created."
+        for c in mine.creates
+    ]
+    for update in mine.updates:
+        fields = ", ".join(fc.attr.value for fc in update.changes)
+        if person.has_change(update):
+            rules.append(
+                f"Employee {update.object_key} differs from Entra ID and Atlassian in "
+                f"{fields}: the sync copies their values."
+            )
+        else:
+            rules.append(
+                f"{update.label} ({update.object_key}) reports to them in Entra ID: "
+                f"their {fields} follows."
+            )
+    rules += [
+        f"Employee {off.object_key} is inactivated (never deleted): {off.reason.value}."
+        for off in mine.inactivations
+    ]
+    return rules
 
 
 def _account_rule(account: AtlassianAccount, plan: Plan, index: Index) -> str:

@@ -74,8 +74,26 @@ def test_alias_only_match_in_other_letter_case(synced: Runner, sandbox: Sandbox)
     account_id = sandbox.org.notes["alias_only_accounts"][0]
     answer = explain(synced, email_of(sandbox, account_id))
     (user,) = answer["users"]
-    assert user["how"] == [f"linked to {account_id} by email (smtp alias, in other letter case)"]
+    key = answer["employees"][0]["object_key"]
+    assert user["how"] == [
+        f"linked to {account_id} through Employee {key}, which holds both; "
+        "the account's email is their smtp alias, in other letter case"
+    ]
     assert [e["owned"] for e in answer["employees"]] == [True]
+
+
+def test_alias_only_match_before_the_first_sync(with_schema: Runner, sandbox: Sandbox) -> None:
+    """Not linked yet: matched by email now, and the next sync creates the Employee."""
+    account_id = sandbox.org.notes["alias_only_accounts"][0]
+    answer = explain(with_schema, account_id)
+    (user,) = answer["users"]
+    assert user["how"] == [
+        f"linked to {account_id} by email: the account's email is their smtp alias, "
+        "in other letter case"
+    ]
+    (change,) = answer["changes"]
+    assert change["kind"] == "create"
+    assert "no Employee yet: one is created" in rules(answer)
 
 
 def test_case_variant_accounts_are_both_shown_and_neither_linked(
