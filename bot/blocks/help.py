@@ -26,10 +26,11 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "sync",
-        "Approvers: read, plan and apply right away, with progress and a report. With a "
-        "person (an email or Atlassian account id): only their changes, applied at once by "
-        "an approver, or posted as a preview for an approver by anyone else.",
-        f"{COMMAND} sync   or   {COMMAND} sync alice@example.com",
+        "Approvers: read, plan and apply right away, with progress and a report. "
+        f"`{COMMAND} sync alice@example.com` (an email or Atlassian account id): only that "
+        "person's changes, applied at once by an approver, or posted as a preview for an "
+        "approver by anyone else.",
+        f"{COMMAND} sync",
     ),
     (
         "explain",

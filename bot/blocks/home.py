@@ -95,12 +95,12 @@ def _role_line(user_id: str, *, is_admin: bool, is_approver: bool) -> str:
 
 def _buttons(*, is_admin: bool, is_approver: bool) -> list[Block]:
     buttons = [button("Generate Preview", Action.NEW_PREVIEW, "home", style="primary")]
-    buttons.append(button("Explain a Person", Action.OPEN_EXPLAIN, "home"))
     if is_approver:
         buttons.append(button("Run Manual Sync", Action.RUN_SYNC, "home"))
     if is_admin:
         buttons.append(button("Create Schema", Action.CREATE_SCHEMA, "home"))
         buttons.append(button("Settings", Action.OPEN_SETTINGS, "home"))
+    buttons.append(button("Explain a Person", Action.OPEN_EXPLAIN, "home"))
     return buttons
 
 
