@@ -37,7 +37,7 @@ from core.errors import FieldProblem, InvalidInput
 from core.runs.explain import check_query
 from core.runs.values import Snapshot
 from core.runs.wiring import Clients
-from core.sync import AtlassianAccount, Attr, EmployeeRecord, Person
+from core.sync import AtlassianAccount, Attr, EmployeeRecord, Person, is_directory_object_id
 
 Say = Callable[[str], None]
 
@@ -110,7 +110,12 @@ def read_person(clients: Clients, query: str, say: Say = lambda _: None) -> Pers
 
 
 def _looks_like_account_id(text: str) -> bool:
-    """Atlassian account ids: letters, digits, ``:`` and ``-`` (``557058:...``), no spaces."""
+    """Atlassian account ids: letters, digits, ``:`` and ``-`` (``557058:...``), no spaces.
+
+    A directory object id (a GUID) is not one: refused, rather than asked of Jira in vain.
+    """
+    if is_directory_object_id(text):
+        return False
     return len(text) <= MAX_ACCOUNT_ID and all(ch.isalnum() or ch in ":-_" for ch in text)
 
 

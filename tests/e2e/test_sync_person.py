@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.sandbox import Sandbox
+from core.sandbox import Answer, Fault, Sandbox
 
 from .conftest import Runner
 
@@ -137,6 +137,8 @@ def test_a_name_is_refused_naming_the_field(synced: Runner, sandbox: Sandbox) ->
     result = synced("sync", "--person", "Nora Newhire", "--yes")
     assert result.code == 2
     assert "person" in result.err and "email or an Atlassian account id" in result.err
+    user_id = sandbox.org.notes["alias_only_users"][0]
+    assert synced("sync", "--person", user_id, "--yes").code == 2  # a directory id
     assert requests_of(sandbox) == 0
 
 
@@ -157,3 +159,33 @@ def test_by_account_id_of_a_linked_person(synced: Runner, sandbox: Sandbox) -> N
     assert result.code == 0, result.err
     assert requests_of(sandbox) <= MAX_REQUESTS, sandbox.request_log
     assert sandbox.requests["admin"] == 0  # the hidden email is not needed to sync them
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(service="jira", path_contains="/rest/api/3/user", status=500, times=9),
+        Fault(service="graph", path_contains="$batch", status=500, times=9),
+        Fault(service="graph", path_contains="directReports", status=500, batch_item=True, times=9),
+        Fault(
+            service="graph", path_contains="directReports", answer=Answer.MALFORMED, batch_item=True
+        ),
+        Fault(service="assets", path_contains="object/aql", status=500, times=9),
+        Fault(service="assets", path_contains="object/aql", answer=Answer.MALFORMED),
+    ],
+    ids=["jira", "graph", "reports-item", "reports-unreadable", "aql", "aql-unreadable"],
+)
+def test_any_read_error_stops_before_a_write(
+    synced: Runner, sandbox: Sandbox, fault: Fault
+) -> None:
+    """Every read a one-person sync makes can fail; none lets a write through."""
+    user_id = sandbox.org.notes["alias_only_users"][1]
+    sandbox.set_job_title(user_id, "Chief Tester")
+    email = sandbox.directory_users[user_id].mail or ""
+    sandbox.add_fault(fault)
+    sandbox.reset_counts()
+    result = synced("sync", "--person", email, "--yes")
+    assert result.code == 1, result.out
+    writes = [r for r in sandbox.request_log if r[0] == "assets" and r[1] in {"POST", "PUT"}]
+    assert [r for r in writes if "aql" not in r[2]] == []
+    assert employee(sandbox, user_id)["Job Title"] != "Chief Tester"
