@@ -54,8 +54,6 @@ def handle_jira(state: SandboxState, request: httpx.Request) -> httpx.Response:
         return _user(state, request)
     if request.method == "GET" and path == "/rest/api/3/user/search":
         return _user_search(state, request)
-    if request.method == "GET" and path == "/rest/api/3/user/bulk":
-        return _user_bulk(state, request)
     if request.method == "GET" and path == "/rest/servicedeskapi/assets/workspace":
         values = [{"workspaceId": state.org.workspace_id}]
         return json_response(
@@ -109,20 +107,6 @@ def _user_search(state: SandboxState, request: httpx.Request) -> httpx.Response:
 
     found = [a for a in state.accounts.values() if a.active and matches(a)]
     return json_response(200, [_jira_user(request, a) for a in found[start : start + size]])
-
-
-def _user_bulk(state: SandboxState, request: httpx.Request) -> httpx.Response:
-    """Accounts by id, a page of them: unknown ids are left out."""
-    ids = request.url.params.get_list("accountId")
-    found = [state.accounts[i] for i in ids if i in state.accounts]
-    body = {
-        "startAt": 0,
-        "maxResults": len(ids),
-        "total": len(found),
-        "isLast": True,
-        "values": [_jira_user(request, a) for a in found],
-    }
-    return json_response(200, body)
 
 
 def _jira_user(request: httpx.Request, account: SandboxAccount) -> dict[str, Any]:

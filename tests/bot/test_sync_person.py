@@ -7,8 +7,9 @@ import json
 from bot.blocks import limit_problems
 from bot.blocks.message import MAX_MESSAGE_BLOCKS
 from bot.ids import Action
-from core.store import PreviewStatus
-from tests.bot.scenario import ALICE, BOB, Bot
+from core.sandbox import Fault
+from core.store import PreviewStatus, RunKind
+from tests.bot.scenario import ALICE, BOB, CAROL, Bot
 
 
 def _job_title(bot: Bot, user_id: str) -> str | None:
@@ -77,3 +78,29 @@ def test_a_name_is_refused_with_the_rule(bot: Bot) -> None:
         bot.fake.calls("response_url")[-1].params
     )
     assert sum(bot.sandbox.requests.values()) == 0
+
+
+def test_while_another_run_holds_the_lease_both_are_told(bot: Bot) -> None:
+    _, email = _changed(bot)
+    held = bot.service.lease.acquire(CAROL, RunKind.MANUAL)
+    try:
+        bot.command(f"sync {email}", user=BOB)
+        bot.command(f"sync {email}", user=ALICE)
+    finally:
+        held.release()
+    replies = [json.dumps(c.params) for c in bot.fake.calls("response_url")[-2:]]
+    assert all("already running" in r for r in replies), replies
+    assert bot.posted_previews() == []
+
+
+def test_a_failed_read_is_said_privately(bot: Bot) -> None:
+    _, email = _changed(bot)
+    bot.sandbox.add_fault(Fault(service="graph", status=500, times=50))
+    bot.command(f"sync {email}", user=BOB)
+    bot.command(f"sync {email}", user=ALICE)
+    bot.command(f"explain {email}", user=ALICE)
+    replies = [json.dumps(c.params) for c in bot.fake.calls("response_url")[-3:]]
+    assert "The sync of" in replies[0] and "failed" in replies[0]
+    assert "The preview of" in replies[1] and "failed" in replies[1]
+    assert "The explanation failed" in replies[2]
+    assert bot.posted_previews() == []
