@@ -53,6 +53,7 @@ def test_anyone_else_gets_a_one_person_preview_an_approver_applies(bot: Bot) -> 
     assert _job_title(bot, user_id) != "Chief Tester"
     message = bot.posted_previews()[-1]
     assert "Chief Tester" in json.dumps(message["blocks"])
+    assert "one person's changes" in json.dumps(message["blocks"])
     (pending,) = bot.service.pending_previews()
     assert pending.person is not None and user_id in pending.person.entra_user_ids
     assert pending.plan.write_count == 1
