@@ -17,10 +17,16 @@ class Action(StrEnum):
     RUN_SYNC = "entra_run_sync"  # App Home: Run Manual Sync
     CREATE_SCHEMA = "entra_create_schema"  # App Home: Create Schema
     OPEN_SETTINGS = "entra_open_settings"  # App Home: Settings
+    OPEN_EXPLAIN = "entra_open_explain"  # App Home: Explain a Person
 
 
 class View(StrEnum):
     SETUP = "entra_setup"  # callback_id of the setup modal
+    EXPLAIN = "entra_explain"  # callback_id of the Explain a Person modal
+
+
+EXPLAIN_BLOCK = "person"  # block_id of the modal's one input; its errors are keyed by it
+EXPLAIN_INPUT = "person_input"  # action_id of that input
 
 
 class SetupBlock(StrEnum):

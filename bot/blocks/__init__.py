@@ -12,6 +12,12 @@ from bot.blocks.help import help_message
 from bot.blocks.home import home_view
 from bot.blocks.limits import limit_problems, view_problems
 from bot.blocks.message import Message
+from bot.blocks.person import (
+    explain_modal,
+    explain_query,
+    explanation_message,
+    person_sync_message,
+)
 from bot.blocks.preview import (
     closed_message,
     decided_message,
@@ -53,12 +59,16 @@ __all__ = [
     "csv_missing_message",
     "decided_message",
     "escape_mrkdwn",
+    "explain_modal",
+    "explain_query",
+    "explanation_message",
     "held_message",
     "help_message",
     "home_view",
     "limit_problems",
     "loading_modal",
     "parse_setup",
+    "person_sync_message",
     "preview_csv_filename",
     "preview_message",
     "quarantine_alert_message",

@@ -26,8 +26,17 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "sync",
-        "Approvers: read, plan and apply right away, with progress and a report.",
+        "Approvers: read, plan and apply right away, with progress and a report. "
+        f"`{COMMAND} sync alice@example.com` (an email or Atlassian account id): only that "
+        "person's changes, applied at once by an approver, or posted as a preview for an "
+        "approver by anyone else.",
         f"{COMMAND} sync",
+    ),
+    (
+        "explain",
+        "One person: their Atlassian account, how they match in Entra ID, their Employee, "
+        "what the next sync does for them and why, and their history. Only you see it.",
+        f"{COMMAND} explain alice@example.com",
     ),
     (
         "status",

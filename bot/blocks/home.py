@@ -101,6 +101,7 @@ def _buttons(*, is_admin: bool, is_approver: bool) -> list[Block]:
     if is_admin:
         buttons.append(button("Create Schema", Action.CREATE_SCHEMA, "home"))
         buttons.append(button("Settings", Action.OPEN_SETTINGS, "home"))
+    buttons.append(button("Explain a Person", Action.OPEN_EXPLAIN, "home"))
     return buttons
 
 

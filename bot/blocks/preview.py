@@ -244,6 +244,9 @@ def _failed_footer(decision: Decision, who: str, at: str) -> list[Block]:
 # -- the summary every state shares ------------------------------------------------------
 
 
+ONE_PERSON = "one person's changes"  # a one-person preview (``/entra sync <person>``)
+
+
 def _summary(preview: PreviewView, plan: Plan, *, now: datetime, pending: bool) -> list[Block]:
     """Header, who/when, counts, the first rows of each non-empty list."""
     facts = [
@@ -255,7 +258,7 @@ def _summary(preview: PreviewView, plan: Plan, *, now: datetime, pending: bool) 
         )
     facts.append(f"fingerprint `{clip(preview.fingerprint[:FINGERPRINT_SHOWN], 32)}`")
     blocks: list[Block] = [
-        header(f"Preview #{preview.id}: Entra ID → Assets"),
+        header(f"Preview #{preview.id}: {ONE_PERSON if preview.person else 'Entra ID → Assets'}"),
         context(" · ".join(facts)),
         counts_fields(plan),
     ]

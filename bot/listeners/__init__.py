@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.context import BotContext
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, commands, events, person, views
 
 
 def register(app: App, ctx: BotContext) -> None:
@@ -13,3 +13,4 @@ def register(app: App, ctx: BotContext) -> None:
     actions.register(app, ctx)
     views.register(app, ctx)
     events.register(app, ctx)
+    person.register(app, ctx)

@@ -13,9 +13,11 @@ from bot.blocks import escape_mrkdwn, help_message, setup_modal, status_message
 from bot.context import BotContext
 from bot.ids import COMMAND
 from bot.listeners.repeats import is_repeat
-from bot.listeners.replies import private
+from bot.listeners.replies import PrivateReply, private
+from bot.person_flow import explain_person, post_person_preview, sync_person_now
 from bot.scheduler import schedule_summary
-from core.errors import SyncError
+from core.errors import InvalidInput, SyncError
+from core.runs import check_query
 
 ONLY_ADMINS = "Only Slack workspace admins (or the users in ENTRA_SYNC_ADMIN_USER_IDS) can {what}."
 
@@ -84,6 +86,10 @@ def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Res
 def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
     channel, user = command["channel_id"], command["user_id"]
     reply = private(ctx, respond, user)
+    person = _rest(command, "sync")
+    if person:
+        _sync_person(ctx, ack, command, reply, person)
+        return
     if ctx.approvals.may_sync_now(user):
         ack(text="Starting the sync...")
         ctx.worker.submit(lambda: flows.run_sync_now(ctx, channel, user, reply), name="sync")
@@ -95,9 +101,55 @@ def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respon
     ctx.worker.submit(lambda: flows.post_preview(ctx, channel, user, reply), name="preview")
 
 
+def _sync_person(
+    ctx: BotContext, ack: Ack, command: Mapping[str, Any], reply: PrivateReply, person: str
+) -> None:
+    """``/entra sync <person>``: an approver applies at once, anyone else asks an approver."""
+    channel, user = command["channel_id"], command["user_id"]
+    try:
+        check_query(person)
+    except InvalidInput as exc:
+        ack(text=f"{escape_mrkdwn(exc)}. Example: /entra sync alice@example.com")
+        return
+    shown = escape_mrkdwn(person)
+    if ctx.approvals.may_sync_now(user):
+        ack(text=f"Syncing {shown} now...")
+        job = lambda: sync_person_now(ctx, user, person, reply)  # noqa: E731
+        ctx.worker.submit(job, name="sync-person")
+        return
+    if not _may_request_preview(ctx, user):
+        ack(text=ctx.approvals.preview_refusal())
+        return
+    ack(text=f"You are not an approver, so I am posting a preview of {shown} for an approver.")
+    preview = lambda: post_person_preview(ctx, channel, user, person, reply)  # noqa: E731
+    ctx.worker.submit(preview, name="preview-person")
+
+
+def _rest(command: Mapping[str, Any], word: str) -> str:
+    """The text after the subcommand word."""
+    return (command.get("text") or "").strip()[len(word) :].strip()
+
+
 def _may_request_preview(ctx: BotContext, user: str) -> bool:
     """The rule is core's (approvals.py); the bot only says who is an admin in Slack."""
     return ctx.approvals.may_request_preview(user, lambda: ctx.permissions.is_admin(user))
+
+
+def _explain(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+    """``/entra explain <person>``: a private reply, for whoever may ask for a preview."""
+    user = command["user_id"]
+    query = _rest(command, "explain")
+    if not _may_request_preview(ctx, user):
+        ack(text=ctx.approvals.preview_refusal())
+        return
+    try:
+        check_query(query)
+    except InvalidInput as exc:
+        ack(text=f"{escape_mrkdwn(exc)}. Example: /entra explain alice@example.com")
+        return
+    ack(text=f"Looking up {escape_mrkdwn(query)}...")
+    reply = private(ctx, respond, user)
+    ctx.worker.submit(lambda: explain_person(ctx, query, reply), name="explain")
 
 
 def _status(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
@@ -113,4 +165,5 @@ SUBCOMMANDS: dict[str, Handler] = {
     "preview": _preview,
     "sync": _sync,
     "status": _status,
+    "explain": _explain,
 }

@@ -18,6 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -56,11 +57,11 @@ class PrivateReply:
         self._used = 0
         self._lock = threading.Lock()
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         respond = self._take_use()
-        if respond is not None and self._by_response_url(respond, text):
+        if respond is not None and self._by_response_url(respond, text, blocks):
             return
-        self._by_direct_message(text)
+        self._by_direct_message(text, blocks)
 
     def _take_use(self) -> Respond | None:
         """The response URL when it may still carry a message (one use is then spent)."""
@@ -71,10 +72,14 @@ class PrivateReply:
             self._used += 1
             return self._respond
 
-    def _by_response_url(self, respond: Respond, text: str) -> bool:
+    def _by_response_url(
+        self, respond: Respond, text: str, blocks: list[dict[str, Any]] | None
+    ) -> bool:
         """True when Slack took the message; a refusal spends the URL for good."""
         try:
-            answer = respond(text=text, response_type="ephemeral", replace_original=False)
+            answer = respond(
+                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+            )
         except (SlackClientError, OSError) as exc:
             log.warning("A private reply could not be sent to its response_url: %s", exc)
             return False
@@ -89,9 +94,9 @@ class PrivateReply:
             self._used = RESPONSE_URL_USES
         return False
 
-    def _by_direct_message(self, text: str) -> None:
+    def _by_direct_message(self, text: str, blocks: list[dict[str, Any]] | None) -> None:
         try:
-            self._client.chat_postMessage(channel=self._user, text=text)
+            self._client.chat_postMessage(channel=self._user, text=text, blocks=blocks)
         except (SlackClientError, OSError) as exc:
             error = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
             log.warning("A private reply to %s was lost: %s", self._user, error)

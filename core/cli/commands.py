@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core.cli.failures import one_line
+from core.cli.person import cmd_explain, cmd_person_history, cmd_person_sync
 from core.errors import FieldProblem, InvalidInput
 from core.runs import (
     SKIPPED,
@@ -157,6 +158,8 @@ def _check_writable(path: Path) -> None:
 
 def cmd_sync(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
     """Apply now. Without ``--yes``: show the plan, ask, then apply exactly that plan."""
+    if args.person is not None:
+        return cmd_person_sync(service, args, out, _actor(), terminal=_stdin_is_terminal())
     expected = None
     if not args.yes:
         shown = _ask_first(service, out)
@@ -307,6 +310,8 @@ def connection_line(step: CheckStep) -> str:
 
 
 def cmd_history(service: SyncService, args: argparse.Namespace, out: TextIO) -> int:
+    if args.person is not None:
+        return cmd_person_history(service, args, out)
     if args.json:
         body = history_json(service.history(args.limit))
         print(json.dumps(body, indent=2, sort_keys=True), file=out)
@@ -328,4 +333,5 @@ COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = 
     "check": cmd_check,
     "check-connection": cmd_check_connection,
     "history": cmd_history,
+    "explain": cmd_explain,
 }

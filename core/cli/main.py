@@ -22,6 +22,7 @@ import httpx
 
 from core.cli.commands import COMMANDS, EXIT_INVALID
 from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
+from core.cli.person import PERSON_HELP, add_person_commands
 from core.config import ENV_DATABASE_URL, Settings, TokenKind, load_settings
 from core.errors import ConfigError, FieldProblem, InvalidInput
 from core.logs import level_number, process_logging
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="apply even when the guard rails would hold the plan (recorded in the audit)",
     )
+    sync.add_argument("--person", help="only this person (an email or an Atlassian account id)")
     stat = sub.add_parser(
         "status", help="last syncs, current run, next scheduled check and history"
     )
@@ -137,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     hist = sub.add_parser("history", help="recent runs")
     hist.add_argument("--limit", type=_whole(1, MAX_LIMIT), default=20)
     hist.add_argument("--json", action="store_true", help="print the runs as JSON")
+    hist.add_argument("--person", help="only the writes for this person (" + PERSON_HELP + ")")
+    add_person_commands(sub)
     demo = sub.add_parser("demo", help="the whole story on the built-in sandbox")
     demo.add_argument("--people", type=_whole(1, MAX_PEOPLE), default=60)
     demo.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)

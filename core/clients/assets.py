@@ -274,6 +274,16 @@ class AssetsClient:
             )
         return records
 
+    def employees_where(self, employee_type: EmployeeType, condition: str) -> list[EmployeeRecord]:
+        """The Employees matching an AQL ``condition`` (one person's few, not everyone).
+
+        Not checked against a count as :meth:`employees` is: the answer is a handful of
+        objects on one page, and the count would double the cost of a one-person read.
+        """
+        query = f"objectTypeId = {employee_type.object_type_id} AND ({condition})"
+        by_id = {attr_id: attr for attr, attr_id in employee_type.attribute_ids}
+        return [_employee(obj, by_id) for obj in self._aql(query, include_attributes=True)]
+
     def count(self, query: str) -> int:
         """How many objects ``query`` matches, as Assets counts them."""
         path = "object/aql/totalcount"

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.clients.http import ApiClient
-from core.errors import ApiError
+from core.errors import ApiError, NotFound
 from core.sync import AtlassianAccount
 
 SEARCH_PATH = "/rest/api/3/users/search"
 SEARCH_PAGE_SIZE = 1000  # the endpoint's maximum
+USER_PATH = "/rest/api/3/user"
+USER_SEARCH_PATH = "/rest/api/3/user/search"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,40 @@ class AtlassianDirectory:
         found, not_managed = _admin_emails(self._admin, self._org_id, set(wanted))
         return OrgEmails(found, not_managed=not_managed, read=True)
 
+    def account(self, account_id: str, *, fill_email: bool = True) -> AtlassianAccount | None:
+        """One account by id (any state), or None when Jira knows no such account.
+
+        Its email is filled from the org admin API when Jira hides it, unless
+        ``fill_email`` is False (the caller may not need it: see :meth:`fill_emails`).
+        """
+        try:
+            raw = self._jira.get_json(USER_PATH, params={"accountId": account_id})
+        except NotFound:
+            return None
+        if not isinstance(raw, dict) or not _is_person(raw):
+            return None
+        account = parse_account(raw)
+        return self._fill_hidden_emails([account])[0] if fill_email else account
+
+    def fill_emails(self, accounts: list[AtlassianAccount]) -> list[AtlassianAccount]:
+        """The accounts with hidden emails filled from the org admin API where it knows them."""
+        if all(account.email is not None for account in accounts):
+            return accounts
+        return self._fill_hidden_emails(accounts)
+
+    def accounts_with_email(self, email: str) -> list[AtlassianAccount]:
+        """Active accounts whose visible email is ``email`` in any letter case.
+
+        Jira's user search prefix-matches names and visible emails, so the answer is
+        filtered to exact addresses here; hidden emails are never found this way.
+        """
+        params: dict[str, str | int] = {"query": email, "maxResults": SEARCH_PAGE_SIZE}
+        page = self._jira.get_json(USER_SEARCH_PATH, params=params)
+        if not isinstance(page, list):
+            raise ApiError("jira", "user search did not answer with a list of users")
+        found = [parse_account(raw) for raw in page if isinstance(raw, dict) and _is_person(raw)]
+        return [a for a in found if a.email and a.email.lower() == email.lower()]
+
     def _search_pages(self) -> Iterator[Mapping[str, Any]]:
         """Page user search until an empty page.
 
@@ -115,13 +151,18 @@ class AtlassianDirectory:
             yield from (raw for raw in page if isinstance(raw, dict))
             start += len(page)
 
+    def _fill_hidden_emails(self, accounts: list[AtlassianAccount]) -> list[AtlassianAccount]:
+        """Emails from the org admin API, only for accounts whose email Jira hid."""
+        hidden = {account.account_id for account in accounts if account.email is None}
+        return with_emails(accounts, self.org_emails(hidden).found)
+
 
 def with_emails(
     accounts: Sequence[AtlassianAccount], found: Mapping[str, str]
 ) -> list[AtlassianAccount]:
     """``accounts`` with the hidden emails in ``found`` filled in; a shown one stays."""
     return [
-        replace(account, email=found[account.account_id])
+        replace(account, email=found[account.account_id], email_from_admin=True)
         if account.email is None and account.account_id in found
         else account
         for account in accounts

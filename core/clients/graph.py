@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import httpx
 
@@ -33,6 +33,8 @@ USER_SELECT = (
     "accountEnabled,userType"
 )
 MANAGER_EXPAND = "manager($select=id,displayName,mail,userPrincipalName)"
+REPORTS_EXPAND = f"directReports($select={USER_SELECT})"
+EXPANDED_LIMIT = 20  # Graph returns at most 20 objects of an expanded collection
 
 PAGE_SIZE = 999  # Graph's maximum; with $expand it still answers 100 a page
 EXPANDED_PAGE_SIZE = 100
@@ -61,6 +63,7 @@ class _SubRequest:
     id: str
     url: str
     by_id: bool
+    reports: bool = False  # a user's directReports: a ``value`` list; 404 when the user is gone
 
 
 class GraphDirectory:
@@ -120,7 +123,7 @@ class GraphDirectory:
         answers = self._run_batches(_sub_requests(emails, ids))
         found: dict[str, DirectoryUser] = {}
         stand_ins: dict[str, DirectoryUser] = {}
-        for status, body in answers:
+        for _, status, body in answers:
             if status == 404:
                 continue
             for raw in body.get("value", [body]) if isinstance(body, dict) else []:
@@ -132,6 +135,61 @@ class GraphDirectory:
         for manager_id, stand_in in stand_ins.items():
             found.setdefault(manager_id, stand_in)
         return list(found.values())
+
+    def person(
+        self, emails: Iterable[str], ids: Iterable[str]
+    ) -> tuple[list[DirectoryUser], list[DirectoryUser]]:
+        """One person's read in one ``$batch``: the users answering to these emails and
+        ids (managers as stand-ins, as :meth:`lookup`), and those users' direct reports.
+
+        Reports come by id from ``/users/{id}/directReports``, and by email from the same
+        filter with ``directReports`` expanded, so a newcomer costs no second round. Graph
+        expands at most 20 objects of a collection: a list of 20 is read again by id, in
+        full. A report's manager is the user Graph listed them under.
+        """
+        unique = list(dict.fromkeys(e.strip().lower() for e in emails if e))
+        wanted = list(dict.fromkeys(i.strip().lower() for i in ids if i))
+        requests = _sub_requests(unique, wanted)
+        requests += [_SubRequest("", _reports_by_email_url(e), by_id=False) for e in unique]
+        requests += [_SubRequest("", _reports_url(i), by_id=True, reports=True) for i in wanted]
+        found, reports, cut = self._person_answers(_numbered(requests))
+        again = [i for i in cut if i not in wanted]
+        if again:
+            more = [_SubRequest("", _reports_url(i), by_id=True, reports=True) for i in again]
+            _, extra, _ = self._person_answers(_numbered(more))
+            reports.update(extra)
+        return list(found.values()), [r for r in reports.values() if r.id not in found]
+
+    def _person_answers(
+        self, requests: list[_SubRequest]
+    ) -> tuple[dict[str, DirectoryUser], dict[str, DirectoryUser], list[str]]:
+        """Users, reports, and the managers whose expanded reports may have been cut short."""
+        found: dict[str, DirectoryUser] = {}
+        stand_ins: dict[str, DirectoryUser] = {}
+        reports: dict[str, DirectoryUser] = {}
+        cut: list[str] = []
+        for request, status, body in self._run_batches(requests):
+            if status == 404 or not isinstance(body, dict):
+                continue
+            if request.reports:
+                reports.update(_reports_of(_reports_owner(request.url), body.get("value")))
+                continue
+            for raw in body.get("value", [body]):
+                if "directReports" in raw:
+                    owner = str(raw.get("id") or "").strip().lower()
+                    listed = raw.get("directReports") or []
+                    reports.update(_reports_of(owner, listed))
+                    if len(listed) >= EXPANDED_LIMIT:
+                        cut.append(owner)
+                    continue
+                user = parse_user(raw)
+                found.setdefault(user.id, user)
+                stand_in = manager_stand_in(raw.get("manager"))
+                if stand_in is not None:
+                    stand_ins.setdefault(stand_in.id, stand_in)
+        for manager_id, stand_in in stand_ins.items():
+            found.setdefault(manager_id, stand_in)
+        return found, reports, cut
 
     def read_for(self, emails: Collection[str], ids: Collection[str]) -> DirectoryRead:
         """Read the users these emails and ids need, by whichever way costs fewer requests."""
@@ -148,7 +206,7 @@ class GraphDirectory:
             headers["x-ms-throttle-priority"] = self._priority
         return headers
 
-    def _run_batches(self, requests: list[_SubRequest]) -> list[tuple[int, Any]]:
+    def _run_batches(self, requests: list[_SubRequest]) -> list[tuple[_SubRequest, int, Any]]:
         """Send sub-requests 20 at a time; throttled items go first into the next batch.
 
         A throttled item waits the largest ``Retry-After`` of its batch (capped by the
@@ -157,7 +215,7 @@ class GraphDirectory:
         policy = self._api.retry_policy
         queue = deque(requests)
         sent: dict[str, int] = {}
-        answers: list[tuple[int, Any]] = []
+        answers: list[tuple[_SubRequest, int, Any]] = []
         while queue:
             chunk = [queue.popleft() for _ in range(min(BATCH_LIMIT, len(queue)))]
             for request in chunk:
@@ -184,12 +242,12 @@ class GraphDirectory:
 
     def _send_batch(
         self, chunk: list[_SubRequest]
-    ) -> tuple[list[tuple[int, Any]], list[_SubRequest], list[float | None]]:
+    ) -> tuple[list[tuple[_SubRequest, int, Any]], list[_SubRequest], list[float | None]]:
         """One ``$batch``: the finished answers, the throttled items and their waits."""
         body = {"requests": [self._batch_item(request) for request in chunk]}
         page = self._api.post_json("/$batch", body, headers=self._headers())
         items = {str(item.get("id")): item for item in page.get("responses") or []}
-        done: list[tuple[int, Any]] = []
+        done: list[tuple[_SubRequest, int, Any]] = []
         throttled: list[_SubRequest] = []
         waits: list[float | None] = []
         for request in chunk:
@@ -203,9 +261,9 @@ class GraphDirectory:
                 throttled.append(request)
                 waits.append(_item_retry_after(item))
             elif 200 <= status < 300:
-                done.append((status, _item_body(request, item)))
+                done.append((request, status, _item_body(request, item)))
             elif status == 404 and request.by_id:
-                done.append((status, None))
+                done.append((request, status, None))
             else:
                 raise _item_error(request, item)
         return done, throttled, waits
@@ -244,6 +302,40 @@ def _email_url(email: str) -> str:
     return f"/users?{_query({'$filter': condition, **_USER_QUERY})}"
 
 
+def _reports_url(user_id: str) -> str:
+    return f"/users/{quote(user_id, safe='')}/directReports?{_query({'$select': USER_SELECT})}"
+
+
+def _reports_by_email_url(email: str) -> str:
+    """The email filter of :func:`_email_url`, answering with each user's direct reports."""
+    value = email.replace("'", "''")
+    condition = (
+        f"mail eq '{value}' or userPrincipalName eq '{value}' "
+        f"or proxyAddresses/any(p:p eq 'smtp:{value}')"
+    )
+    params = {"$filter": condition, "$select": "id", "$expand": REPORTS_EXPAND}
+    return f"/users?{_query(params)}"
+
+
+def _reports_owner(url: str) -> str:
+    return unquote(url.split("/")[2]).strip().lower()
+
+
+def _reports_of(owner: str, listed: Any) -> dict[str, DirectoryUser]:
+    """The users among ``listed`` (contacts are never Employees), managed by ``owner``."""
+    manager = ManagerRef(owner, GRAPH_USER_TYPE)
+    found: dict[str, DirectoryUser] = {}
+    for raw in listed if isinstance(listed, list) else []:
+        if isinstance(raw, dict) and raw.get("@odata.type", GRAPH_USER_TYPE) == GRAPH_USER_TYPE:
+            user = replace(parse_user(raw), manager=manager)
+            found.setdefault(user.id, user)
+    return found
+
+
+def _numbered(requests: list[_SubRequest]) -> list[_SubRequest]:
+    return [replace(r, id=str(n)) for n, r in enumerate(requests, start=1)]
+
+
 def _id_url(user_id: str) -> str:
     return f"/users/{quote(user_id, safe='')}?{_query(_USER_QUERY)}"
 
@@ -269,8 +361,9 @@ def _item_body(request: _SubRequest, item: Mapping[str, Any]) -> dict[str, Any]:
     the Employee of someone who is there, so it is refused like any unreadable answer.
     """
     body = item.get("body")
+    listed = request.reports or not request.by_id
     if isinstance(body, dict) and (
-        bool(body.get("id")) if request.by_id else isinstance(body.get("value"), list)
+        isinstance(body.get("value"), list) if listed else bool(body.get("id"))
     ):
         return body
     wanted = "the user" if request.by_id else "a list of users"

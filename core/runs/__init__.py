@@ -10,7 +10,16 @@ from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.cadence import next_check
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, CheckStep, ConnectionCheck, check_connection
+from core.runs.explain import MAX_QUERY, People, PersonReport, check_query
 from core.runs.monitoring import Monitoring, history_json, monitoring, status_json
+from core.runs.person_sync import PersonSync, PersonSyncResult
+from core.runs.person_text import (
+    explanation_text,
+    history_lines,
+    not_found_text,
+    person_write_json,
+    report_json,
+)
 from core.runs.readiness import database_problem
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
@@ -33,6 +42,7 @@ from core.runs.values import (
 )
 
 __all__ = [
+    "MAX_QUERY",
     "SCHEDULER",
     "SKIPPED",
     "Approvals",
@@ -43,6 +53,10 @@ __all__ = [
     "FailureCause",
     "LeaseLost",
     "Monitoring",
+    "People",
+    "PersonReport",
+    "PersonSync",
+    "PersonSyncResult",
     "PreviewResult",
     "QuarantineAlert",
     "Review",
@@ -57,10 +71,16 @@ __all__ = [
     "SyncService",
     "cause_fix",
     "check_connection",
+    "check_query",
     "database_problem",
+    "explanation_text",
     "history_json",
+    "history_lines",
     "monitoring",
     "next_check",
+    "not_found_text",
+    "person_write_json",
+    "report_json",
     "requests_text",
     "run_line",
     "status_json",

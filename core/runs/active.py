@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -17,7 +17,14 @@ from typing import Any
 from core.clients import AssetsClient, EmployeeType
 from core.runs.wiring import Clients
 from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, RunView, Store
-from core.sync import ApplyResult, AttributeValues, ChangeOutcome
+from core.sync import (
+    ApplyResult,
+    AttributeValues,
+    ChangeOutcome,
+    Plan,
+    outcome_changes,
+    plan_changes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +170,11 @@ class OutcomeRecorder:
         batch: int = OUTCOME_BATCH,
         max_delay: float = OUTCOME_MAX_DELAY,
         clock: Callable[[], float] = time.monotonic,
+        plan: Plan | None = None,
     ) -> None:
         self._store = store
+        # each outcome's before/after, looked up by Entra User ID
+        self._changes = plan_changes(plan) if plan is not None else {}
         self._run_id = run_id
         self._batch = max(1, batch)
         self._max_delay = max_delay
@@ -174,6 +184,8 @@ class OutcomeRecorder:
         self._lock = threading.Lock()
 
     def __call__(self, outcome: ChangeOutcome) -> None:
+        if self._changes and not outcome.changes:
+            outcome = replace(outcome, changes=outcome_changes(self._changes, outcome))
         with self._lock:
             now = self._clock()
             if not self._pending:

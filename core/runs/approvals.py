@@ -185,7 +185,7 @@ class Approvals:
         ):
             return self._lost_race(click)
         # approved -> applying happens in the run's ``started`` hook, once it holds the lease.
-        review = Review(preview.id, preview.fingerprint, preview.requested_by)
+        review = Review(preview.id, preview.fingerprint, preview.requested_by, preview.person)
         return self._apply(click, review, say, progress)
 
     def reject(self, preview_id: int, actor: str) -> Decision:

@@ -299,7 +299,7 @@ class SyncService:
             started(run.id)
             priority = LOW_PRIORITY if kind is RunKind.SCHEDULED else None
             snapshot = self.read_snapshot(say, priority=priority)
-            plan = self.plan(snapshot)
+            plan = review.restrict(self.plan(snapshot)) if review else self.plan(snapshot)
             counts = {**plan.counts(), **source_counts(snapshot, plan).as_counts()}
             expected = review.fingerprint if review is not None else expected_fingerprint
             if expected is not None and plan.fingerprint != expected:
@@ -425,7 +425,7 @@ class SyncService:
             return ApplyResult(())
         say(f"Applying {plan.write_count} changes")
         writer = AssetsWriter(self.clients.assets(), snapshot.employee_type)
-        with OutcomeRecorder(self.store, run.id) as record:  # stored as they happen
+        with OutcomeRecorder(self.store, run.id, plan=plan) as record:  # stored as they happen
             return apply_plan(
                 plan,
                 writer,

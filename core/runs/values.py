@@ -11,7 +11,7 @@ from datetime import datetime
 from core.clients import DirectoryRead, EmployeeType
 from core.errors import SyncError
 from core.store import ConnectionView, LeaseInfo, RunKind, RunStatus, RunView
-from core.sync import ApplyResult, AtlassianAccount, EmployeeRecord, Plan
+from core.sync import ApplyResult, AtlassianAccount, EmployeeRecord, Person, Plan, person_plan
 from core.version import version
 
 
@@ -83,6 +83,11 @@ class Review:
     preview_id: int
     fingerprint: str
     requested_by: str
+    person: Person | None = None  # a one-person preview: the plan is cut down to them
+
+    def restrict(self, plan: Plan) -> Plan:
+        """The plan this review covers: the whole plan, or one person's share of it."""
+        return plan if self.person is None else person_plan(plan, self.person)
 
 
 @dataclass(frozen=True)

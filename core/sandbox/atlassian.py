@@ -77,6 +77,10 @@ def handle_jira(state: SandboxState, request: httpx.Request) -> httpx.Response:
         if not state.browse_users:
             raise atlassian_error(403, [NO_BROWSE_USERS])
         return _users_search(state, request)
+    if request.method == "GET" and path == "/rest/api/3/user":
+        return _user(state, request)
+    if request.method == "GET" and path == "/rest/api/3/user/search":
+        return _user_search(state, request)
     if request.method == "GET" and path == "/rest/servicedeskapi/assets/workspace":
         values = [{"workspaceId": state.org.workspace_id}]
         return json_response(
@@ -93,6 +97,43 @@ def _users_search(state: SandboxState, request: httpx.Request) -> httpx.Response
         raise bad
     accounts = list(state.accounts.values())[start : start + size]
     return json_response(200, [_jira_user(request, a) for a in accounts])
+
+
+def _user(state: SandboxState, request: httpx.Request) -> httpx.Response:
+    """One account by id; any account type, active or not, as Jira answers it."""
+    account_id = request.url.params.get("accountId")
+    if not account_id:
+        raise atlassian_error(400, ["The accountId query parameter needs to be provided."])
+    account = state.accounts.get(account_id)
+    if account is None:
+        raise atlassian_error(
+            404, ["Specified user does not exist or you do not have required permissions"]
+        )
+    return json_response(200, _jira_user(request, account))
+
+
+def _user_search(state: SandboxState, request: httpx.Request) -> httpx.Response:
+    """Active users whose display name (a word of it) or visible email starts with ``query``.
+
+    Hidden emails are not searched, as profile visibility hides them from this endpoint.
+    """
+    query = (request.url.params.get("query") or "").strip().lower()
+    account_id = request.url.params.get("accountId")
+    if not query and not account_id:
+        raise atlassian_error(400, ["One of 'query' or 'accountId' parameters must be provided."])
+    bad = atlassian_error(400, ["startAt and maxResults must be non-negative integers."])
+    start = int_param(request, "startAt", 0, bad)
+    size = min(int_param(request, "maxResults", JIRA_DEFAULT_PAGE, bad), JIRA_MAX_PAGE)
+
+    def matches(account: SandboxAccount) -> bool:
+        if account_id:
+            return bool(account.account_id == account_id)
+        words = account.display_name.lower().split()
+        email = (account.email or "").lower() if account.visible else ""
+        return any(w.startswith(query) for w in words) or bool(email and email.startswith(query))
+
+    found = [a for a in state.accounts.values() if a.active and matches(a)]
+    return json_response(200, [_jira_user(request, a) for a in found[start : start + size]])
 
 
 def _jira_user(request: httpx.Request, account: SandboxAccount) -> dict[str, Any]:

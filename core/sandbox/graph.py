@@ -17,6 +17,7 @@ import httpx
 from core.sandbox.faults import FaultBook
 from core.sandbox.graph_query import (
     DEFAULT_USER_SELECT,
+    EXPANDED_COLLECTION_CAP,
     Expand,
     context_suffix,
     parse_expand,
@@ -58,6 +59,8 @@ def handle_graph(state: SandboxState, request: httpx.Request, faults: FaultBook)
         return _get_user(state, request, parts[1])
     if parts[2] == "manager":
         return _get_manager(state, request, parts[1])
+    if parts[2] == "directReports":
+        return _get_reports(state, request, parts[1])
     raise _not_found_segment(request.url.path)
 
 
@@ -155,7 +158,12 @@ def _render(
 ) -> dict[str, Any]:
     body = render_user(user, select)
     body.update({name: None for name in select if name in state.withheld})
-    if expand is not None:
+    if expand is not None and expand.reports:
+        reports = [u for u in state.users.values() if u.manager_id == user.id]
+        body["directReports"] = [
+            render_directory_object(r, expand.select) for r in reports[:EXPANDED_COLLECTION_CAP]
+        ]
+    elif expand is not None:
         manager = _manager_of(state, user)
         if manager is not None:
             body["manager"] = render_directory_object(manager, expand.select)
@@ -230,6 +238,22 @@ def _get_manager(state: SandboxState, request: httpx.Request, key: str) -> httpx
     return json_response(
         200, {"@odata.context": context, **render_directory_object(manager, select)}
     )
+
+
+def _get_reports(state: SandboxState, request: httpx.Request, key: str) -> httpx.Response:
+    """The users (and contacts) whose manager is ``key``, typed, in one page."""
+    user = state.find_user(key)
+    if user is None:
+        raise _user_not_found(key)
+    raw = request.url.params.get("$select")
+    select = parse_select(raw) if raw is not None else DEFAULT_USER_SELECT
+    reports = [u for u in state.users.values() if u.manager_id == user.id]
+    context = f"{origin(request)}/v1.0/$metadata#directoryObjects"
+    body = {
+        "@odata.context": context,
+        "value": [render_directory_object(r, select) for r in reports],
+    }
+    return json_response(200, body)
 
 
 def _batch(state: SandboxState, request: httpx.Request, faults: FaultBook) -> httpx.Response:

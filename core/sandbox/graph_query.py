@@ -42,7 +42,10 @@ CONTACT_PROPERTIES: dict[str, Callable[[SandboxContact], Any]] = {
     "proxyAddresses": lambda c: [f"SMTP:{c.mail}"],
 }
 _CANONICAL = {name.lower(): name for name in USER_PROPERTIES}
-_EXPAND = re.compile(r"^\s*manager\s*(?:\(\s*\$select\s*=\s*([^)]*)\))?\s*$", re.IGNORECASE)
+_EXPAND = re.compile(
+    r"^\s*(manager|directReports)\s*(?:\(\s*\$select\s*=\s*([^)]*)\))?\s*$", re.IGNORECASE
+)
+EXPANDED_COLLECTION_CAP = 20  # Graph returns at most 20 objects of an expanded collection
 _CLAUSE = re.compile(
     r"\s*(?:(?P<prop>[A-Za-z]+)\s+eq\s+'(?P<val>(?:[^']|'')*)'"
     r"|proxyAddresses/any\(\s*(?P<var>\w+)\s*:\s*(?P=var)\s+eq\s+'(?P<any>(?:[^']|'')*)'\s*\))\s*",
@@ -53,9 +56,10 @@ _FILTERABLE = {"mail": "mail", "userprincipalname": "upn", "id": "id"}
 
 @dataclass(frozen=True)
 class Expand:
-    """``$expand=manager(...)``; ``select`` is None when the manager has no $select."""
+    """``$expand=manager(...)`` or ``directReports(...)``; ``select`` is None without $select."""
 
     select: tuple[str, ...] | None
+    reports: bool = False  # directReports, a collection, rather than the one manager
 
 
 def parse_select(raw: str | None) -> tuple[str, ...]:
@@ -89,8 +93,9 @@ def parse_expand(raw: str | None) -> Expand | None:
             f"Parsing OData Select and Expand failed: Could not find a property named "
             f"'{raw.split('(')[0]}' on type 'microsoft.graph.user'.",
         )
-    inner = match.group(1)
-    return Expand(None if inner is None else parse_select(inner))
+    inner = match.group(2)
+    reports = match.group(1).lower() == "directreports"
+    return Expand(None if inner is None else parse_select(inner), reports)
 
 
 def parse_filter(raw: str | None) -> Callable[[SandboxUser], bool] | None:
@@ -155,5 +160,6 @@ def context_suffix(select: tuple[str, ...] | None, expand: Expand | None) -> str
     parts = list(select) if select and select != DEFAULT_USER_SELECT else []
     if expand is not None:
         inner = ",".join(expand.select) if expand.select else ""
-        parts.append(f"manager({inner})" if inner else "manager()")
+        name = "directReports" if expand.reports else "manager"
+        parts.append(f"{name}({inner})" if inner else f"{name}()")
     return f"({','.join(parts)})" if parts else ""

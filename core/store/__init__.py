@@ -7,6 +7,7 @@ SQLModel tables stay private to this package; callers get frozen views
 from core.store.database import Store, is_memory_database
 from core.store.health import ping
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
+from core.store.person_history import PersonWrite
 from core.store.read_cache import AssetsIds
 from core.store.secrets import load_cipher
 from core.store.tables import (
@@ -26,6 +27,7 @@ __all__ = [
     "HeldLease",
     "LeaseBusy",
     "LeaseInfo",
+    "PersonWrite",
     "PreviewStatus",
     "PreviewView",
     "RunKind",

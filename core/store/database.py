@@ -26,6 +26,7 @@ from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
 from core.store.deliveries import DeliveryRecords
 from core.store.migrations import add_missing_columns
+from core.store.person_history import PersonHistory
 from core.store.previews import PreviewRecords
 from core.store.read_cache import ReadCacheRecords
 from core.store.secrets import Cipher
@@ -74,7 +75,7 @@ ROTATED_MEANWHILE = (
 )
 
 
-class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords, SignInRecords):
+class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords, SignInRecords, PersonHistory):
     """The one way in and out of the database."""
 
     def __init__(
@@ -301,6 +302,7 @@ class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords, SignInRecords):
                 label=o.label,
                 status=o.status.value,
                 detail=o.detail,
+                changes=[[c.attr.value, c.before, c.after] for c in o.changes] or None,
             )
             for o in outcomes
         ]

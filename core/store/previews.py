@@ -21,9 +21,11 @@ from core.store.tables import (
     PreviewRow,
     PreviewStatus,
     PreviewView,
+    person_from_json,
+    person_to_json,
     row_id,
 )
-from core.sync import Plan
+from core.sync import Person, Plan
 
 DEFAULT_PREVIEW_TTL = timedelta(hours=24)
 
@@ -44,12 +46,14 @@ class PreviewRecords:
         ttl: timedelta = DEFAULT_PREVIEW_TTL,
         *,
         hold_reasons: Sequence[str] = (),
+        person: Person | None = None,
     ) -> int:
         """Store a plan for approval; older pending previews it replaces can no longer be applied.
 
         ``hold_reasons`` marks a plan the guard rails held rather than one a person
         asked to see; approvers decide both alike, but the held one says why it waits.
-        What a new preview retires is :meth:`_retire_pending`'s rule.
+        What a new preview retires is :meth:`_retire_pending`'s rule; a one-person
+        preview (``person`` set: the plan is cut down to them) retires nothing.
         """
         now = self._now()
         row = PreviewRow(
@@ -61,9 +65,11 @@ class PreviewRecords:
             created_at=now,
             expires_at=now + ttl,
             hold_reasons=list(hold_reasons) or None,
+            person=person_to_json(person) if person is not None else None,
         )
         with Session(self._engine) as session:
-            self._retire_pending(session, now, held=bool(hold_reasons))
+            if person is None:
+                self._retire_pending(session, now, held=bool(hold_reasons))
             session.add(row)
             session.commit()
             session.refresh(row)
@@ -320,4 +326,5 @@ class PreviewRecords:
             channel=row.channel,
             message_ts=row.message_ts,
             hold_reasons=tuple(row.hold_reasons or ()),
+            person=person_from_json(row.person) if row.person else None,
         )

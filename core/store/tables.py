@@ -18,7 +18,17 @@ from sqlalchemy import JSON, Column, DateTime, Dialect, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from core.errors import SyncError
-from core.sync import ChangeKind, ChangeOutcome, OutcomeStatus, Plan
+from core.sync import (
+    Attr,
+    ChangeKind,
+    ChangeOutcome,
+    FieldChange,
+    OutcomeStatus,
+    Person,
+    Plan,
+)
+
+ATTR_VALUES = frozenset(a.value for a in Attr)
 
 
 class RunKind(StrEnum):
@@ -152,6 +162,10 @@ class PreviewRow(SQLModel, table=True):
     hold_reasons: list[str] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
     )
+    # A one-person preview: the ids its plan was cut down to; None for a whole plan.
+    person: dict[str, list[str]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
 
 
 TEAM_SETTINGS_ROW_ID = 1
@@ -179,6 +193,10 @@ class OutcomeRow(SQLModel, table=True):
     label: str
     status: str
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # [attribute, before, after] per field the write carried; None for older rows.
+    changes: list[list[str | None]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -253,6 +271,7 @@ class PreviewView:
     channel: str | None = None
     message_ts: str | None = None
     hold_reasons: tuple[str, ...] = ()  # why the guard rails held it; empty when asked for
+    person: Person | None = None  # set for a one-person preview: its plan is theirs only
 
     @property
     def held(self) -> bool:
@@ -319,6 +338,11 @@ def outcome_from_row(row: OutcomeRow) -> ChangeOutcome:
         status=OutcomeStatus(row.status),
         object_key=row.object_key,
         detail=row.detail,
+        changes=tuple(
+            FieldChange(Attr(attr), before, after)
+            for attr, before, after in row.changes or []
+            if attr in ATTR_VALUES
+        ),
     )
 
 
@@ -330,4 +354,20 @@ def audit_view(row: AuditEventRow) -> AuditEventView:
         action=row.action,
         subject=row.subject,
         detail=row.detail,
+    )
+
+
+def person_to_json(person: Person) -> dict[str, list[str]]:
+    return {
+        "entra_user_ids": sorted(person.entra_user_ids),
+        "object_keys": sorted(person.object_keys),
+        "account_ids": sorted(person.account_ids),
+    }
+
+
+def person_from_json(data: dict[str, list[str]]) -> Person:
+    return Person(
+        frozenset(data.get("entra_user_ids") or ()),
+        frozenset(data.get("object_keys") or ()),
+        frozenset(data.get("account_ids") or ()),
     )

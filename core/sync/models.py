@@ -62,13 +62,14 @@ class AtlassianAccount:
     """An Atlassian account (``accountType == "atlassian"``) from Jira user search.
 
     ``email`` is ``None`` when profile visibility hides it and the org admin API did
-    not fill it in.
+    not fill it in; ``email_from_admin`` says the org admin API filled it in.
     """
 
     account_id: str
     display_name: str
     email: str | None
     active: bool
+    email_from_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,7 @@ def test_home_view_for_admin_approver_has_every_button() -> None:
         Action.RUN_SYNC.value,
         Action.CREATE_SCHEMA.value,
         Action.OPEN_SETTINGS.value,
+        Action.OPEN_EXPLAIN.value,
     ]
     joined = _joined(view["blocks"])
     assert "*Pending previews* (11)" in joined
@@ -173,7 +174,7 @@ def test_home_view_hides_admin_and_approver_buttons() -> None:
         is_approver=False,
         now=NOW,
     )
-    assert action_ids(view["blocks"]) == [Action.NEW_PREVIEW.value]
+    assert action_ids(view["blocks"]) == [Action.NEW_PREVIEW.value, Action.OPEN_EXPLAIN.value]
     joined = _joined(view["blocks"])
     assert "*not configured*" in joined
     assert "Report channel: not configured" in joined
@@ -192,7 +193,11 @@ def test_home_view_for_approver_who_is_not_admin() -> None:
         is_approver=True,
         now=NOW,
     )
-    assert action_ids(view["blocks"]) == [Action.NEW_PREVIEW.value, Action.RUN_SYNC.value]
+    assert action_ids(view["blocks"]) == [
+        Action.NEW_PREVIEW.value,
+        Action.RUN_SYNC.value,
+        Action.OPEN_EXPLAIN.value,
+    ]
 
 
 def test_home_view_with_many_approvers_stays_small() -> None:

@@ -287,3 +287,26 @@ def test_uniqueness_is_what_refuses_a_duplicate(ws: Workspace, sandbox: Sandbox)
         sandbox.set_unique("Entra User ID", True)
     attributes = {a["name"]: a for a in ws.get(f"objecttype/{type_id}/attributes").json()}
     assert attributes["Entra User ID"]["uniqueAttribute"] is False
+
+
+def test_aql_in_lists_and_or_groups(ws: Workspace) -> None:
+    """``IN (...)`` and a parenthesised ``OR``, as the one-person read sends them."""
+    type_id, ids = ws.employee_type()
+    for n in range(5):
+        values = {ids["Name"]: [f"P{n}"], ids["Entra User ID"]: [f"u{n}"]}
+        assert ws.create(type_id, values).is_success
+
+    def labels(query: str) -> list[str]:
+        answer = ws.post("object/aql", {"qlQuery": query})
+        assert answer.status_code == 200, answer.text
+        return sorted(o["label"] for o in answer.json()["values"])
+
+    assert labels(f'objectTypeId = {type_id} AND "Entra User ID" IN ("u1", "U3")') == ["P1", "P3"]
+    either = f'objectTypeId = {type_id} AND ("Entra User ID" IN ("u0") OR Name = "P4")'
+    assert labels(either) == ["P0", "P4"]
+    for broken in (
+        f'objectTypeId = {type_id} AND "Entra User ID" IN ()',
+        f'objectTypeId = {type_id} AND ("Entra User ID" = "u0"',
+        f'objectTypeId = {type_id} AND ("Entra User ID" = "u0" AND Name = "P0")',
+    ):
+        assert ws.post("object/aql", {"qlQuery": broken}).status_code == 400, broken

@@ -96,3 +96,40 @@ def test_admin_requires_the_org_key(client: httpx.Client) -> None:
         headers={"Authorization": f"Bearer {SANDBOX_ORG_API_KEY}"},
     )
     assert wrong_org.status_code == 404
+
+
+def test_one_user_by_account_id(site: httpx.Client, sandbox: Sandbox) -> None:
+    """Any state and type; unknown is 404 and a missing parameter 400, as Jira answers."""
+    inactive = sandbox.org.notes["inactive_accounts"][0]
+    answer = site.get(f"{JIRA}/rest/api/3/user", params={"accountId": inactive})
+    assert answer.status_code == 200
+    assert answer.json()["accountId"] == inactive and answer.json()["active"] is False
+    hidden = sandbox.org.notes["hidden_managed"][0]
+    assert (
+        "emailAddress"
+        not in site.get(f"{JIRA}/rest/api/3/user", params={"accountId": hidden}).json()
+    )
+    assert site.get(f"{JIRA}/rest/api/3/user", params={"accountId": "nope"}).status_code == 404
+    assert site.get(f"{JIRA}/rest/api/3/user").status_code == 400
+
+
+def test_user_search_prefix_matches_names_and_visible_emails(
+    site: httpx.Client, sandbox: Sandbox
+) -> None:
+    """Active accounts only; a hidden email is never matched; words of names match."""
+
+    def found(query: str) -> set[str]:
+        answer = site.get(f"{JIRA}/rest/api/3/user/search", params={"query": query})
+        assert answer.status_code == 200
+        return {u["accountId"] for u in answer.json()}
+
+    lower, upper = sandbox.org.notes["case_duplicate_accounts"]
+    email = sandbox.atlassian_accounts[lower].email or ""
+    assert found(email.upper()) == {lower, upper}
+    hidden = sandbox.atlassian_accounts[sandbox.org.notes["hidden_managed"][0]]
+    assert hidden.account_id not in found(hidden.email or "")
+    inactive = sandbox.atlassian_accounts[sandbox.org.notes["inactive_accounts"][0]]
+    assert inactive.account_id not in found(inactive.email or "")
+    surname = sandbox.atlassian_accounts[lower].display_name.split()[-1]
+    assert lower in found(surname[:3])
+    assert site.get(f"{JIRA}/rest/api/3/user/search").status_code == 400

@@ -214,3 +214,30 @@ def test_batch_item_fault(graph: httpx.Client, sandbox: Sandbox) -> None:
 def test_batch_items_need_auth(client: httpx.Client, sandbox: Sandbox) -> None:
     response = client.post(f"{GRAPH}/$batch", json=_batch(list(sandbox.directory_users)[:1]))
     assert response.status_code == 401
+
+
+def test_direct_reports_by_id_and_expanded_at_most_twenty() -> None:
+    """``/users/{id}/directReports`` lists them all; ``$expand=directReports`` stops at 20."""
+    sandbox = Sandbox(people=200, atlassian=60)
+    ceo = sandbox.org.notes["ceo"][0]
+    for n in range(25):
+        sandbox.hire(f"Report Number{n}", "Sales", "Rep", ceo)
+    with httpx.Client(transport=sandbox.transport()) as client:
+        client.headers["Authorization"] = f"Bearer {issue_token(client)}"
+        listed = client.get(f"{GRAPH}/users/{ceo}/directReports", params={"$select": "id,mail"})
+        assert listed.status_code == 200
+        reports = listed.json()["value"]
+        wanted = {u.id for u in sandbox.directory_users.values() if u.manager_id == ceo}
+        assert {r["id"] for r in reports} == wanted and len(wanted) > 25
+        assert {r["@odata.type"] for r in reports} == {GRAPH_USER_TYPE}
+        expanded = client.get(
+            f"{GRAPH}/users",
+            params={
+                "$filter": f"id eq '{ceo}'",
+                "$select": "id",
+                "$expand": "directReports($select=id,mail)",
+            },
+        ).json()["value"]
+        assert len(expanded[0]["directReports"]) == 20
+        gone = client.get(f"{GRAPH}/users/not-a-user/directReports")
+        assert gone.status_code == 404
