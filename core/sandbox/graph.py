@@ -1,4 +1,4 @@
-"""Microsoft Graph ``/v1.0``: users, their managers, ``$count`` and ``$batch``.
+"""Microsoft Graph ``/v1.0``: users, their managers, ``$count``, ``$batch`` and delta.
 
 Paging, the 999 and ``$expand`` page caps, and the ``ConsistencyLevel`` rule behave as
 documented, because the engine's paging and batching code is only as good as the
@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import httpx
 
 from core.sandbox.faults import FaultBook
+from core.sandbox.graph_delta import handle_delta
 from core.sandbox.graph_query import (
     DEFAULT_USER_SELECT,
     Expand,
@@ -54,6 +55,8 @@ def handle_graph(state: SandboxState, request: httpx.Request, faults: FaultBook)
         return _list_users(state, request)
     if parts[1] == "$count":
         return _count_users(state, request)
+    if parts[1] == "delta" and len(parts) == 2:
+        return handle_delta(state, request)
     if len(parts) == 2:
         return _get_user(state, request, parts[1])
     if parts[2] == "manager":
