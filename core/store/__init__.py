@@ -1,10 +1,12 @@
-"""The database: connection and team settings, runs, previews, audit, the run lease.
+"""The database: connection and team settings, runs, previews, audit, the run lease,
+and the local copy of the directory that Graph's delta query continues.
 
 SQLModel tables stay private to this package; callers get frozen views
 (:class:`RunView`, :class:`PreviewView`, ...) and the :class:`Store` methods.
 """
 
 from core.store.database import Store, is_memory_database
+from core.store.directory import DirectoryCopy, DirectoryCopySave
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
 from core.store.secrets import load_cipher
 from core.store.tables import (
@@ -20,6 +22,8 @@ from core.store.tables import (
 __all__ = [
     "CLOSED_PREVIEW_STATUSES",
     "ConnectionView",
+    "DirectoryCopy",
+    "DirectoryCopySave",
     "HeldLease",
     "LeaseBusy",
     "LeaseInfo",

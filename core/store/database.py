@@ -25,6 +25,7 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
 from core.store.deliveries import DeliveryRecords
+from core.store.directory import DirectoryCopyRecords
 from core.store.migrations import add_missing_columns
 from core.store.previews import PreviewRecords
 from core.store.secrets import Cipher
@@ -68,7 +69,7 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-class Store(PreviewRecords, DeliveryRecords):
+class Store(PreviewRecords, DeliveryRecords, DirectoryCopyRecords):
     """The one way in and out of the database."""
 
     def __init__(
