@@ -95,15 +95,17 @@ def handle_delta(state: SandboxState, request: httpx.Request) -> httpx.Response:
     cursor = _cursor(state, request)
     _check_epoch(state, request, cursor)
     if cursor.base is None:
-        ids = _first_round(state, cursor)
-        items = [_entry(state, state.seen(i), cursor) for i in ids[cursor.offset :][:size]]
+        listed = _first_round(state, cursor)
+        total = len(listed)
+        items = [_entry(state, state.seen(i), cursor) for i in listed[cursor.offset :][:size]]
     else:
-        ids = _changed_since(state, cursor.base, cursor.upto)
-        page = ids[cursor.offset :][:size]
+        changed = _changed_since(state, cursor.base, cursor.upto)
+        total = len(changed)
+        page = changed[cursor.offset :][:size]
         items = [_change(state, i, before, cursor, minimal) for i, before in page]
     body: dict[str, Any] = {"@odata.context": f"{origin(request)}/v1.0/$metadata#users"}
     end = cursor.offset + size
-    if end < len(ids):
+    if end < total:
         token = Cursor(cursor.epoch, cursor.base, cursor.upto, end, cursor.select, cursor.manager)
         body["@odata.nextLink"] = _link(request, "$skiptoken", token.encode(delta=False))
     else:

@@ -11,8 +11,9 @@ since the copy was saved; the copy supplies everyone else. Two rules keep it tru
 
 Two links are kept, the newest and the one before it, so a run can read from the
 older one and see the last round's changes a second time (see :mod:`core.runs.directory`).
-The copy is tied to an ``owner`` (the tenant and Graph root it was read from): after
-the connection moves to another tenant the old copy is never read again.
+The copy is tied to an ``owner`` (the tenant, the Graph root and the ``$select`` it was
+read with): after the connection moves to another tenant, or a release reads one more
+field, the old copy is never read again and the next run reads everything.
 
 Only new tables, so :func:`core.store.migrations.add_missing_columns` has nothing to
 do for them: ``create_all`` makes them in an existing database.
@@ -118,7 +119,7 @@ class DirectoryCopyRecords:
             if state is None or state["owner"] != owner:
                 return None
             rows = connection.execute(select(_user_table())).mappings()
-            users = {row["id"]: _user(row) for row in rows}
+            users = {row["id"]: _user(dict(row)) for row in rows}
         return DirectoryCopy(
             owner=owner,
             users=users,
