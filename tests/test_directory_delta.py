@@ -342,3 +342,23 @@ def test_a_small_site_in_a_big_tenant_looks_its_users_up_and_keeps_no_copy(
         assert not any("/delta" in p for _, _, p in sandbox.request_log)
     finally:
         service.close()
+
+
+def test_a_tenant_without_change_tracking_is_listed_and_keeps_no_copy(tmp_path: Path) -> None:
+    """External ID and B2C tenants answer users/delta with a 400: the plain listing reads them."""
+    sandbox = Sandbox(seed=7, people=60, atlassian=45)
+    unsupported = Fault(service="graph", path_contains="/users/delta", status=400, times=1_000)
+    sandbox.add_fault(unsupported)
+    service = open_service(sandbox, tmp_path / "sync.db")
+    try:
+        first_sync(service)
+        sandbox.reset_counts()
+        said: list[str] = []
+        preview = service.preview("UALICE", said.append)
+        assert preview.strategy == "full" and preview.plan.is_empty
+        assert any(line.startswith("Graph refused the delta query (HTTP 400)") for line in said)
+        assert service.store.directory_copy(service.directory_reader().owner) is None
+        listed = [p for s, _, p in sandbox.request_log if s == "graph" and p == "/v1.0/users"]
+        assert listed, sandbox.request_log
+    finally:
+        service.close()

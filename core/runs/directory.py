@@ -7,6 +7,8 @@ The rule for choosing:
   the sync needs (:func:`core.clients.prefers_lookup`: a small Atlassian site in a
   big tenant), those users are looked up and no copy is made. Otherwise the first
   delta round reads everyone and becomes the copy;
+* **no change tracking** (External ID and B2C tenants answer the first delta request
+  with a 400): every user is listed from ``/users`` on every run, and no copy is kept;
 * **a copy**: only the changes since it are read, from the older of its two saved
   links while Graph still keeps that one (seven days). Every change is then read by
   two rounds in a row, so one that an answer lost is read again by the next run;
@@ -40,6 +42,7 @@ from core.clients import (
     directory_view,
     prefers_lookup,
 )
+from core.errors import RequestRejected
 from core.store import DirectoryCopy, DirectoryCopySave, Store
 from core.sync import GuardPolicy, incomplete_read_reason
 
@@ -93,11 +96,28 @@ class DirectoryReader:
             return DirectoryRead(tuple(self._graph.lookup(emails, ids)), "lookup", size)
         if copy is None:
             self._say(f"Reading all {size:,} directory users; later runs read only the changes")
-            round_ = self._graph.delta_round({}, None)
+            try:
+                round_ = self._graph.delta_round({}, None)
+            except RequestRejected as error:
+                if error.status != 400:
+                    raise
+                return self._listed(error, size)
         else:
             round_ = self._advance(copy)
         self._keep(copy, round_, size)
         return DirectoryRead(directory_view(round_.copy), "full" if round_.fresh else "delta", size)
+
+    def _listed(self, error: RequestRejected, size: int) -> DirectoryRead:
+        """Everyone from the plain ``/users`` listing, when Graph will not track changes.
+
+        External ID (customer) and B2C tenants answer the delta query with a 400; the
+        sync still works there, at a request per 100 users on every run.
+        """
+        self._warn(
+            f"Graph refused the delta query (HTTP {error.status}): listing every user "
+            "instead, and keeping no copy"
+        )
+        return DirectoryRead(tuple(self._graph.list_all()), "full", size)
 
     def refresh(self) -> DirectoryRefresh | None:
         """One delta round onto the copy, so its link stays fresh; None when there is no copy."""
