@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit reliability mutate install clean
+.PHONY: demo test lint typecheck unit reliability mutate bench manifests install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ reliability: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.reliability
 	$(BIN)/python -m tests.reliability_faults
 
+# Both Slack app manifests, generated from bot/manifest.py (a test fails when they differ).
+manifests: $(VENV)/.installed
+	$(BIN)/python -m bot.manifest manifests
+
 # Mutation testing of the rule modules (docs/testing.md); not part of `make test`.
 # A fresh run each time, MUTATE_JOBS workers (the default suits a 2-core machine).
 MUTATE_JOBS ?= 2
@@ -50,6 +54,13 @@ mutate: $(VENV)/.dev-installed
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) || exit $$?; \
 	echo "mutmut run took $$(( $$(date +%s) - start )) s"
 	$(BIN)/python -m tests.mutation_report --fail-under 95
+
+# What a sync and a preview cost at 10k to 100k directory users on the sandbox; writes
+# docs/performance.md. Not part of `make test`: it takes a while (BENCH_SIZES=10k,20k
+# picks some sizes).
+BENCH_SIZES ?= 10k,20k,50k,100k
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.bench --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .coverage .coverage.* mutants

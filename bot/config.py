@@ -50,6 +50,7 @@ REQUIRED_BOT_SCOPES: tuple[str, ...] = (
     "commands",  # the /entra slash command
     "chat:write",  # previews, approvals and reports
     "chat:write.public",  # reports to a chosen channel the bot has not joined
+    "channels:join",  # join a public channel before sharing a CSV there (files need members)
     "files:write",  # the preview's CSV in the thread
     "users:read",  # users.info: is the clicker a workspace admin or owner?
 )

@@ -2,11 +2,13 @@
 
 Every Slack write the bot makes about a plan goes through here, so each concern is
 written once: :func:`edit_message` is the one place a ``chat_update`` refusal is
-handled; :func:`publish_preview` is the one sequence that shows a preview (post or
-edit its message, remember where it is, attach the CSV of every row, then close the
-older previews it replaced); :func:`refresh_previews` strips the buttons off every
-preview that core closed since its message was last drawn (expired, superseded, or
-failed because the process applying it died).
+handled; :func:`attach_csv` is the one place a file goes into a thread (joining the
+channel first, and leaving a note in the file's place when Slack refuses it);
+:func:`publish_preview` is the one sequence that shows a preview (post or edit its
+message, remember where it is, attach the CSV of every row, then close the older
+previews it replaced); :func:`refresh_previews` strips the buttons off every preview
+that core closed since its message was last drawn (expired, superseded, or failed
+because the process applying it died).
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks import Message, closed_message, held_message, preview_csv_filename
+from bot.blocks import (
+    PREVIEW_CSV_REMEDY,
+    Message,
+    closed_message,
+    csv_missing_message,
+    held_message,
+    preview_csv_filename,
+)
 from core.runs import SyncService
 from core.store import PreviewView
 from core.sync import Plan, plan_csv
@@ -54,8 +63,23 @@ def edit_message(client: WebClient, posted: Posted, message: Message, *, what: s
     return True
 
 
-def attach_csv(client: WebClient, posted: Posted, plan: Plan, filename: str, title: str) -> None:
-    """Every row of the plan, in the message's thread: the message shows only a few."""
+NOT_JOINABLE = "method_not_supported_for_channel_type"
+"""``conversations.join`` on a private channel or a direct message: only an invitation
+lets a bot into the one, and it is always in the other."""
+
+
+def attach_csv(
+    client: WebClient, posted: Posted, plan: Plan, filename: str, title: str, *, remedy: str
+) -> bool:
+    """Every row of the plan as a CSV file in the message's thread; False if Slack refused it.
+
+    ``chat:write.public`` let the message into a channel the bot may not be in, but a
+    file is shared only where the bot is a member, so it joins the channel first. When
+    the file is refused all the same, a note takes its place in the thread: Slack's
+    reason and ``remedy``, the other way to the rows. Never raises: the message it
+    belongs to is already there.
+    """
+    join_channel(client, posted.channel)
     try:
         client.files_upload_v2(
             channel=posted.channel,
@@ -64,8 +88,40 @@ def attach_csv(client: WebClient, posted: Posted, plan: Plan, filename: str, tit
             filename=filename,
             title=title,
         )
+    except (SlackClientError, OSError) as exc:
+        error = _upload_error(exc)
+        log.warning("could not attach %s in %s: %s", filename, posted.channel, error)
+        note = csv_missing_message(filename, error, remedy)
+        try:
+            client.chat_postMessage(channel=posted.channel, thread_ts=posted.ts, **note.kwargs())
+        except SlackApiError as refused:
+            log.warning("could not say so in the thread: %s", refused.response.get("error"))
+        return False
+    return True
+
+
+def join_channel(client: WebClient, channel: str) -> None:
+    """Join ``channel`` when it is a public channel the bot is not in (``channels:join``).
+
+    Direct messages (``D...``) are skipped. A private channel answers
+    :data:`NOT_JOINABLE`; if the bot could post there it is a member already. Any other
+    refusal is logged, and the upload that follows says whether it mattered.
+    """
+    if channel.startswith("D"):
+        return
+    try:
+        client.conversations_join(channel=channel)
     except SlackApiError as exc:
-        log.warning("could not attach %s: %s", filename, exc.response.get("error"))
+        error = exc.response.get("error")
+        if error != NOT_JOINABLE:
+            log.warning("could not join %s to attach a file there: %s", channel, error)
+
+
+def _upload_error(exc: Exception) -> str:
+    """Slack's error code; for a failure without one (the upload itself), a short phrase."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    return "upload_failed"
 
 
 def publish_preview(
@@ -91,7 +147,8 @@ def publish_preview(
         edit_message(client, posted, message, what=f"preview #{preview.id}")
     service.preview_posted(preview.id, posted.channel, posted.ts)
     title = f"Preview #{preview.id}: every change"
-    attach_csv(client, posted, preview.plan, preview_csv_filename(preview.id), title)
+    filename = preview_csv_filename(preview.id)
+    attach_csv(client, posted, preview.plan, filename, title, remedy=PREVIEW_CSV_REMEDY)
     refresh_previews(client, service, now)
     return posted
 

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import (
+    REPORT_CSV_REMEDY,
     Message,
     held_message,
     quarantine_alert_message,
@@ -257,7 +258,7 @@ class _Reporter:
             return
         run = outcome.run_id if outcome.run_id is not None else "latest"
         filename, title = f"entra-scheduled-sync-{run}.csv", f"Scheduled sync #{run}: every change"
-        attach_csv(self._client, posted, plan, filename, title)
+        attach_csv(self._client, posted, plan, filename, title, remedy=REPORT_CSV_REMEDY)
 
     def held(self, outcome: ScheduledOutcome) -> None:
         """Post the held plan as a preview with Approve / Reject, like one a person asked for."""

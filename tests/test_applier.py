@@ -19,7 +19,7 @@ from core.config import load_settings
 from core.runs import SyncService
 from core.sandbox import Sandbox
 from core.store import RunStatus, Store, load_cipher
-from core.sync import ChangeKind, OutcomeStatus
+from core.sync import Attr, ChangeKind, OutcomeStatus
 
 CREATES = 38  # seed 7, 60 people, 45 accounts: see tests/e2e/test_cli_flow.py
 
@@ -82,8 +82,12 @@ def test_a_progress_callback_that_raises_does_not_stop_the_apply(
     assert outcomes and all(o.status is OutcomeStatus.OK for o in outcomes)
     creates = [o for o in outcomes if o.kind is ChangeKind.CREATE]
     assert len(creates) == len(result.plan.creates) == CREATES
-    assert any(o.kind is ChangeKind.MANAGER for o in outcomes)  # the second pass ran
-    assert len(sandbox.employees()) == CREATES
+    # One write each: every manager was made before its reports, whose creates carry it.
+    assert len(outcomes) == CREATES
+    managed = [c for c in result.plan.creates if c.get(Attr.MANAGER) is not None]
+    employees = sandbox.employees()
+    assert len(employees) == CREATES
+    assert sum(1 for e in employees if e["attributes"].get(Attr.MANAGER.value)) == len(managed)
     # Stored as each change finished: the same outcomes, in the order they completed.
     assert Counter(service.store.outcomes(result.run_id)) == Counter(outcomes)
     # The callback kept being called after it failed, once per change.
@@ -128,9 +132,15 @@ def test_a_write_answered_with_non_json_fails_only_that_change(
     assert all(o.status is OutcomeStatus.OK for o in creates if o not in failed)
     assert len(sandbox.employees()) == CREATES - 1
     assert garbled == 2  # the third create: sent, looked up, sent once more
-    # The manager pass still ran for everyone it could reach.
-    managers = [o for o in outcomes if o.kind is ChangeKind.MANAGER]
-    assert any(o.status is OutcomeStatus.OK for o in managers)
+    # Everyone else whose manager was made has that manager's key as Manager.
+    made = {e["attributes"][Attr.ENTRA_USER_ID.value]: e for e in sandbox.employees()}
+    reachable = [
+        (made[c.entra_user_id], made[manager])
+        for c in result.plan.creates
+        if c.entra_user_id in made and (manager := c.get(Attr.MANAGER)) in made
+    ]
+    assert reachable
+    assert all(e["attributes"][Attr.MANAGER.value] == m["objectKey"] for e, m in reachable)
     # Stored as each change finished: the same outcomes, in the order they completed.
     assert Counter(service.store.outcomes(result.run_id)) == Counter(outcomes)
     run = service.store.run(result.run_id)

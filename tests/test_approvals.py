@@ -22,7 +22,7 @@ from core.runs.approvals import NO_APPROVERS, OWN_PREVIEW, STALE_REASON
 from core.sandbox import Fault, Sandbox
 from core.store import HeldLease, PreviewStatus, RunKind, RunStatus, Store, load_cipher
 from core.store.database import utc_now
-from core.sync import Attr
+from core.sync import Attr, ChangeKind, OutcomeStatus
 
 APPROVER = "UAPPROVER"
 SECOND = "USECOND"
@@ -505,15 +505,30 @@ def test_read_error_after_approval_fails_the_preview(
 def test_partial_apply_is_reported(
     service: SyncService, approvals: Approvals, sandbox: Sandbox
 ) -> None:
-    """One rejected write: the preview is applied, the decision partial with the result."""
-    pid = preview_id(service.preview(REQUESTER))
+    """One rejected create: the preview is applied, the decision partial with the result.
+
+    Creates of one wave run in parallel, so the refused one may be a manager; then each
+    of its reports is made without its Manager, and those links are the only other
+    failures, each saying why.
+    """
+    preview = service.preview(REQUESTER)
+    pid = preview_id(preview)
     sandbox.add_fault(
         Fault(service="assets", method="POST", path_contains="object/create", status=400)
     )
     decision = approvals.approve(pid, APPROVER)
     assert decision.kind is DecisionKind.PARTIAL
     assert decision.result is not None and decision.result.applied is not None
-    assert decision.result.applied.failed == 1
+    failed = [o for o in decision.result.applied.outcomes if o.status is OutcomeStatus.FAILED]
+    [refused] = [o for o in failed if o.kind is ChangeKind.CREATE]
+    reports = {
+        c.entra_user_id
+        for c in preview.plan.creates
+        if c.get(Attr.MANAGER) == refused.entra_user_id
+    }
+    links = [o for o in failed if o.kind is not ChangeKind.CREATE]
+    assert {o.entra_user_id for o in links} == reports
+    assert all(o.kind is ChangeKind.MANAGER and "manager" in o.detail for o in links)
     assert status_of(service, pid) is PreviewStatus.APPLIED
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from core.sync import (
     GRAPH_USER_TYPE,
     Attr,
+    EmployeeRecord,
     FieldChange,
     ManagerRef,
     Plan,
@@ -179,6 +180,56 @@ def test_plan_skips_create_when_unowned_employee_holds_account() -> None:
     assert plan.creates == ()
     assert [w.code for w in plan.warnings] == [WarningCode.UNOWNED_OBJECT_CONFLICT]
     assert "E-7" in plan.warnings[0].message
+
+
+def set_aside(record: EmployeeRecord, stored: str = "not-a-guid") -> EmployeeRecord:
+    """``record`` as the Assets client reads it when its Entra User ID was typed over."""
+    values: dict[Attr, str | None] = {a: v for a, v in record.values if a is not Attr.ENTRA_USER_ID}
+    return employee_record(
+        record.object_id, record.object_key, values, unusable_entra_user_id=stored
+    )
+
+
+UNUSABLE = (
+    "Employee ENTRA-1 has Entra User ID 'not-a-guid', which is not a directory object id "
+    "(a GUID); it is left as it is, and so is any Manager pointing to it. Put the "
+    "person's Object ID from Entra ID back in Assets."
+)
+
+
+def test_plan_leaves_an_employee_with_an_unusable_entra_user_id_alone_and_warns() -> None:
+    """No change, no second Employee for its account, one warning naming key and value."""
+    ada = set_aside(employee("ENTRA-1", "ada", JOB_TITLE="Stale"))
+    plan = plan_for([account("ada")], [user("ada")], [ada])
+    assert plan.is_empty
+    assert plan.unmatched == ()
+    assert plan.warnings == (PlanWarning(WarningCode.UNUSABLE_ENTRA_USER_ID, "Ada", UNUSABLE),)
+    assert plan.stats.owned_employees == 0
+
+
+def test_plan_keeps_the_manager_fields_that_point_to_a_set_aside_employee() -> None:
+    """Bob's Manager (ENTRA-1) stays; a newcomer under Ada is made without a Manager, and
+    neither is reported as a missing manager link."""
+    ada = set_aside(employee("ENTRA-1", "ada"))
+    bob = employee("ENTRA-2", "bob", manager_key="ENTRA-1", manager_account="acc-ada")
+    directory = [user("ada"), user("bob", manager="ada"), user("cy", manager="ada")]
+    plan = plan_for([account("ada"), account("bob"), account("cy")], directory, [ada, bob])
+    assert plan.updates == ()
+    assert plan.inactivations == ()
+    (create,) = plan.creates
+    assert (create.label, create.get(Attr.MANAGER), create.get(Attr.MANAGER_ACCOUNT_ID)) == (
+        "Cy",
+        None,
+        None,
+    )
+    assert plan.missing_managers == ()
+    assert [w.code for w in plan.warnings] == [WarningCode.UNUSABLE_ENTRA_USER_ID]
+
+
+def test_plan_shortens_a_long_unusable_value_in_its_warning() -> None:
+    ada = set_aside(employee("ENTRA-1", "ada"), stored="x" * 100)
+    (warning,) = plan_for([account("ada")], [user("ada")], [ada]).warnings
+    assert f"'{'x' * 57}...'" in warning.message
 
 
 def test_plan_duplicate_owned_employees_use_lowest_key() -> None:

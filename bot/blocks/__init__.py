@@ -6,6 +6,7 @@ directory data, so a message can neither be refused nor ping anyone by accident.
 
 from __future__ import annotations
 
+from bot.blocks.attachments import PREVIEW_CSV_REMEDY, REPORT_CSV_REMEDY, csv_missing_message
 from bot.blocks.escape import channel_mention, escape_mrkdwn, slack_date, user_mention
 from bot.blocks.help import help_message
 from bot.blocks.home import home_view
@@ -41,12 +42,15 @@ from bot.blocks.setup import (
 )
 
 __all__ = [
+    "PREVIEW_CSV_REMEDY",
+    "REPORT_CSV_REMEDY",
     "Message",
     "SetupForm",
     "busy_message",
     "channel_mention",
     "closed_message",
     "connection_check_message",
+    "csv_missing_message",
     "decided_message",
     "escape_mrkdwn",
     "held_message",

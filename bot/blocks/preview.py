@@ -3,7 +3,8 @@
 One summary (counts, the first rows of each list, who asked, expiry, fingerprint)
 heads the message in every state, so the thread keeps its meaning after a decision;
 only the footer changes: buttons while pending, the outcome afterwards. A plan of any
-size fits: the message shows the first rows, the CSV file in the thread has them all.
+size fits: the message shows the first rows, and points at the thread for the rest
+(the CSV file, or the note saying why Slack refused it: :mod:`bot.blocks.attachments`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from bot.blocks.attachments import PREVIEW_ROWS_NOTE, ROWS_WHERE
 from bot.blocks.escape import clip, duration_text, plural, relative_text, slack_date, user_mention
 from bot.blocks.message import (
     ROWS_SHOWN,
@@ -56,7 +58,6 @@ FINGERPRINT_SHOWN = 16  # as many as the CLI prints, so the two can be compared
 SECTION_LIMIT = 1800
 """Characters per list: six lists stay well under Slack's ~13k aggregate message cap."""
 CHANGES_SHOWN = 3
-CSV_HINT = "in the CSV file in this thread"
 
 
 def preview_csv_filename(preview_id: int) -> str:
@@ -267,7 +268,7 @@ def _summary(preview: PreviewView, plan: Plan, *, now: datetime, pending: bool) 
         f"{plural(stats.directory_users, 'directory user')} and "
         f"{plural(stats.owned_employees, 'Employee')}."
     )
-    every = f" Every row is {CSV_HINT}." if lists else ""
+    every = f" {PREVIEW_ROWS_NOTE}" if lists else ""
     blocks.append(context(read + every))
     return blocks
 
@@ -279,7 +280,7 @@ def _lists(plan: Plan) -> list[str]:
             f"*{s.title}* ({len(items):,})",
             [_ROWS[s](plan, item) for item in items[:ROWS_SHOWN]],
             total=len(items),
-            where=CSV_HINT,
+            where=ROWS_WHERE,
             limit=SECTION_LIMIT,
         )
         for s in SECTIONS

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.blocks.attachments import REPORT_ROWS_NOTE
 from bot.blocks.escape import (
     clip,
     duration_text,
@@ -53,7 +54,6 @@ ALERT_NOTE = (
     "Scheduled syncs will keep trying daily; this alert is not repeated until the cause "
     "changes or a sync succeeds."
 )
-CSV_NOTE = "Every change is in the CSV file in this thread."
 REASONS_LIMIT = 1500
 """Characters of hold reasons: the banner must leave room for the preview under it."""
 ERROR_LIMIT = 1500
@@ -147,7 +147,7 @@ def _applied_message(outcome: ScheduledOutcome) -> Message:
     failures = failures_block(applied.outcomes) if applied else None
     if failures is not None:
         blocks.append(failures)
-    blocks.append(context(f"{_requests(outcome.requests)} · {CSV_NOTE}"))
+    blocks.append(context(f"{_requests(outcome.requests)} · {REPORT_ROWS_NOTE}"))
     text = f"{headline}{run}: {written:,} written, {failed:,} failed."
     return message(text, blocks)
 

@@ -75,7 +75,7 @@ def register(app: App, ctx: BotContext) -> None:
 def _decide(ctx: BotContext, body: dict[str, Any], respond: Respond, *, approve: bool) -> None:
     user = body["user"]["id"]
     value = body["actions"][0].get("value", "")
-    reply = private(respond)
+    reply = private(ctx, respond, user)
     if not value.isdigit():
         reply("This button does not name a preview.")
         return
@@ -90,6 +90,6 @@ def _where(ctx: BotContext, body: dict[str, Any], respond: Respond) -> tuple[str
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id")
     if channel and body.get("response_url"):
-        return channel, private(respond)
+        return channel, private(ctx, respond, user)
     report = ctx.service.team_settings().report_channel
-    return report or user, dm(ctx.client.chat_postMessage, user)
+    return report or user, dm(ctx, user)

@@ -40,8 +40,9 @@ def _help(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respon
 
 def _setup(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
     ack()  # first: the admin check may call Slack, and the command must be acked in 3 s
-    if not ctx.permissions.is_admin(command["user_id"]):
-        respond(text=ONLY_ADMINS.format(what="change the setup"), response_type="ephemeral")
+    user = command["user_id"]
+    if not ctx.permissions.is_admin(user):
+        private(ctx, respond, user)(ONLY_ADMINS.format(what="change the setup"))
         return
     view = setup_modal(ctx.service.connection(), ctx.service.team_settings())
     ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
@@ -53,7 +54,8 @@ def _schema(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Resp
         ack(text=ONLY_ADMINS.format(what="create the schema"))
         return
     ack(text="Creating the Entra Directory schema...")
-    ctx.worker.submit(lambda: _create_schema(ctx, user, private(respond)), name="schema")
+    reply = private(ctx, respond, user)
+    ctx.worker.submit(lambda: _create_schema(ctx, user, reply), name="schema")
 
 
 def _create_schema(ctx: BotContext, user: str, reply: flows.Reply) -> None:
@@ -75,14 +77,13 @@ def _preview(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Res
         ack(text=ctx.approvals.preview_refusal())
         return
     ack(text="Generating preview...")
-    ctx.worker.submit(
-        lambda: flows.post_preview(ctx, channel, user, private(respond)), name="preview"
-    )
+    reply = private(ctx, respond, user)
+    ctx.worker.submit(lambda: flows.post_preview(ctx, channel, user, reply), name="preview")
 
 
 def _sync(ctx: BotContext, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
     channel, user = command["channel_id"], command["user_id"]
-    reply = private(respond)
+    reply = private(ctx, respond, user)
     if ctx.approvals.may_sync_now(user):
         ack(text="Starting the sync...")
         ctx.worker.submit(lambda: flows.run_sync_now(ctx, channel, user, reply), name="sync")

@@ -1,16 +1,18 @@
 """JSM Assets: workspace discovery, schema objects, Employee reads and writes.
 
 Reads page through AQL at 999 objects a page (``maxResults`` of 1000 or more once made
-``isLast`` lie, JSDCLOUD-16556), and stop only on ``isLast``. Writes send one object a
+``isLast`` lie, JSDCLOUD-16556), and stop only on ``isLast``; the schema list pages the
+same way. Writes send one object a
 request, the only shape the API offers; the applier paces and parallelises them.
 
 A create is never sent twice blindly. When its answer is lost or says nothing (a
 timeout or reset after sending, a 5xx, a 409, a success without the object's id) it
 may have happened, so
-:func:`create_once` looks for what it would have made (an Employee by Entra User ID,
-an attribute by name) and sends it again only when that is not there, at most twice in
-all. Entra User ID is a unique attribute, so a resend that races a create Assets had
-not yet indexed is refused rather than stored as a second Employee.
+:func:`create_once` looks for what it would have made (an Employee by Entra User ID; a
+schema, object type, reference type or attribute by key or name) and sends it again
+only when that is not there, at most twice in all. Entra User ID is a unique attribute,
+so a resend that races a create Assets had not yet indexed is refused rather than
+stored as a second Employee.
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ from core.errors import (
     TransportFailure,
     UnreadableAnswer,
 )
-from core.sync import Attr, AttributeValues, EmployeeRecord, employee_record
+from core.sync import (
+    Attr,
+    AttributeValues,
+    EmployeeRecord,
+    employee_record,
+    is_directory_object_id,
+)
 
 AQL_PAGE_SIZE = 999
+SCHEMA_PAGE_SIZE = 50  # objectschema/list pages; its maximum page size is not documented
 CREATE_ATTEMPTS = 2  # a create whose answer was lost is sent at most once more
 T = TypeVar("T")
 
@@ -155,16 +164,26 @@ class AssetsClient:
         self._api = api
 
     def schemas(self) -> list[SchemaInfo]:
-        page = self._api.get_json("objectschema/list", params={"maxResults": 1000})
-        return [
-            SchemaInfo(str(s["id"]), s["name"], s["objectSchemaKey"])
-            for s in page.get("values", [])
-        ]
+        """Every schema of the workspace, page after page until ``isLast``.
+
+        ``objectschema/list`` pages like AQL does, and may answer fewer than asked for.
+        One page alone would miss schema ENTRA on a site with many schemas, and the
+        schema step would then try to create it again.
+        """
+        schemas: list[SchemaInfo] = []
+        while True:
+            params = {"startAt": len(schemas), "maxResults": SCHEMA_PAGE_SIZE}
+            page = self._api.get_json("objectschema/list", params=params)
+            values = page.get("values") or []
+            schemas += [SchemaInfo(str(s["id"]), s["name"], s["objectSchemaKey"]) for s in values]
+            if not values or page.get("isLast") is True or page.get("last") is True:
+                return schemas
 
     def create_schema(self, name: str, key: str, description: str) -> SchemaInfo:
         body = {"name": name, "objectSchemaKey": key, "description": description}
-        s = self._api.post_json("objectschema/create", body, idempotent=False)
-        return SchemaInfo(str(s["id"]), s["name"], s["objectSchemaKey"])
+        path = "objectschema/create"
+        s = _created(self._api.post_json(path, body, idempotent=False), path, "id")
+        return SchemaInfo(str(s["id"]), s.get("name") or name, s.get("objectSchemaKey") or key)
 
     def object_types(self, schema_id: str) -> list[ObjectTypeInfo]:
         types = self._api.get_json(f"objectschema/{schema_id}/objecttypes/flat")
@@ -184,8 +203,9 @@ class AssetsClient:
             "inherited": False,
             "abstractObjectType": False,
         }
-        t = self._api.post_json("objecttype/create", body, idempotent=False)
-        return ObjectTypeInfo(str(t["id"]), t["name"])
+        path = "objecttype/create"
+        t = _created(self._api.post_json(path, body, idempotent=False), path, "id")
+        return ObjectTypeInfo(str(t["id"]), t.get("name") or name)
 
     def attributes(self, object_type_id: str) -> list[AttributeInfo]:
         items = self._api.get_json(f"objecttype/{object_type_id}/attributes")
@@ -193,16 +213,30 @@ class AssetsClient:
 
     def create_attribute(self, object_type_id: str, spec: Mapping[str, Any]) -> AttributeInfo:
         path = f"objecttypeattribute/{object_type_id}"
-        return _attribute(self._api.post_json(path, dict(spec), idempotent=False))
+        answer = self._api.post_json(path, dict(spec), idempotent=False)
+        return _attribute(_created(answer, path, "id", "name"))
 
-    def reference_types(self) -> list[NamedId]:
-        items = self._api.get_json("config/referencetype")
+    def reference_types(self, schema_id: str) -> list[NamedId]:
+        """The reference types of one schema.
+
+        Without ``objectSchemaId`` Assets answers only the global types, so a type made
+        in the schema would never be found and would be made again on every run.
+        """
+        params = {"objectSchemaId": schema_id}
+        items = self._api.get_json("config/referencetype", params=params)
         return [NamedId(str(r["id"]), r["name"]) for r in items]
 
-    def create_reference_type(self, name: str, description: str) -> NamedId:
-        body = {"name": name, "description": description, "color": "2684ff"}
-        r = self._api.post_json("config/referencetype", body, idempotent=False)
-        return NamedId(str(r["id"]), r["name"])
+    def create_reference_type(self, schema_id: str, name: str, description: str) -> NamedId:
+        """A reference type in the schema (``objectSchemaId``), not a global one."""
+        body = {
+            "name": name,
+            "description": description,
+            "color": "2684ff",
+            "objectSchemaId": schema_id,
+        }
+        path = "config/referencetype"
+        r = _created(self._api.post_json(path, body, idempotent=False), path, "id")
+        return NamedId(str(r["id"]), r.get("name") or name)
 
     def employees(self, employee_type: EmployeeType) -> list[EmployeeRecord]:
         """Every object of the Employee type, owned or not, paged to the end.
@@ -281,16 +315,9 @@ class AssetsClient:
         }
 
         def create() -> tuple[str, str]:
-            obj = self._api.post_json("object/create", body, idempotent=False)
-            made = (obj.get("id"), obj.get("objectKey")) if isinstance(obj, dict) else (None, None)
-            if not all(made):  # it may have been made all the same: create_once looks
-                raise UnreadableAnswer(
-                    "assets",
-                    "the create was answered without the object's id and key",
-                    method="POST",
-                    path="object/create",
-                )
-            return str(made[0]), str(made[1])
+            answer = self._api.post_json("object/create", body, idempotent=False)
+            obj = _created(answer, "object/create", "id", "objectKey")
+            return str(obj["id"]), str(obj["objectKey"])
 
         entra_user_id = values.get(Attr.ENTRA_USER_ID)
         if not entra_user_id:
@@ -306,6 +333,23 @@ class AssetsClient:
             "attributes": _attribute_payload(employee_type, values),
         }
         self._api.request("PUT", f"object/{object_id}", json=body)
+
+
+def _created(answer: Any, path: str, *fields: str) -> Mapping[str, Any]:
+    """A create's answer, when it holds the fields that name what was made.
+
+    A success without them says nothing about what happened: it is an
+    :class:`UnreadableAnswer`, which :func:`create_once` treats as a lost answer and
+    looks the thing up, rather than a crash halfway through the schema step.
+    """
+    if isinstance(answer, dict) and all(answer.get(name) not in (None, "") for name in fields):
+        return answer
+    raise UnreadableAnswer(
+        "assets",
+        f"the create was answered without the {' and '.join(fields)} of what it made",
+        method="POST",
+        path=path,
+    )
 
 
 def _attribute(a: Mapping[str, Any]) -> AttributeInfo:
@@ -351,13 +395,16 @@ def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeReco
             method="POST",
             path="object/aql",
         )
-    values: dict[Attr, str | None] = {}
+    listed: dict[Attr, Mapping[str, Any]] = {}
     for attribute in obj.get("attributes", []):
         attr = by_id.get(str(attribute.get("objectTypeAttributeId")))
         items = attribute.get("objectAttributeValues") or []
-        if attr is None or not items:
-            continue
-        raw = _raw_value(attr, items[0])
+        if attr is not None and items:
+            listed[attr] = items[0]
+    account_id = listed.get(Attr.ATLASSIAN_ACCOUNT_ID, {}).get("value")
+    values: dict[Attr, str | None] = {}
+    for attr, item in listed.items():
+        raw = _raw_value(attr, item, account_id)
         if raw is None:
             raise UnreadableAnswer(
                 "assets",
@@ -367,18 +414,40 @@ def _employee(obj: Mapping[str, Any], by_id: Mapping[str, Attr]) -> EmployeeReco
                 path="object/aql",
             )
         values[attr] = _normalised(attr, raw)
-    return employee_record(str(obj["id"]), str(obj["objectKey"]), values)
+    unusable = values.get(Attr.ENTRA_USER_ID)
+    if unusable is not None and not is_directory_object_id(unusable):
+        del values[Attr.ENTRA_USER_ID]  # set aside, reported by the planner
+    else:
+        unusable = None
+    return employee_record(
+        str(obj["id"]), str(obj["objectKey"]), values, unusable_entra_user_id=unusable
+    )
 
 
-def _raw_value(attr: Attr, item: Mapping[str, Any]) -> Any:
+def _raw_value(attr: Attr, item: Mapping[str, Any], account_id: Any) -> Any:
     """What one listed value holds (None: nothing), by the attribute's type."""
     if attr is Attr.MANAGER:
         ref = item.get("referencedObject") or {}
         return ref.get("objectKey") or item.get("searchValue")
     if attr is Attr.JIRA_USER:
-        user = item.get("user") or {}
-        return item.get("value") or user.get("key")
+        return _jira_user(item, account_id)
     return item.get("value")
+
+
+def _jira_user(item: Mapping[str, Any], account_id: Any) -> str | None:
+    """The account id a User attribute holds, wherever Assets put it.
+
+    Its read shape documents ``value`` as optional, gives the account id as the
+    ``searchValue``, and a ``user`` object whose ``key`` is a Jira user key that need
+    not be the account id. The first of them that is there is taken, but one equal to
+    the Employee's Atlassian Account ID wins: reading a user key as the account id
+    would plan a rewrite of every Employee on every run.
+    """
+    user = item.get("user") or {}
+    found = [str(v) for v in (item.get("value"), item.get("searchValue"), user.get("key")) if v]
+    if account_id and str(account_id) in found:
+        return str(account_id)
+    return found[0] if found else None
 
 
 def _normalised(attr: Attr, raw: Any) -> str | None:

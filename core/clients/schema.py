@@ -62,15 +62,22 @@ class SchemaReport:
     created_object_type: bool
     created_attributes: tuple[str, ...]
     mismatched_attributes: tuple[str, ...] = field(default=())
+    created_reference_type: bool = False
 
     @property
     def changed(self) -> bool:
-        return self.created_schema or self.created_object_type or bool(self.created_attributes)
+        return (
+            self.created_schema
+            or self.created_object_type
+            or self.created_reference_type
+            or bool(self.created_attributes)
+        )
 
     def created(self) -> list[str]:
         """What this run added, in the order it was made, as a person would name it."""
         made = [f"schema {SCHEMA_NAME} ({SCHEMA_KEY})"] if self.created_schema else []
         made += [f"object type {OBJECT_TYPE_NAME}"] if self.created_object_type else []
+        made += [f"reference type {REFERENCE_TYPE_NAME}"] if self.created_reference_type else []
         return made + [f"attribute {name}" for name in self.created_attributes]
 
 
@@ -170,7 +177,6 @@ def ensure_schema(
     attributes = assets.attributes(existing_type.id) if existing_type else []
     needs_type = existing_type is None
     icon = _pick_icon(assets.global_icons()) if needs_type else None
-    reference_types = assets.reference_types()
 
     created_schema = schema is None
     if schema is None:
@@ -191,7 +197,7 @@ def ensure_schema(
             lambda: _find_type(assets.object_types(schema_id)),
         )
         attributes = assets.attributes(object_type.id)
-    reference_type = _pick_reference_type(assets, reference_types, attributes)
+    reference_type, created_reference_type = _pick_reference_type(assets, schema.id, attributes)
     created = _create_missing_attributes(
         assets, object_type.id, reference_type, attributes, progress
     )
@@ -202,6 +208,7 @@ def ensure_schema(
         created_object_type=existing_type is None,
         created_attributes=tuple(created),
         mismatched_attributes=tuple(_mismatches(attributes)),
+        created_reference_type=created_reference_type,
     )
 
 
@@ -212,22 +219,34 @@ def _pick_icon(icons: list[NamedId]) -> NamedId:
 
 
 def _pick_reference_type(
-    assets: AssetsClient, reference_types: list[NamedId], attributes: list[AttributeInfo]
-) -> str | None:
-    """A reference type id for Manager, created only when Manager is still to be made."""
+    assets: AssetsClient, schema_id: str, attributes: list[AttributeInfo]
+) -> tuple[str | None, bool]:
+    """The schema's "Reports to" reference type for Manager, made in the schema if missing.
+
+    Returns its id (None when Manager exists) and whether this run made it.
+
+    Looked up only while Manager is still to be made, and always with the schema id:
+    without it Assets lists only global types, and the one made here would be missed
+    and made again on the next run.
+    """
     if any(a.name == Attr.MANAGER.value for a in attributes):
-        return None
-    for wanted in (REFERENCE_TYPE_NAME, "Reference"):
-        found = next((r for r in reference_types if r.name == wanted), None)
-        if found is not None:
-            return found.id
-    if reference_types:
-        return reference_types[0].id
+        return None, False
+
+    def find() -> NamedId | None:
+        return next(
+            (r for r in assets.reference_types(schema_id) if r.name == REFERENCE_TYPE_NAME), None
+        )
+
+    found = find()
+    if found is not None:
+        return found.id, False
     made = create_once(
-        lambda: assets.create_reference_type(REFERENCE_TYPE_NAME, "Employee reports to manager"),
-        lambda: next((r for r in assets.reference_types() if r.name == REFERENCE_TYPE_NAME), None),
+        lambda: assets.create_reference_type(
+            schema_id, REFERENCE_TYPE_NAME, "Employee reports to manager"
+        ),
+        find,
     )
-    return made.id
+    return made.id, True
 
 
 def _create_missing_attributes(

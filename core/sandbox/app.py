@@ -194,15 +194,6 @@ class Sandbox:
     def rename_user(self, user_id: str, display_name: str) -> None:
         self._change_user(user_id, display_name=display_name)
 
-    def set_manager(self, user_id: str, manager_id: str | None) -> None:
-        """Name another user or contact (or nobody) as the user's manager."""
-        with self._lock:
-            if manager_id is not None and not (
-                manager_id in self._state.users or manager_id in self._state.contacts
-            ):
-                raise KeyError(f"no user or contact with id {manager_id}")
-            self._change_user(user_id, manager_id=manager_id)
-
     def downgrade_graph_permission(self) -> None:
         """Graph keeps answering, but as for ``User.ReadBasic.All``: only the basic profile.
 
@@ -217,6 +208,15 @@ class Sandbox:
 
     def set_job_title(self, user_id: str, title: str | None) -> None:
         self._change_user(user_id, job_title=title)
+
+    def set_manager(self, user_id: str, manager_id: str | None) -> None:
+        """Give ``user_id`` a new manager (a user or contact id), or none."""
+        with self._lock:
+            if manager_id is not None and not (
+                manager_id in self._state.users or manager_id in self._state.contacts
+            ):
+                raise KeyError(f"no user or contact with id {manager_id}")
+            self._change_user(user_id, manager_id=manager_id)
 
     def delete_user(self, user_id: str) -> None:
         """Gone from Graph: absent from listings and 404 by id; restorable.
@@ -279,3 +279,12 @@ class Sandbox:
         with self._lock:
             body = {"name": name, "objectSchemaKey": key, "description": "Not ours"}
             return self._state.assets.create_schema(body).id
+
+    def limit_schema_pages(self, size: int) -> None:
+        """Hold at most ``size`` schemas in one ``objectschema/list`` page.
+
+        Assets documents no maximum for that page; a small one lets a test with a
+        handful of schemas show that a client reads every page.
+        """
+        with self._lock:
+            self._state.assets.schema_page_limit = size

@@ -29,6 +29,7 @@ from core.sandbox.state import SandboxState
 
 AQL_DEFAULT_PAGE = 25
 AQL_MAX_PAGE = 1000
+SCHEMA_DEFAULT_PAGE = 25
 Handler = Callable[["AssetsApi", httpx.Request, str], httpx.Response]
 _PREFIX = re.compile(r"^/jsm/assets/workspace/(?P<workspace>[^/]+)/v1/(?P<rest>.*)$")
 
@@ -74,9 +75,24 @@ def handle_assets(state: SandboxState, request: httpx.Request) -> httpx.Response
 
 
 def _list_schemas(api: AssetsApi, request: httpx.Request, _: str) -> httpx.Response:
-    values = [api.schema(s) for s in api.store.schemas]
-    body = {"startAt": 0, "maxResults": 50, "total": len(values), "isLast": True}
-    return json_response(200, {**body, "values": values})
+    """One page of schemas: ``startAt``/``maxResults``, capped at the store's page limit.
+
+    A larger ``maxResults`` is quietly cut to the limit, and ``isLast`` says whether
+    more follow, so a client that reads one page misses every schema after it.
+    """
+    bad = atlassian_error(400, ["startAt and maxResults must be integers"])
+    start = max(int_param(request, "startAt", 0, bad), 0)
+    limit = api.store.schema_page_limit
+    size = min(max(int_param(request, "maxResults", SCHEMA_DEFAULT_PAGE, bad), 1), limit)
+    schemas = list(api.store.schemas)
+    page = [api.schema(s) for s in schemas[start : start + size]]
+    body = {
+        "startAt": start,
+        "maxResults": size,
+        "total": len(schemas),
+        "isLast": start + size >= len(schemas),
+    }
+    return json_response(200, {**body, "values": page})
 
 
 def _create_schema(api: AssetsApi, request: httpx.Request, _: str) -> httpx.Response:
@@ -119,10 +135,19 @@ def _create_attribute(api: AssetsApi, request: httpx.Request, type_id: str) -> h
 
 
 def _reference_types(api: AssetsApi, request: httpx.Request, _: str) -> httpx.Response:
+    """Global types only, unless ``objectSchemaId`` asks for that schema's own.
+
+    ``includeAll=true`` lists every type, global and of every schema.
+    """
     ws = api.store.workspace_id
-    return json_response(
-        200, [reference_type_json(ws, r) for r in api.store.reference_types.values()]
-    )
+    params = request.url.params
+    if params.get("includeAll", "").lower() == "true":
+        found = list(api.store.reference_types.values())
+    elif params.get("objectSchemaId"):
+        found = api.store.reference_types_of(api.store.schema(params["objectSchemaId"]).id)
+    else:
+        found = api.store.reference_types_of(None)
+    return json_response(200, [reference_type_json(ws, r) for r in found])
 
 
 def _add_reference_type(api: AssetsApi, request: httpx.Request, _: str) -> httpx.Response:

@@ -71,10 +71,13 @@ class Attribute:
 
 @dataclass
 class ReferenceType:
+    """A reference type: global (``schema_id`` None) or one schema's own."""
+
     id: str
     name: str
     description: str
     color: str
+    schema_id: str | None = None
 
 
 @dataclass
@@ -101,7 +104,7 @@ def icon_json(workspace_id: str, icon_id: str) -> dict[str, Any]:
 
 
 def reference_type_json(workspace_id: str, ref: ReferenceType) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "workspaceId": workspace_id,
         "globalId": f"{workspace_id}:{ref.id}",
         "id": ref.id,
@@ -110,6 +113,9 @@ def reference_type_json(workspace_id: str, ref: ReferenceType) -> dict[str, Any]
         "color": ref.color,
         "removable": False,
     }
+    if ref.schema_id is not None:
+        body["objectSchemaId"] = ref.schema_id
+    return body
 
 
 def schema_json(

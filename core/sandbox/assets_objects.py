@@ -10,6 +10,7 @@ body's ``errors``; the message names the attribute.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -171,6 +172,11 @@ class ObjectWriter:
                 return
 
 
+def jira_user_key(account_id: str) -> str:
+    """A stable Jira user key for an account: ``ug:`` and a UUID, never the account id."""
+    return f"ug:{uuid.uuid5(uuid.NAMESPACE_URL, 'jira-user:' + account_id)}"
+
+
 def _default_type_problem(attr: Attribute, text: str) -> str | None:
     if attr.default_type_id == BOOLEAN and text not in ("true", "false"):
         return f"{attr.name} must be true or false"
@@ -256,18 +262,36 @@ class ObjectRenderer:
                 "searchValue": target.key,
                 "referencedType": True,
             }
-        value: dict[str, Any] = {
+        if attr.type == TYPE_USER:
+            return self._user_value(raw)
+        return {
             "value": raw,
             "displayValue": raw,
             "searchValue": raw,
             "referencedType": False,
         }
-        if attr.type == TYPE_USER:
-            account = self.accounts.get(raw)
-            name = account.display_name if account else raw
-            value["displayValue"] = name
-            value["user"] = {"key": raw, "name": name, "displayName": name}
-        return value
+
+    def _user_value(self, account_id: str) -> dict[str, Any]:
+        """A User attribute's value in the documented read shape.
+
+        ``ObjectAttributeValue.value`` is optional and left out here; the account id is
+        the ``searchValue``. The ``user`` object (the Assets ``User`` model) has a
+        ``key``, ``name`` and ``displayName`` and no account id field: its ``key`` is a
+        Jira user key, which on Cloud is not the account id.
+        """
+        account = self.accounts.get(account_id)
+        name = account.display_name if account else account_id
+        return {
+            "displayValue": name,
+            "searchValue": account_id,
+            "referencedType": False,
+            "user": {
+                "key": jira_user_key(account_id),
+                "name": name,
+                "displayName": name,
+                "isDeleted": account is None,
+            },
+        }
 
     def plain_values(self, obj: AssetObject) -> dict[str, Any]:
         """``{attribute name: value}`` for non-system attributes, references as keys."""

@@ -72,8 +72,11 @@ def as_int(value: Any, field: str) -> int:
 class AssetsStore:
     """One workspace. Ids come from separate ranges so mixed-up ids fail, not collide."""
 
-    def __init__(self, workspace_id: str = "") -> None:
+    def __init__(self, workspace_id: str = "", *, schema_page_limit: int = 50) -> None:
         self.workspace_id = workspace_id
+        # The most schemas one objectschema/list page holds, whatever maxResults asks
+        # for; the real limit is not documented, so tests set it low to page for sure.
+        self.schema_page_limit = schema_page_limit
         self.schemas: dict[str, Schema] = {}
         self.types: dict[str, ObjectType] = {}
         self.attributes: dict[str, Attribute] = {}
@@ -231,8 +234,14 @@ class AssetsStore:
             target = str(body.get("typeValue") or "")
             if target not in self.types:
                 raise invalid("typeValue", "typeValue must be the id of the referenced object type")
-            if str(additional or "") not in self.reference_types:
-                raise invalid("additionalValue", "additionalValue must be a reference type id")
+            ref = self.reference_types.get(str(additional or ""))
+            schema_id = self.types[attr.object_type_id].schema_id
+            if ref is None or ref.schema_id not in (None, schema_id):
+                raise invalid(
+                    "additionalValue",
+                    "additionalValue must be the id of a global reference type or one of "
+                    "this schema's",
+                )
             attr.type_value, attr.additional_value = target, str(additional)
         elif attr.type == TYPE_USER:
             attr.additional_value = str(additional or "SHOW_PROFILE")
@@ -264,14 +273,26 @@ class AssetsStore:
 
     # -- reference types -------------------------------------------------------------
     def add_reference_type(self, body: dict[str, Any]) -> ReferenceType:
+        """A global reference type, or one of a schema when ``objectSchemaId`` is given.
+
+        Names are unique within where the type lives (globally, or in its schema).
+        """
         name = text(body, "name")
         if not name:
             raise invalid("name", "The reference type name is required")
-        if any(r.name.lower() == name.lower() for r in self.reference_types.values()):
+        given = body.get("objectSchemaId")
+        schema_id = None if given in (None, "") else str(given)
+        if schema_id is not None and schema_id not in self.schemas:
+            raise invalid("objectSchemaId", f"Object schema with id {schema_id} was not found")
+        if any(r.name.lower() == name.lower() for r in self.reference_types_of(schema_id)):
             raise invalid("name", f"A reference type named {name} already exists")
         ref = ReferenceType(
             str(next(self._reference_ids)), name, text(body, "description"),
-            text(body, "color") or "#6b778c",
+            text(body, "color") or "#6b778c", schema_id,
         )  # fmt: skip
         self.reference_types[ref.id] = ref
         return ref
+
+    def reference_types_of(self, schema_id: str | None) -> list[ReferenceType]:
+        """The types of one schema, or the global ones for ``None``."""
+        return [r for r in self.reference_types.values() if r.schema_id == schema_id]

@@ -108,26 +108,49 @@ def _page_size(request: httpx.Request, expand: Expand | None) -> int:
     return min(size, EXPAND_PAGE) if expand is not None else size
 
 
-def _encode_skiptoken(offset: int) -> str:
-    return "RFNwdAI" + base64.urlsafe_b64encode(f"sandbox-users:{offset}".encode()).decode()
+def _encode_skiptoken(listing: int, offset: int) -> str:
+    text = f"sandbox-users:{listing}:{offset}"
+    return "RFNwdAI" + base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def _decode_skiptoken(token: str | None) -> int:
-    if token is None:
-        return 0
+def _decode_skiptoken(token: str) -> tuple[int, int]:
+    """(listing number, offset) from a ``$skiptoken`` this sandbox handed out."""
     try:
-        prefix, _, offset = base64.urlsafe_b64decode(token[7:]).decode().partition(":")
+        prefix, listing, offset = base64.urlsafe_b64decode(token[7:]).decode().split(":")
         if prefix == "sandbox-users" and token.startswith("RFNwdAI"):
-            return int(offset)
+            return int(listing), int(offset)
     except (ValueError, UnicodeDecodeError):
         pass
-    raise graph_error(400, "Request_BadRequest", "'$skiptoken' is malformed or has expired.")
+    raise _expired_skiptoken()
+
+
+def _expired_skiptoken() -> HttpError:
+    return graph_error(400, "Request_BadRequest", "'$skiptoken' is malformed or has expired.")
 
 
 def _matching_users(state: SandboxState, request: httpx.Request) -> list[SandboxUser]:
     predicate = parse_filter(request.url.params.get("$filter"))
     users = list(state.users.values())
     return users if predicate is None else [u for u in users if predicate(u)]
+
+
+def _listing(
+    state: SandboxState, request: httpx.Request
+) -> tuple[int | None, tuple[str, ...], int]:
+    """(listing number, the ids it lists, offset) for a first page or a ``$skiptoken``.
+
+    The ids are taken once, on the first page, like a server-side cursor: later pages
+    cost their own size, not the directory's, and a user deleted meanwhile is left out
+    without shifting anyone else off the listing. A first page has no number yet.
+    """
+    token = request.url.params.get("$skiptoken")
+    if token is None:
+        return None, tuple(u.id for u in _matching_users(state, request)), 0
+    number, offset = _decode_skiptoken(token)
+    kept = state.listing(number)
+    if kept is None:
+        raise _expired_skiptoken()
+    return number, kept, offset
 
 
 def _render(
@@ -153,15 +176,17 @@ def _list_users(state: SandboxState, request: httpx.Request) -> httpx.Response:
     select = parse_select(params.get("$select"))
     expand = parse_expand(params.get("$expand"))
     size = _page_size(request, expand)
-    users = _matching_users(state, request)
-    offset = _decode_skiptoken(params.get("$skiptoken"))
+    number, ids, offset = _listing(state, request)
     suffix = context_suffix(select, expand)
     body: dict[str, Any] = {"@odata.context": f"{origin(request)}/v1.0/$metadata#users{suffix}"}
     if params.get("$count", "").lower() == "true" and _eventual(request):
-        body["@odata.count"] = len(users)
-    if offset + size < len(users):
-        body["@odata.nextLink"] = _next_link(request, _encode_skiptoken(offset + size))
-    body["value"] = [_render(state, u, select, expand) for u in users[offset : offset + size]]
+        body["@odata.count"] = len(ids)
+    if offset + size < len(ids):
+        if number is None:  # a listing longer than a page: kept for its next pages
+            number = state.open_listing(ids)
+        body["@odata.nextLink"] = _next_link(request, _encode_skiptoken(number, offset + size))
+    page = (state.users.get(i) for i in ids[offset : offset + size])
+    body["value"] = [_render(state, u, select, expand) for u in page if u is not None]
     return json_response(200, body)
 
 

@@ -41,6 +41,11 @@ _HOP_BY_HOP = {
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Small writes go out at once. With Nagle's algorithm on, a write that follows one
+    # not yet acknowledged waits for the client's delayed acknowledgement, about 40 ms;
+    # TLS cuts a large body into records written one by one, so even a single write of
+    # the whole answer would wait.
+    disable_nagle_algorithm = True
     server: _TLSServer
 
     def _serve(self) -> None:
@@ -59,14 +64,24 @@ class _Handler(BaseHTTPRequestHandler):
         except httpx.ReadError:  # a reset fault: the connection ends with no answer
             self.close_connection = True
             return
+        self.wfile.write(self._answer(response))
+
+    def _answer(self, response: httpx.Response) -> bytes:
+        """The whole answer, status line to body, to be sent in one write."""
         content = response.read()
-        self.send_response(response.status_code)
-        for name, value in response.headers.multi_items():
-            if name.lower() not in _HOP_BY_HOP:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
+        self.log_request(response.status_code)
+        head = [
+            f"{self.protocol_version} {response.status_code} {response.reason_phrase}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            *(
+                f"{name}: {value}"
+                for name, value in response.headers.multi_items()
+                if name.lower() not in _HOP_BY_HOP
+            ),
+            f"Content-Length: {len(content)}",
+        ]
+        return "\r\n".join([*head, "", ""]).encode("latin-1") + content
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -32,6 +32,9 @@ class DeltaLog:
     rounds: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+KEPT_LISTINGS = 32
+
+
 @dataclass
 class SandboxState:
     """Directory, Atlassian accounts, issued tokens and the Assets workspace.
@@ -51,6 +54,9 @@ class SandboxState:
     # Users deleted from the directory, restorable as Entra keeps them for 30 days.
     deleted: dict[str, SandboxUser] = field(default_factory=dict)
     delta: DeltaLog = field(default_factory=DeltaLog)
+    # Graph /users listings being paged: the user ids each lists, by listing number.
+    listings: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    listings_opened: int = 0
 
     @classmethod
     def from_org(cls, org: SandboxOrg) -> SandboxState:
@@ -61,6 +67,20 @@ class SandboxState:
             accounts={a.account_id: a for a in org.accounts},
             assets=AssetsStore(org.workspace_id),
         )
+
+    def open_listing(self, ids: tuple[str, ...]) -> int:
+        """Keep the ids of a new listing for its later pages; returns its number.
+
+        Only the last :data:`KEPT_LISTINGS` are kept: an older one's ``$skiptoken``
+        has expired, as a real one does in time.
+        """
+        self.listings_opened += 1
+        self.listings[self.listings_opened] = ids
+        self.listings.pop(self.listings_opened - KEPT_LISTINGS, None)
+        return self.listings_opened
+
+    def listing(self, number: int) -> tuple[str, ...] | None:
+        return self.listings.get(number)
 
     def find_user(self, key: str) -> SandboxUser | None:
         """A user by id or, as Graph allows, by userPrincipalName."""

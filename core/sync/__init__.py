@@ -21,6 +21,7 @@ from core.sync.models import (
     EmployeeRecord,
     ManagerRef,
     employee_record,
+    is_directory_object_id,
 )
 from core.sync.plan import (
     Create,
@@ -89,6 +90,7 @@ __all__ = [
     "failures_text",
     "hold_reasons",
     "incomplete_read_reason",
+    "is_directory_object_id",
     "object_key_order",
     "owned_keys",
     "plan_csv",

@@ -1,10 +1,16 @@
-"""The only code that writes: applies a Plan to Assets in two passes.
+"""The only code that writes: applies a Plan to Assets, managers before their reports.
 
-Pass one creates Employees and writes field changes (without Manager); pass two sets
-Manager references, whose value is the manager's object key, which a brand-new
-manager only has after pass one. Each change gets its own outcome and one failure
-does not stop the run. Objects are matched by Entra User ID on the next run, so a run
-killed half-way converges on the rerun without duplicates.
+Creates go in waves (:mod:`core.sync.waves`): first every create whose manager is
+already an Employee (or who has none), together with the inactivations and updates;
+then, wave by wave, the creates whose manager was made in the wave before. Each wave
+is written in parallel. A create carries its Manager reference whenever the manager's
+object exists by the time it is sent, because the reference is that object's key;
+so on a first sync almost every Employee is one write. A last pass sets the Manager
+references that no create could carry (a cycle of managers; a manager whose create
+failed, which is reported there) and the Manager changes of existing Employees. Each
+write gets its own outcome and one failure does not stop the run. Objects are matched
+by Entra User ID on the next run, so a run killed half-way converges on the rerun
+without duplicates.
 
 ``stop`` is asked before every write: once it answers True (the run lost its lease to
 another process) the remaining changes are skipped, never written by two runs at once.
@@ -12,6 +18,8 @@ another process) the remaining changes are skipped, never written by two runs at
 ``record`` is given each outcome as soon as its change is done, from the worker thread
 that did it, so the caller can store a run's history while it is still writing: a run
 killed half-way has its writes on record. It and ``progress`` must be thread-safe.
+``progress`` learns the total at the start; when failures change what the last pass
+has to do, its total changes with them.
 
 Any error while writing one change (an API error, an unreadable response, a bug in a
 parser) becomes that change's ``failed`` outcome, and an error in the caller's progress
@@ -24,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,6 +41,7 @@ from core.errors import ApiError
 from core.sync.models import Attr, AttributeValues
 from core.sync.plan import Create, FieldChange, Inactivation, Plan, Update
 from core.sync.results import ChangeKind, ChangeOutcome, OutcomeStatus
+from core.sync.waves import create_waves
 
 
 class EmployeeWriter(Protocol):
@@ -70,8 +79,17 @@ class ApplyResult:
 class _ManagerLink:
     entra_user_id: str
     label: str
-    object_id: str | None  # None: the object is a create; look its id up after pass one
+    target: tuple[str, str] | None  # (object id, key); None for a create, made by now
     manager_entra_id: str | None
+
+
+@dataclass(frozen=True)
+class _Written:
+    """One change's outcome; a create's (object id, key), and whether it set Manager."""
+
+    outcome: ChangeOutcome
+    created: tuple[str, str] | None = None
+    carried: bool = False
 
 
 def apply_plan(
@@ -86,16 +104,31 @@ def apply_plan(
 ) -> ApplyResult:
     """Apply ``plan``. ``keys_by_entra_id`` maps owned Employees to (object id, key)."""
     known: dict[str, tuple[str, str]] = dict(keys_by_entra_id)
-    total = plan.write_count + len(_manager_links(plan))
-    counter = _Counter(total, progress, record, stop)
+    waves = create_waves(plan.creates, known)
+    existing = _existing_links(plan)
+    unreachable = _uncarried_creates(waves, known)
+    counter = _Counter(plan.write_count + len(existing) + unreachable, progress, record, stop)
+    outcomes: list[ChangeOutcome] = []
+    uncarried: set[str] = set()  # created without their Manager: the last pass sets it
+    # Inactivations first: an interrupted run then never leaves extra access behind.
+    rounds: list[Sequence[Create | Update | Inactivation]] = [
+        [*plan.inactivations, *plan.updates, *(waves[0] if waves else [])],
+        *waves[1:],
+    ]
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        first = list(pool.map(lambda c: _apply_first_pass(c, writer, counter), _changes(plan)))
-        for outcome, created in first:
-            if created is not None:
-                known[outcome.entra_user_id] = created
-        links = _manager_links(plan)
-        second = list(pool.map(lambda link: _link_manager(link, writer, known, counter), links))
-    return ApplyResult(tuple(o for o, _ in first) + tuple(second))
+        for changes in rounds:
+            wave = list(pool.map(lambda c: _apply_change(c, writer, known, counter), changes))
+            for written in wave:  # ``known`` changes between waves, never during one
+                outcomes.append(written.outcome)
+                if written.created is not None:
+                    known[written.outcome.entra_user_id] = written.created
+                    if not written.carried:
+                        uncarried.add(written.outcome.entra_user_id)
+        last = [link for link in _create_links(plan) if link.entra_user_id in uncarried]
+        last += existing
+        counter.remaining(len(last))
+        outcomes += pool.map(lambda link: _link_manager(link, writer, known, counter), last)
+    return ApplyResult(tuple(outcomes))
 
 
 class _Counter:
@@ -109,6 +142,11 @@ class _Counter:
         self.stop = stop
         self._lock = threading.Lock()
 
+    def remaining(self, count: int) -> None:
+        """Between passes: ``count`` changes are left, whatever the first estimate was."""
+        with self._lock:
+            self._total = self._done + count
+
     def finished(self, outcome: ChangeOutcome) -> ChangeOutcome:
         """Record one finished change; a failing callback never stops the apply."""
         try:
@@ -117,44 +155,74 @@ class _Counter:
             log.warning("recording an outcome failed", exc_info=True)
         with self._lock:
             self._done += 1
-            done = self._done
+            done, total = self._done, self._total
         try:
-            self._progress(done, self._total)
+            self._progress(done, total)
         except Exception:
-            log.warning("progress callback failed at %d/%d", done, self._total, exc_info=True)
+            log.warning("progress callback failed at %d/%d", done, total, exc_info=True)
         return outcome
 
 
-def _changes(plan: Plan) -> list[Create | Update | Inactivation]:
-    # Inactivations first: an interrupted run then never leaves extra access behind.
-    return [*plan.inactivations, *plan.updates, *plan.creates]
+def _uncarried_creates(waves: list[list[Create]], known: Mapping[str, object]) -> int:
+    """How many creates cannot carry their manager even if every create succeeds."""
+    made: set[str] = set(known)
+    count = 0
+    for wave in waves:
+        for create in wave:
+            manager = create.get(Attr.MANAGER)
+            count += manager is not None and manager not in made
+        made.update(c.entra_user_id for c in wave)
+    return count
 
 
-def _apply_first_pass(
-    change: Create | Update | Inactivation, writer: EmployeeWriter, counter: _Counter
-) -> tuple[ChangeOutcome, tuple[str, str] | None]:
+def _apply_change(
+    change: Create | Update | Inactivation,
+    writer: EmployeeWriter,
+    known: Mapping[str, tuple[str, str]],
+    counter: _Counter,
+) -> _Written:
     try:
-        outcome, created = _write_first_pass(change, writer, counter.stop)
+        written = _write_change(change, writer, known, counter.stop)
     except Exception as exc:  # one change's failure, whatever it is, is only that change's
-        outcome, created = _failed(change, _error_detail(exc)), None
-    return counter.finished(outcome), created
+        written = _Written(_failed(change, _error_detail(exc)))
+    counter.finished(written.outcome)
+    return written
 
 
-def _write_first_pass(
-    change: Create | Update | Inactivation, writer: EmployeeWriter, stop: Stop
-) -> tuple[ChangeOutcome, tuple[str, str] | None]:
+def _write_change(
+    change: Create | Update | Inactivation,
+    writer: EmployeeWriter,
+    known: Mapping[str, tuple[str, str]],
+    stop: Stop,
+) -> _Written:
     if stop():
-        return _skipped(change), None
+        return _Written(_skipped(change))
     if isinstance(change, Create):
-        values: dict[Attr, str | None] = {a: v for a, v in change.values if a is not Attr.MANAGER}
-        object_id, key = writer.create(values)
-        outcome = _ok(ChangeKind.CREATE, change.entra_user_id, change.label, key)
-        return outcome, (object_id, key)
+        return _create(change, writer, known)
     kind = ChangeKind.INACTIVATE if isinstance(change, Inactivation) else ChangeKind.UPDATE
     changed = _field_values(change.changes)
     if changed:
         writer.update(change.object_id, changed)
-    return _ok(kind, change.entra_user_id, change.label, change.object_key), None
+    return _Written(_ok(kind, change.entra_user_id, change.label, change.object_key))
+
+
+def _create(
+    change: Create, writer: EmployeeWriter, known: Mapping[str, tuple[str, str]]
+) -> _Written:
+    """Create with the manager's key when the manager exists; else the last pass sets it.
+
+    A create refused with the reference (its manager deleted from Assets since it was
+    read) fails as a whole and is reported; it is not sent again without it, which
+    would make a create whose answer was lost more than twice. The next run creates it.
+    """
+    manager_id = change.get(Attr.MANAGER)
+    manager = known.get(manager_id) if manager_id is not None else None
+    values: dict[Attr, str | None] = {a: v for a, v in change.values if a is not Attr.MANAGER}
+    if manager is not None:  # the key in Manager's own place: the order attributes are sent
+        values = {a: manager[1] if a is Attr.MANAGER else v for a, v in change.values}
+    made = writer.create(values)
+    outcome = _ok(ChangeKind.CREATE, change.entra_user_id, change.label, made[1])
+    return _Written(outcome, made, carried=manager is not None)
 
 
 def _error_detail(exc: Exception) -> str:
@@ -169,20 +237,24 @@ def _field_values(changes: Iterable[FieldChange]) -> dict[Attr, str | None]:
     return {c.attr: c.after for c in changes if c.attr is not Attr.MANAGER}
 
 
-def _manager_links(plan: Plan) -> list[_ManagerLink]:
-    links = [
+def _create_links(plan: Plan) -> list[_ManagerLink]:
+    return [
         _ManagerLink(c.entra_user_id, c.label, None, c.get(Attr.MANAGER))
         for c in plan.creates
         if c.get(Attr.MANAGER) is not None
     ]
+
+
+def _existing_links(plan: Plan) -> list[_ManagerLink]:
+    """Manager changes of existing Employees: written after every create they may need."""
+    links = []
     existing: list[Update | Inactivation] = [*plan.updates, *plan.inactivations]
     for change in existing:
         for field_change in change.changes:
             if field_change.attr is Attr.MANAGER:
+                target = (change.object_id, change.object_key)
                 links.append(
-                    _ManagerLink(
-                        change.entra_user_id, change.label, change.object_id, field_change.after
-                    )
+                    _ManagerLink(change.entra_user_id, change.label, target, field_change.after)
                 )
     return links
 
@@ -205,17 +277,15 @@ def _write_manager(
 ) -> ChangeOutcome:
     if stop():
         return _outcome(link, OutcomeStatus.SKIPPED, STOPPED)
-    target = known.get(link.entra_user_id)
-    if target is None:
-        return _outcome(link, OutcomeStatus.SKIPPED, "the Employee was not created")
+    object_id, key = link.target or known[link.entra_user_id]  # only creates that were made
     manager_key: str | None = None
     if link.manager_entra_id is not None:
         manager = known.get(link.manager_entra_id)
         if manager is None:
             return _outcome(link, OutcomeStatus.FAILED, "the manager's Employee does not exist")
         manager_key = manager[1]
-    writer.update(link.object_id or target[0], {Attr.MANAGER: manager_key})
-    return _outcome(link, OutcomeStatus.OK, "", target[1])
+    writer.update(object_id, {Attr.MANAGER: manager_key})
+    return _outcome(link, OutcomeStatus.OK, "", key)
 
 
 def _outcome(

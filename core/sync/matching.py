@@ -64,11 +64,17 @@ class Index:
 
 @dataclass(frozen=True)
 class Matching:
-    """The outcome of matching: Entra User ID -> the active account it is synced with."""
+    """The outcome of matching: Entra User ID -> the active account it is synced with.
+
+    ``set_aside`` maps a directory user to the Employee that holds their account but
+    whose Entra User ID is unusable (see :class:`EmployeeRecord`): neither is synced,
+    and a Manager pointing to that person is left as it is.
+    """
 
     linked: Mapping[str, AtlassianAccount]
     unmatched: tuple[Unmatched, ...]
     warnings: tuple[PlanWarning, ...]
+    set_aside: Mapping[str, EmployeeRecord]
 
 
 def build_index(
@@ -201,6 +207,7 @@ def match_accounts(index: Index, include_guests: bool) -> Matching:
     shared, warnings = _shared_emails(active)
     unmatched: list[Unmatched] = []
     claims: dict[str, list[AtlassianAccount]] = defaultdict(list)
+    set_aside: dict[str, EmployeeRecord] = {}
     for account in newcomers:
         found = _resolve_email(account, index, shared)
         if isinstance(found, Unmatched):
@@ -211,7 +218,8 @@ def match_accounts(index: Index, include_guests: bool) -> Matching:
         outcome = _claim(index.users[user_id], claimants, index, linked, include_guests)
         unmatched.extend(u for u in outcome if isinstance(u, Unmatched))
         warnings.extend(w for w in outcome if isinstance(w, PlanWarning))
-    return Matching(linked, tuple(unmatched), (*index.warnings, *warnings))
+        set_aside.update((user_id, e) for e in outcome if isinstance(e, EmployeeRecord))
+    return Matching(linked, tuple(unmatched), (*index.warnings, *warnings), set_aside)
 
 
 def _shared_emails(
@@ -263,8 +271,12 @@ def _claim(
     index: Index,
     linked: dict[str, AtlassianAccount],
     include_guests: bool,
-) -> list[Unmatched | PlanWarning]:
-    """Link ``user`` to its single claimant, unless something already holds either side."""
+) -> list[Unmatched | PlanWarning | EmployeeRecord]:
+    """Link ``user`` to its single claimant, unless something already holds either side.
+
+    An Employee set aside for an unusable Entra User ID that holds the account is
+    returned: it is reported on its own (see the planner), not as a conflict.
+    """
     if user.id in linked or user.id in index.left_alone:
         holder = linked[user.id].account_id if user.id in linked else "an Employee left alone"
         detail = f"{user.display_name} ({user.id}) is linked to {holder}"
@@ -277,6 +289,8 @@ def _claim(
         message = f"guest {user.id} not synced: guests are excluded by the sync policy"
         return [PlanWarning(WarningCode.GUEST, user.display_name, message)]
     holder_record = index.foreign_accounts.get(account.account_id)
+    if holder_record is not None and holder_record.unusable_entra_user_id is not None:
+        return [holder_record]
     if holder_record is not None:
         message = (
             f"account {account.account_id} not linked: Employee {holder_record.object_key}, "

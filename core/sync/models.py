@@ -6,6 +6,7 @@ Nothing here does I/O. Clients turn JSON into these; the planner turns these int
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +32,18 @@ class Attr(StrEnum):
     DEPARTMENT = "Department"
     MANAGER = "Manager"
     MANAGER_ACCOUNT_ID = "Manager Atlassian Account ID"
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_directory_object_id(value: str) -> bool:
+    """True for what an Entra object id looks like: a GUID (any case, spaces around).
+
+    An Entra User ID stored in Assets that is not one was typed over by hand; sent to
+    Graph it would read as a user deleted from Entra.
+    """
+    return _OBJECT_ID.fullmatch(value.strip().lower()) is not None
 
 
 # The order attributes are written and shown in.
@@ -120,11 +133,17 @@ class EmployeeRecord:
     Values are the strings Assets holds (booleans as ``"true"``/``"false"``);
     ``manager_key`` is the object key of the referenced Employee. Only records with
     an ``entra_user_id`` are ours to change.
+
+    ``unusable_entra_user_id`` holds an Entra User ID that cannot be a directory id
+    (not a GUID: edited by hand in Assets). It is kept out of ``values``, so the
+    Employee is not owned: it is left as it is and reported, and nobody gets a second
+    Employee for its Atlassian account while it holds it.
     """
 
     object_id: str
     object_key: str
     values: tuple[tuple[Attr, str | None], ...]
+    unusable_entra_user_id: str | None = None
 
     def get(self, attr: Attr) -> str | None:
         for name, value in self.values:
@@ -152,8 +171,12 @@ class EmployeeRecord:
 
 
 def employee_record(
-    object_id: str, object_key: str, values: dict[Attr, str | None]
+    object_id: str,
+    object_key: str,
+    values: dict[Attr, str | None],
+    *,
+    unusable_entra_user_id: str | None = None,
 ) -> EmployeeRecord:
     """Build an :class:`EmployeeRecord` with values in the canonical attribute order."""
     ordered = tuple((attr, values.get(attr)) for attr in ATTR_ORDER if attr in values)
-    return EmployeeRecord(object_id=object_id, object_key=object_key, values=ordered)
+    return EmployeeRecord(object_id, object_key, ordered, unusable_entra_user_id)

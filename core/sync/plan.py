@@ -47,6 +47,7 @@ class WarningCode(StrEnum):
     MANAGER_CYCLE = "manager_cycle"
     NO_MAIL = "no_mail"
     UNKNOWN_STATE = "unknown_state"
+    UNUSABLE_ENTRA_USER_ID = "unusable_entra_user_id"
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,7 @@ class _ManagerLink:
     manager_account_id: str | None = None
     gap: ManagerGap | None = None
     is_self: bool = False
+    set_aside: bool = False  # the manager's Employee is set aside: Manager stays as stored
 
 
 _NO_MANAGER = _ManagerLink()
@@ -98,12 +99,21 @@ def build_plan(
     matching = match_accounts(index, policy.include_guests)
     rows = _rows(index, matching)
     linked = {r.entra_user_id: r.account.account_id for r in rows if r.account is not None}
-    links = {r.entra_user_id: _manager_link(r.user, linked, index) for r in rows if r.user}
+    links = {
+        r.entra_user_id: _manager_link(r.user, linked, index, matching.set_aside)
+        for r in rows
+        if r.user
+    }
     changes = [c for r in rows if (c := _change(r, links.get(r.entra_user_id), index))]
     creates = [c for c in changes if isinstance(c, Create)]
     updates = [c for c in changes if isinstance(c, Update)]
     inactivations = [c for c in changes if isinstance(c, Inactivation)]
-    warnings = [*matching.warnings, *_row_warnings(rows, links), *_cycle_warnings(links, index)]
+    warnings = [
+        *matching.warnings,
+        *_row_warnings(rows, links),
+        *_cycle_warnings(links, index),
+        *_set_aside_warnings(employees),
+    ]
     return Plan(
         creates=tuple(sorted(creates, key=lambda c: (c.label, c.entra_user_id))),
         updates=tuple(sorted(updates, key=lambda u: (u.label, u.entra_user_id, u.object_key))),
@@ -138,21 +148,28 @@ def _rows(index: Index, matching: Matching) -> list[_Row]:
     return rows
 
 
-def _manager_link(user: DirectoryUser, linked: Mapping[str, str], index: Index) -> _ManagerLink:
+def _manager_link(
+    user: DirectoryUser,
+    linked: Mapping[str, str],
+    index: Index,
+    set_aside: Mapping[str, EmployeeRecord],
+) -> _ManagerLink:
     """Link the directory manager only if they are (or will be) an Employee with an account.
 
     Assets can only reference an object that exists, and Employees exist only for
     people with an Atlassian account, so anyone else is reported instead of linked.
+    A manager whose Employee is set aside (an unusable Entra User ID) is neither: the
+    Manager fields stay as they are until that Employee is put right.
     """
     ref = user.manager
     if ref is None:
         return _NO_MANAGER
-    if ref.is_contact:
-        return _ManagerLink(gap=ManagerGap.CONTACT)
+    if ref.is_contact or ref.id not in index.users:  # a user is always in index.users
+        return _ManagerLink(gap=ManagerGap.CONTACT if ref.is_contact else ManagerGap.NOT_FOUND)
     if ref.id == user.id:
         return _ManagerLink(is_self=True)
-    if ref.id not in index.users:
-        return _ManagerLink(gap=ManagerGap.NOT_FOUND)
+    if ref.id in set_aside:
+        return _ManagerLink(set_aside=True)
     if ref.id not in linked:
         return _ManagerLink(gap=ManagerGap.NO_ATLASSIAN_ACCOUNT)
     return _ManagerLink(ref.id, linked[ref.id])
@@ -202,6 +219,8 @@ def _desired(row: _Row, link: _ManagerLink) -> Values:
     if account is not None:
         values[Attr.ATLASSIAN_ACCOUNT_ID] = account.account_id
         values[Attr.JIRA_USER] = account.account_id
+    if link.set_aside:
+        del values[Attr.MANAGER], values[Attr.MANAGER_ACCOUNT_ID]
     return _without_unknown(values, row)
 
 
@@ -301,6 +320,27 @@ def _row_warnings(rows: Iterable[_Row], links: Mapping[str, _ManagerLink]) -> li
         if link is not None and link.is_self:
             message = f"{user.id} is their own manager in Entra ID; Manager left empty"
             warnings.append(PlanWarning(WarningCode.MANAGER_CYCLE, label, message))
+    return warnings
+
+
+def _set_aside_warnings(employees: Iterable[EmployeeRecord]) -> list[PlanWarning]:
+    """One warning per Employee whose Entra User ID cannot be a directory id.
+
+    Its value names nobody in Entra ID: sent to Graph it would read as a deleted user
+    and inactivate the Employee. It is left as it is instead, and named here.
+    """
+    warnings: list[PlanWarning] = []
+    for employee in employees:
+        stored = employee.unusable_entra_user_id
+        if stored is None:
+            continue
+        shown = stored if len(stored) <= 60 else stored[:57] + "..."
+        message = (
+            f"Employee {employee.object_key} has Entra User ID {shown!r}, which is not a "
+            "directory object id (a GUID); it is left as it is, and so is any Manager "
+            "pointing to it. Put the person's Object ID from Entra ID back in Assets."
+        )
+        warnings.append(PlanWarning(WarningCode.UNUSABLE_ENTRA_USER_ID, employee.label, message))
     return warnings
 
 

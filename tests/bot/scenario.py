@@ -143,11 +143,36 @@ def text_of(params: dict[str, Any]) -> str:
     return json.dumps(params.get("blocks", [])) + str(params.get("text", ""))
 
 
+class HeldWorker(Worker):
+    """Keeps the jobs listeners hand over until :meth:`release`, so a test can let time
+    pass between Slack's acknowledgement and the work (a run that takes 40 minutes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[tuple[Callable[[], None], str]] = []
+
+    def submit(self, job: Callable[[], None], *, name: str) -> None:
+        self.held.append((job, name))
+
+    def release(self) -> None:
+        """Run every held job now, and wait for them."""
+        jobs, self.held = self.held, []
+        for job, name in jobs:
+            super().submit(job, name=name)
+        super().drain()
+
+
 @contextmanager
-def running_bot(db_dir: Path, fake_slack: FakeSlack, **env: str) -> Iterator[Bot]:
-    """The real app on the sandbox; ``env`` adds ENTRA_SYNC_* variables (without the prefix)."""
+def running_bot(
+    db_dir: Path, fake_slack: FakeSlack, *, worker: Worker | None = None, **env: str
+) -> Iterator[Bot]:
+    """The real app on the sandbox; ``env`` adds ENTRA_SYNC_* variables (without the prefix).
+
+    The fake Slack ages response URLs by the bot's clock.
+    """
     sandbox = Sandbox(seed=7, people=60, atlassian=45)
     clock = Clock()
+    fake_slack.use_clock(clock)
     environ = {
         **sandbox_environ(f"sqlite:///{db_dir / 'bot.db'}"),
         **{f"ENTRA_SYNC_{name}": value for name, value in env.items()},
@@ -164,7 +189,7 @@ def running_bot(db_dir: Path, fake_slack: FakeSlack, **env: str) -> Iterator[Bot
         api_url=fake_slack.base_url,
         admin_user_ids=(ADMIN,),
     )
-    worker = Worker()
+    worker = worker or Worker()
     client = WebClient(token="xoxb-test", base_url=fake_slack.base_url)
     listeners = TrackingExecutor()
     app = build_app(

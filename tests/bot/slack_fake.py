@@ -5,6 +5,11 @@ between parallel runs), records whole requests rather than path counts, answers 
 methods the bot uses with realistic bodies, and can inject faults (``ratelimited`` with
 ``Retry-After``, ``channel_not_found``...) one call at a time.
 
+It also holds the bot to what a real workspace enforces (:mod:`tests.bot.slack_rules`):
+the token's scopes, channel membership for file uploads, and the limits of a
+``response_url``. By default the token holds the scopes the app's manifests request
+(``bot.config.REQUIRED_BOT_SCOPES``), as after installing it from them.
+
 Point a client at :attr:`FakeSlack.base_url`; use :attr:`FakeSlack.response_url` (or
 :meth:`FakeSlack.new_response_url`) as the ``response_url`` of a command or action, so
 ``respond()`` lands here too. Listeners post from worker threads: assert with
@@ -19,11 +24,22 @@ import itertools
 import json
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from bot.config import REQUIRED_BOT_SCOPES
+from tests.bot.slack_rules import (
+    REFUSED_RESPONSE_STATUS,
+    Conversation,
+    Conversations,
+    Refusal,
+    ResponseUrls,
+    check_scopes,
+)
 
 TEAM_ID = "T_FAKE"
 BOT_USER_ID = "U_BOT"
@@ -35,6 +51,13 @@ JSON_FIELDS = frozenset(
 )
 
 Answer = dict[str, Any]
+Clock = Callable[[], datetime]
+REFUSED_RESPONSE = "response_url_refused"
+"""The method name a response_url post Slack refused is recorded under."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -77,13 +100,17 @@ class _State:
     faults: dict[str, deque[_Fault]] = field(default_factory=dict)
     users: dict[str, _User] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    scopes: frozenset[str] = frozenset(REQUIRED_BOT_SCOPES)
+    rejected_tokens: dict[str, str] = field(default_factory=dict)
+    conversations: Conversations = field(default_factory=Conversations)
+    response_urls: ResponseUrls = field(default_factory=lambda: ResponseUrls(_utc_now))
 
 
 class FakeSlack:
     """The fake server. ``with FakeSlack() as fake:`` or the ``fake_slack`` fixture."""
 
-    def __init__(self) -> None:
-        self._state = _State()
+    def __init__(self, *, clock: Clock = _utc_now) -> None:
+        self._state = _State(response_urls=ResponseUrls(clock))
         self._server = _Server(("127.0.0.1", 0), self)
         self._thread: threading.Thread | None = None
         self._response_urls = itertools.count(1)
@@ -124,8 +151,15 @@ class FakeSlack:
         return self.root_url + "/api/"
 
     def new_response_url(self) -> str:
-        """A fresh ``response_url``; calls to it record ``path`` ``/response/<n>``."""
-        return f"{self.root_url}/response/{next(self._response_urls)}"
+        """A fresh ``response_url``; calls to it record ``path`` ``/response/<n>``.
+
+        Slack takes five messages on it within 30 minutes of now (the fake's clock);
+        it refuses the others, recorded as :data:`REFUSED_RESPONSE` calls.
+        """
+        path = f"/response/{next(self._response_urls)}"
+        with self._state.lock:
+            self._state.response_urls.issue(path)
+        return self.root_url + path
 
     # -- configuration -----------------------------------------------------------------
 
@@ -141,6 +175,37 @@ class FakeSlack:
         """How ``users.info`` describes ``user_id``; unknown users are plain members."""
         with self._state.lock:
             self._state.users[user_id] = _User(is_admin, is_owner, is_primary_owner, deleted)
+
+    def set_scopes(self, scopes: Collection[str]) -> None:
+        """The bot scopes the token holds (an app installed with a different manifest)."""
+        with self._state.lock:
+            self._state.scopes = frozenset(scopes)
+
+    def reject_token(self, token: str, error: str = "invalid_auth") -> None:
+        """Answer every call made with ``token`` with ``error`` (revoked, or never valid)."""
+        with self._state.lock:
+            self._state.rejected_tokens[token] = error
+
+    def add_channel(
+        self, channel: str, *, private: bool = False, member: bool = False, archived: bool = False
+    ) -> None:
+        """A channel and whether the bot is in it; unknown ``C...`` ids are public, not joined."""
+        with self._state.lock:
+            self._state.conversations.add(Conversation(channel, private, member, archived))
+
+    def is_member(self, channel: str) -> bool:
+        with self._state.lock:
+            return self._state.conversations.get(channel).member
+
+    def use_clock(self, clock: Clock) -> None:
+        """Age response URLs by ``clock`` (a test's fake time); those issued so far start now."""
+        with self._state.lock:
+            self._state.response_urls.restart(clock)
+
+    def use_up(self, response_url: str) -> None:
+        """Spend all five messages of ``response_url``, as Slack counts them."""
+        with self._state.lock:
+            self._state.response_urls.use_up(urlsplit(response_url).path)
 
     def fail_next(
         self, method: str, error: str = "ratelimited", status: int = 429, retry_after: int = 1
@@ -213,8 +278,11 @@ class FakeSlack:
 
     def _handle_api(self, call: Call) -> tuple[int, Answer, dict[str, str]]:
         """Status, JSON body and extra headers for a Web API call."""
-        if not _has_bot_token(call):
-            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        token = _bot_token(call)
+        with self._state.lock:
+            rejected = self._state.rejected_tokens.get(token or "")
+        if token is None or rejected:
+            return 200, {"ok": False, "error": rejected or "invalid_auth"}, {}
         fault = self._take_fault(call.method_name)
         if fault is not None:
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
@@ -222,7 +290,17 @@ class FakeSlack:
         answer = self._answers().get(call.method_name)
         if answer is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
-        return 200, {"ok": True, **answer(call.params)}, {}
+        try:
+            with self._state.lock:
+                check_scopes(call.method_name, self._state.scopes)
+            return 200, {"ok": True, **answer(call.params)}, {}
+        except Refusal as refusal:
+            return 200, {"ok": False, "error": refusal.error, **refusal.extra}, {}
+
+    def _take_response(self, path: str) -> str | None:
+        """None when Slack takes a message on this response URL; else its refusal."""
+        with self._state.lock:
+            return self._state.response_urls.use(path)
 
     def _answers(self) -> dict[str, Callable[[dict[str, Any]], Answer]]:
         return {
@@ -236,6 +314,7 @@ class FakeSlack:
             "views.publish": self._view,
             "users.info": self._user_info,
             "conversations.open": self._open_dm,
+            "conversations.join": self._join,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
@@ -259,8 +338,25 @@ class FakeSlack:
         }
 
     def _post_message(self, params: dict[str, Any]) -> Answer:
+        with self._state.lock:
+            channel = self._state.conversations.post(
+                str(params.get("channel", "")), self._state.scopes
+            )
         ts = self._next_ts()
-        return {"channel": params.get("channel"), "ts": ts, "message": _message(params, ts)}
+        return {"channel": channel.id, "ts": ts, "message": _message(params, ts)}
+
+    def _join(self, params: dict[str, Any]) -> Answer:
+        with self._state.lock:
+            channel, already = self._state.conversations.join(str(params.get("channel", "")))
+            described = channel.describe()
+        if already:
+            warning = "already_in_channel"
+            return {
+                "channel": described,
+                "warning": warning,
+                "response_metadata": {"warnings": [warning]},
+            }
+        return {"channel": described}
 
     def _update_message(self, params: dict[str, Any]) -> Answer:
         ts = params.get("ts")
@@ -307,7 +403,10 @@ class FakeSlack:
 
     def _complete_upload(self, params: dict[str, Any]) -> Answer:
         files = params.get("files")
+        channel = params.get("channel_id") or params.get("channels")
         with self._state.lock:
+            if channel:
+                self._state.conversations.share_file(str(channel))
             names = dict(self._state.upload_names)
         return {
             "files": [
@@ -333,11 +432,12 @@ def _message(params: dict[str, Any], ts: str | None) -> Answer:
     }
 
 
-def _has_bot_token(call: Call) -> bool:
+def _bot_token(call: Call) -> str | None:
+    """The call's bot token; None when it carries none (a user token, or nothing)."""
     header = call.headers.get("authorization", "")
     token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else ""
     token = token or str(call.params.get("token", ""))
-    return token.startswith("xoxb-") and len(token) > len("xoxb-")
+    return token if token.startswith("xoxb-") and len(token) > len("xoxb-") else None
 
 
 def parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
@@ -400,8 +500,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, f"OK - {len(body)}".encode(), "text/plain")
         elif url.path.startswith("/response/"):
             params = parse_params("", headers.get("content-type", ""), body)
-            fake._record(Call("response_url", params, headers, url.path))
-            self._send(200, b"ok", "text/plain")
+            refusal = fake._take_response(url.path)
+            name = "response_url" if refusal is None else REFUSED_RESPONSE
+            fake._record(Call(name, params, headers, url.path))
+            if refusal is None:
+                self._send(200, b"ok", "text/plain")
+            else:
+                self._send(REFUSED_RESPONSE_STATUS, refusal.encode(), "text/plain")
         else:
             self._send(404, b'{"ok": false, "error": "not_found"}', "application/json")
 

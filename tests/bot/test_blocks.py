@@ -103,7 +103,7 @@ def test_preview_of_twenty_thousand_changes_fits_slack_limits() -> None:
     assert_message_fits(msg)
     joined = "\n".join(texts(msg.blocks))
     assert "3,333" in joined
-    assert "more in the CSV file in this thread" in joined
+    assert "more (see the thread)" in joined
     assert "3,333 creates" in msg.text
     assert "3,335 warnings" in msg.text
 
@@ -114,7 +114,7 @@ def test_preview_rows_are_capped_per_section() -> None:
     msg = preview_message(preview_view(plan), plan, now=NOW)
     creates = next(t for t in texts(msg.blocks) if t.startswith("*Creates* ("))
     assert creates.count("\n• ") == 5
-    assert creates.endswith("… and 95 more in the CSV file in this thread")
+    assert creates.endswith("… and 95 more (see the thread)")
 
 
 def test_preview_escapes_every_directory_value() -> None:

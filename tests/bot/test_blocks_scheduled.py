@@ -101,7 +101,7 @@ def test_applied_report_of_twenty_thousand_changes_fits_slack_limits() -> None:
     assert "Assets said &lt;!channel&gt; no" in joined
     assert "42 requests (assets 30, graph 12)" in joined
     assert "3 min 4 s" in joined
-    assert "CSV file in this thread" in joined
+    assert "CSV file of every change" in joined
     assert "applied with failures" in msg.text
 
 

@@ -61,7 +61,7 @@ LISTS = (
         "• *subject 2*: message guest\n"
         "• *subject 3*: message duplicate_owned_object\n"
         "• *subject 4*: message unowned_object_conflict\n"
-        "… and 2 more in the CSV file in this thread"
+        "… and 2 more (see the thread)"
     ),
 )
 PREVIEW_TEXT = (

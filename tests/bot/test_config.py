@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import REQUIRED_BOT_SCOPES, SlackSettings, load_slack_settings
+from bot.config import SlackSettings, load_slack_settings
 from core.errors import ConfigError
 
 BOT_TOKEN = "xoxb-bot-token-do-not-print"
@@ -110,13 +110,3 @@ def test_the_environment_wins_over_the_env_file(tmp_path: Path) -> None:
     settings = load_slack_settings({"PORT": "9090"}, env_file=env_file)
 
     assert (settings.bot_token, settings.signing_secret, settings.port) == (BOT_TOKEN, SECRET, 9090)
-
-
-def test_the_scopes_are_the_ones_the_features_use() -> None:
-    assert REQUIRED_BOT_SCOPES == (
-        "commands",
-        "chat:write",
-        "chat:write.public",
-        "files:write",
-        "users:read",
-    )

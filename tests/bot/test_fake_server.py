@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.config import SlackSettings, build_web_client
-from tests.bot.slack_fake import BOT_USER_ID, FakeSlack
+from tests.bot.slack_fake import BOT_USER_ID, REFUSED_RESPONSE, FakeSlack
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*3 changes*"}}]
 
@@ -57,6 +58,7 @@ def test_views_publish_returns_a_view_with_an_id(fake_slack: FakeSlack, client: 
 def test_files_upload_v2_records_the_uploaded_content(
     fake_slack: FakeSlack, client: WebClient
 ) -> None:
+    client.conversations_join(channel="C_OPS")
     response = client.files_upload_v2(
         channel="C_OPS", thread_ts="1700000000.000100", filename="preview.csv", content="a,b\n1,2\n"
     )
@@ -81,8 +83,115 @@ def test_users_info_reports_the_configured_admin_flags(
     assert (member["is_admin"], member["is_owner"]) == (False, False)
 
 
-def test_conversations_open_answers_a_dm_channel(client: WebClient) -> None:
+def test_conversations_open_answers_a_dm_channel(fake_slack: FakeSlack, client: WebClient) -> None:
+    fake_slack.set_scopes(["im:write"])
+
     assert client.conversations_open(users="U_ALICE")["channel"]["id"] == "DU_ALICE"
+
+
+def test_a_method_without_its_scope_is_missing_scope(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    """As after installing the app without a scope its code needs."""
+    fake_slack.set_scopes(["chat:write", "files:write"])
+
+    with pytest.raises(SlackApiError) as caught:
+        client.conversations_join(channel="C_OPS")
+
+    assert caught.value.response["error"] == "missing_scope"
+    assert caught.value.response["needed"] == "channels:join"
+    assert client.auth_test()["ok"] is True  # methods that need no scope still answer
+
+
+# -- channels: posting needs chat:write.public, sharing a file needs membership ----------
+
+
+def test_a_file_is_not_shared_into_a_public_channel_the_bot_has_not_joined(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    """chat:write.public lets the message through; the file is refused: not_in_channel."""
+    posted = client.chat_postMessage(channel="C_OPS", text="Preview")
+
+    with pytest.raises(SlackApiError) as caught:
+        client.files_upload_v2(
+            channel="C_OPS", thread_ts=posted["ts"], filename="p.csv", content="a,b\n"
+        )
+
+    assert caught.value.response["error"] == "not_in_channel"
+    assert fake_slack.is_member("C_OPS") is False
+
+
+def test_joining_a_public_channel_makes_the_bot_a_member(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    first = client.conversations_join(channel="C_OPS")
+    again = client.conversations_join(channel="C_OPS")
+
+    assert first["channel"]["is_member"] is True
+    assert first.get("warning") is None
+    assert again["warning"] == "already_in_channel"
+    assert fake_slack.is_member("C_OPS")
+
+
+def test_a_private_channel_cannot_be_joined_and_is_invisible_until_invited(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    fake_slack.add_channel("C_SECRET", private=True)
+
+    with pytest.raises(SlackApiError) as join:
+        client.conversations_join(channel="C_SECRET")
+    with pytest.raises(SlackApiError) as post:
+        client.chat_postMessage(channel="C_SECRET", text="hello")
+
+    assert join.value.response["error"] == "method_not_supported_for_channel_type"
+    assert post.value.response["error"] == "channel_not_found"
+    fake_slack.add_channel("C_SECRET", private=True, member=True)  # invited
+    posted = client.chat_postMessage(channel="C_SECRET", text="hello")
+    client.files_upload_v2(channel="C_SECRET", thread_ts=posted["ts"], content="a", filename="a")
+
+
+def test_without_chat_write_public_an_unjoined_channel_is_not_in_channel(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    fake_slack.set_scopes(["chat:write"])
+
+    with pytest.raises(SlackApiError) as caught:
+        client.chat_postMessage(channel="C_OPS", text="hello")
+
+    assert caught.value.response["error"] == "not_in_channel"
+
+
+def test_a_user_id_as_channel_is_the_apps_direct_message(client: WebClient) -> None:
+    posted = client.chat_postMessage(channel="U_ALICE", text="Your preview failed")
+
+    assert posted["channel"] == "DU_ALICE"
+    client.files_upload_v2(channel=posted["channel"], content="a", filename="a.csv")
+
+
+def test_an_archived_channel_refuses_posts_and_joins(
+    fake_slack: FakeSlack, client: WebClient
+) -> None:
+    fake_slack.add_channel("C_OLD", archived=True)
+
+    with pytest.raises(SlackApiError) as post:
+        client.chat_postMessage(channel="C_OLD", text="x")
+    with pytest.raises(SlackApiError) as join:
+        client.conversations_join(channel="C_OLD")
+
+    assert post.value.response["error"] == join.value.response["error"] == "is_archived"
+
+
+# -- tokens ---------------------------------------------------------------------------
+
+
+def test_a_rejected_token_is_refused_everywhere(fake_slack: FakeSlack) -> None:
+    fake_slack.reject_token("xoxb-revoked", "token_revoked")
+    client = WebClient(token="xoxb-revoked", base_url=fake_slack.base_url)
+
+    with pytest.raises(SlackApiError) as caught:
+        client.auth_test()
+
+    assert caught.value.response["error"] == "token_revoked"
 
 
 def test_rate_limit_is_retried_by_the_project_client(fake_slack: FakeSlack) -> None:
@@ -134,6 +243,46 @@ def test_unknown_methods_are_refused(client: WebClient) -> None:
 
 def test_auth_test_names_the_bot(client: WebClient) -> None:
     assert client.auth_test()["user_id"] == BOT_USER_ID
+
+
+# -- response URLs: five messages within 30 minutes -------------------------------------
+
+
+def test_a_response_url_takes_five_messages_and_refuses_the_sixth(fake_slack: FakeSlack) -> None:
+    url = fake_slack.new_response_url()
+    webhook = WebhookClient(url)
+
+    statuses = [webhook.send(text=f"reply {n}").status_code for n in range(1, 7)]
+
+    assert statuses == [200, 200, 200, 200, 200, 404]
+    assert [c.params["text"] for c in fake_slack.calls("response_url")] == [
+        f"reply {n}" for n in range(1, 6)
+    ]
+    (refused,) = fake_slack.calls(REFUSED_RESPONSE)
+    assert refused.params["text"] == "reply 6"
+
+
+def test_a_response_url_refuses_messages_after_30_minutes() -> None:
+    now = [datetime(2026, 11, 26, 9, 0, tzinfo=UTC)]
+    with FakeSlack(clock=lambda: now[0]) as fake:
+        url = fake.new_response_url()
+        now[0] += timedelta(minutes=29)
+        assert WebhookClient(url).send(text="in time").status_code == 200
+        now[0] += timedelta(minutes=2)
+
+        late = WebhookClient(url).send(text="too late")
+
+    assert (late.status_code, late.body) == (404, "expired_url")
+    assert [c.params["text"] for c in fake.calls("response_url")] == ["in time"]
+
+
+def test_a_used_up_response_url_refuses_at_once(fake_slack: FakeSlack) -> None:
+    url = fake_slack.new_response_url()
+    fake_slack.use_up(url)
+
+    response = WebhookClient(url).send(text="one more")
+
+    assert (response.status_code, response.body) == (404, "used_url")
 
 
 def test_response_url_posts_are_recorded(fake_slack: FakeSlack) -> None:

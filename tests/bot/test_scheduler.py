@@ -18,8 +18,9 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.blocks import escape_mrkdwn
+from bot.blocks import REPORT_CSV_REMEDY, escape_mrkdwn
 from bot.blocks.scheduled import ALERT_NOTE
+from bot.config import REQUIRED_BOT_SCOPES
 from bot.ids import Action
 from bot.scheduler import (
     CATCH_UP_JOB_ID,
@@ -119,6 +120,24 @@ def test_a_check_that_writes_posts_one_report_with_the_csv_in_its_thread(bot: Bo
     assert csv_bytes.decode().startswith("section,subject,id,field,before,after,reason")
     assert "Night Auditor" in csv_bytes.decode()
     assert_no_pings(post.get("blocks", []))
+
+
+def test_a_report_whose_csv_is_refused_says_so_in_its_thread(bot: Bot) -> None:
+    """The app was installed without channels:join, so the bot cannot join the public
+    report channel: the report is posted, the file refused (not_in_channel), and the
+    thread says why and where this run is listed."""
+    _first_sync(bot)
+    _retitle_someone(bot)
+    bot.fake.set_scopes(set(REQUIRED_BOT_SCOPES) - {"channels:join"})
+    bot.clock.advance(days=7)
+    assert _check(bot).kind is ScheduledKind.APPLIED
+    report, note = _posts(bot)
+    assert "The thread holds the CSV file of every change, or, if Slack refused it, why." in (
+        _text(report)
+    )
+    assert note.get("thread_ts") and "thread_ts" not in report
+    assert "`not_in_channel`" in note["text"]
+    assert note["text"].endswith(REPORT_CSV_REMEDY)
 
 
 def test_rerun_the_same_day_posts_nothing(bot: Bot) -> None:

@@ -63,7 +63,7 @@ def existing_schema(router: respx.MockRouter) -> None:
     router.get(f"{BASE}/objectschema/1/objecttypes/flat").mock(
         return_value=httpx.Response(200, json=[{"id": "7", "name": "Employee"}])
     )
-    router.get(f"{BASE}/config/referencetype").mock(
+    router.get(f"{BASE}/config/referencetype", params={"objectSchemaId": "1"}).mock(
         return_value=httpx.Response(200, json=[{"id": "3", "name": "Reference"}])
     )
 
@@ -83,6 +83,7 @@ AMBIGUOUS = [
     pytest.param(lambda: httpx.Response(500), id="500"),
     pytest.param(lambda: httpx.ReadTimeout("no answer"), id="timeout"),
     pytest.param(lambda: httpx.RemoteProtocolError("connection reset by peer"), id="reset"),
+    pytest.param(lambda: httpx.Response(201, json={}), id="201-without-the-attribute"),
 ]
 DEPARTMENT = attribute(299, Attr.DEPARTMENT.value)
 
@@ -179,3 +180,49 @@ def test_an_entra_user_id_that_is_not_unique_is_named_and_left_alone(
     assert note.startswith("Entra User ID is not unique")
     assert "Unique" in note  # names the setting to turn on
     assert all(call.request.method == "GET" for call in router.calls)  # nothing written
+
+
+MANAGER = attribute(298, Attr.MANAGER.value, type=TYPE_REFERENCE)
+
+
+def manager_missing(router: respx.MockRouter) -> respx.Route:
+    """Schema ENTRA without Manager; returns the route that adds attributes."""
+    existing_schema(router)
+    router.get(READ).mock(
+        return_value=httpx.Response(200, json=employee_attributes(without=(Attr.MANAGER,)))
+    )
+    return router.post(ADD).mock(return_value=httpx.Response(201, json=MANAGER))
+
+
+def test_manager_uses_the_schemas_own_reports_to(
+    assets: AssetsClient, router: respx.MockRouter
+) -> None:
+    add = manager_missing(router)
+    types = router.get(f"{BASE}/config/referencetype", params={"objectSchemaId": "1"}).mock(
+        return_value=httpx.Response(200, json=[{"id": "3", "name": "Reports to"}])
+    )
+    made = router.post(f"{BASE}/config/referencetype")
+
+    report = ensure_schema(assets)
+
+    assert types.called
+    assert not made.called
+    assert report.created() == ["attribute Manager"]
+    assert json.loads(add.calls.last.request.content)["additionalValue"] == "3"
+
+
+def test_reports_to_is_made_in_the_schema_when_it_has_none(
+    assets: AssetsClient, router: respx.MockRouter
+) -> None:
+    """Only a global "Reference" around: "Reports to" is made in the schema."""
+    add = manager_missing(router)
+    made = router.post(f"{BASE}/config/referencetype").mock(
+        return_value=httpx.Response(201, json={"id": "12", "name": "Reports to"})
+    )
+
+    report = ensure_schema(assets)
+
+    body = json.loads(made.calls.last.request.content)
+    assert (body["name"], body["objectSchemaId"]) == ("Reports to", "1")
+    assert report.created() == ["reference type Reports to", "attribute Manager"]
+    assert json.loads(add.calls.last.request.content)["additionalValue"] == "12"

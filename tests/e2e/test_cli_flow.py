@@ -233,14 +233,24 @@ EXPECTED_FIRST_COUNTS = {
 
 
 def test_one_failed_write_does_not_stop_the_run(with_schema: Runner, sandbox: Sandbox) -> None:
-    """A rejected create is reported with its reason; the rest apply; a rerun finishes it."""
+    """A rejected create is reported with its reason; the rest apply; a rerun finishes it.
+
+    Managers are created first, so the rejected create is a manager's: the references
+    its reports could not be given are reported with it.
+    """
     sandbox.add_fault(
         Fault(service="assets", method="POST", path_contains="object/create", status=400, times=1)
     )
     result = with_schema("sync", "--yes")
     assert result.code == 1
-    assert "failed 1" in result.out
-    assert "1 changes failed" in result.out
+    failures = [line.strip() for line in result.out.split("changes failed:")[1].splitlines()]
+    (rejected,) = [line for line in failures if line.startswith("create ")]
+    assert "HTTP 400" in rejected
+    references = [line for line in failures if line and line is not rejected]
+    assert references
+    assert all(line.endswith(": the manager's Employee does not exist") for line in references)
+    assert f"failed {1 + len(references)}" in result.out
+    assert f"{1 + len(references)} changes failed" in result.out
     assert len(sandbox.employees()) == EXPECTED_FIRST_COUNTS["creates"] - 1
     assert "partial" in with_schema("history").out
     assert with_schema("sync", "--yes").code == 0

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 
@@ -19,7 +21,13 @@ from core.cli.demo import configure_sandbox, sandbox_environ
 from core.clients import RetryPolicy
 from core.config import load_settings
 from core.runs import SyncService
-from core.sandbox import Fault, Sandbox
+from core.sandbox import (
+    SANDBOX_ATLASSIAN_API_TOKEN,
+    SANDBOX_ATLASSIAN_EMAIL,
+    Answer,
+    Fault,
+    Sandbox,
+)
 from core.store import RunStatus, Store, load_cipher
 from core.sync import Attr, ChangeKind, OutcomeStatus
 
@@ -163,4 +171,67 @@ def test_an_attribute_create_whose_answer_was_lost_is_read_back(
     assert again.mismatched_attributes == ()
     result = service.sync("UADMIN")
     assert result.status is RunStatus.SUCCEEDED
+    assert_converged(service, sandbox)
+
+
+# Every kind of create the schema step sends, by the path it is posted to. The employee
+# type's own attributes are covered above; Employees by the sync tests.
+SCHEMA_CREATES = [
+    pytest.param("/objectschema/create", id="schema"),
+    pytest.param("/objecttype/create", id="object-type"),
+    pytest.param("/config/referencetype", id="reference-type"),
+    pytest.param(ATTRIBUTE_PATH, id="attribute"),
+]
+LOST = [
+    pytest.param({"status": 503, "after_processing": True}, id="processed-503"),
+    pytest.param({"timeout": True, "after_processing": True}, id="processed-timeout"),
+    pytest.param({"answer": Answer.EMPTY}, id="processed-empty-answer"),
+    pytest.param({"answer": Answer.MALFORMED}, id="processed-malformed-answer"),
+    pytest.param({"timeout": True}, id="timeout-before"),
+]
+
+
+def made(sandbox: Sandbox) -> Counter[str]:
+    """What the schema step made, by kind and name, as Assets lists it."""
+    base = f"https://api.sandbox.invalid/jsm/assets/workspace/{sandbox.org.workspace_id}/v1/"
+    auth = (SANDBOX_ATLASSIAN_EMAIL, SANDBOX_ATLASSIAN_API_TOKEN)
+    things: Counter[str] = Counter()
+    with httpx.Client(transport=sandbox.transport(), auth=auth, base_url=base) as assets:
+        schemas = assets.get("objectschema/list").json()["values"]
+        things.update(f"schema {s['objectSchemaKey']}" for s in schemas)
+        every = assets.get("config/referencetype", params={"includeAll": "true"}).json()
+        things.update(f"reference type {r['name']}" for r in every)
+        for schema in schemas:
+            types = assets.get(f"objectschema/{schema['id']}/objecttypes/flat").json()
+            things.update(f"object type {t['name']}" for t in types)
+            for kind in types:
+                attributes = assets.get(f"objecttype/{kind['id']}/attributes").json()
+                things.update(f"attribute {a['name']}" for a in attributes)
+    return things
+
+
+@pytest.mark.parametrize("path", SCHEMA_CREATES)
+@pytest.mark.parametrize("lost", LOST)
+def test_every_schema_create_whose_answer_was_lost_makes_one_thing(
+    service: SyncService, sandbox: Sandbox, path: str, lost: dict[str, Any]
+) -> None:
+    """Whatever the create and however its answer was lost, it exists once, the step
+    finishes, a second step adds nothing and the sync runs."""
+    sandbox.add_fault(Fault(service="assets", method="POST", path_contains=path, **lost))
+    sandbox.reset_counts()
+
+    report = service.create_schema("UADMIN")
+
+    assert report.created_schema and report.created_object_type and report.created_reference_type
+    kinds = len(report.created_attributes) if path == ATTRIBUTE_PATH else 1
+    processed = bool(lost.get("after_processing") or lost.get("answer"))
+    assert sent(sandbox, "POST", path) == kinds + (0 if processed else 1)  # never blindly
+    things = made(sandbox)
+    assert max(things.values()) == 1, things
+    assert things["schema ENTRA"] == things["object type Employee"] == 1
+    assert things["reference type Reports to"] == 1
+    assert all(things[f"attribute {a.value}"] == 1 for a in Attr)
+    assert not service.create_schema("UADMIN").changed
+    assert made(sandbox) == things
+    assert service.sync("UADMIN").status is RunStatus.SUCCEEDED
     assert_converged(service, sandbox)

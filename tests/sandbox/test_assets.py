@@ -84,6 +84,20 @@ def test_object_type_gets_system_attributes(ws: Workspace) -> None:
     assert [t["name"] for t in flat] == ["Employee"]
 
 
+def test_schema_list_pages_and_caps_the_page_size(ws: Workspace, sandbox: Sandbox) -> None:
+    sandbox.limit_schema_pages(2)
+    for number in range(3):
+        sandbox.create_foreign_schema(name=f"Team {number}", key=f"TEAM{number}")
+    first = ws.site.get(f"{ws.base}/objectschema/list", params={"maxResults": 1000}).json()
+    assert [s["objectSchemaKey"] for s in first["values"]] == ["TEAM0", "TEAM1"]
+    assert (first["maxResults"], first["total"], first["isLast"]) == (2, 3, False)
+    rest = ws.site.get(f"{ws.base}/objectschema/list", params={"startAt": 2}).json()
+    assert [s["objectSchemaKey"] for s in rest["values"]] == ["TEAM2"]
+    assert rest["isLast"] is True
+    bad = ws.site.get(f"{ws.base}/objectschema/list", params={"startAt": "x"})
+    assert bad.status_code == 400
+
+
 def test_schema_and_type_refusals(ws: Workspace, sandbox: Sandbox) -> None:
     sandbox.create_foreign_schema()
     taken = ws.post("objectschema/create", {"name": "Entra Directory", "objectSchemaKey": "ENTRA"})
@@ -105,6 +119,39 @@ def test_duplicate_attribute_and_bad_reference_definition(ws: Workspace) -> None
     assert no_ref_type.status_code == 400
 
 
+def test_reference_types_global_unless_the_schema_is_named(ws: Workspace) -> None:
+    ws.employee_type()
+    schema_id = ws.get("objectschema/list").json()["values"][0]["id"]
+    own = ws.post("config/referencetype", {"name": "Reports to", "objectSchemaId": schema_id})
+    assert own.status_code == 201
+    assert own.json()["objectSchemaId"] == schema_id
+    global_names = [r["name"] for r in ws.get("config/referencetype").json()]
+    assert global_names == ["Dependency", "Reference", "Link"]
+    scoped = ws.site.get(f"{ws.base}/config/referencetype", params={"objectSchemaId": schema_id})
+    assert [r["name"] for r in scoped.json()] == ["Reports to"]
+    every = ws.site.get(f"{ws.base}/config/referencetype", params={"includeAll": "true"})
+    assert len(every.json()) == 4
+    again = ws.post("config/referencetype", {"name": "reports TO", "objectSchemaId": schema_id})
+    assert again.status_code == 400  # one name per schema ...
+    assert (
+        ws.post("config/referencetype", {"name": "Reports to"}).status_code == 201
+    )  # ... or globally
+    unknown = ws.post("config/referencetype", {"name": "X", "objectSchemaId": "999"})
+    assert unknown.status_code == 400
+
+
+def test_a_reference_may_use_a_global_type_or_its_schemas_own(ws: Workspace) -> None:
+    type_id, _ = ws.employee_type()
+    other = ws.post("objectschema/create", {"name": "Other", "objectSchemaKey": "OTHER"}).json()
+    theirs = ws.post("config/referencetype", {"name": "Theirs", "objectSchemaId": other["id"]})
+    body = {"name": "Mentor", "type": 1, "typeValue": type_id}
+    refused = ws.post(
+        f"objecttypeattribute/{type_id}", {**body, "additionalValue": theirs.json()["id"]}
+    )
+    assert refused.status_code == 400
+    assert "additionalValue" in refused.json()["errors"]
+
+
 def test_create_update_and_read_back(ws: Workspace, sandbox: Sandbox) -> None:
     type_id, ids = ws.employee_type()
     account_id = next(iter(sandbox.atlassian_accounts))
@@ -118,8 +165,11 @@ def test_create_update_and_read_back(ws: Workspace, sandbox: Sandbox) -> None:
     by_attr = {a["objectTypeAttributeId"]: a["objectAttributeValues"] for a in worker["attributes"]}
     assert by_attr[ids["Manager"]][0]["referencedObject"]["objectKey"] == "ENTRA-1"
     assert "value" not in by_attr[ids["Manager"]][0]
-    assert by_attr[ids["Jira User"]][0]["value"] == account_id
-    assert by_attr[ids["Jira User"]][0]["user"]["key"] == account_id
+    jira_user = by_attr[ids["Jira User"]][0]
+    assert "value" not in jira_user  # optional in the read shape; the id is searchValue
+    assert jira_user["searchValue"] == account_id
+    assert jira_user["user"]["key"] != account_id  # a Jira user key, not the account id
+    assert jira_user["user"]["displayName"] == jira_user["displayValue"]
     assert by_attr[ids["Key"]][0]["value"] == "ENTRA-2"
     updated = ws.site.put(
         f"{ws.base}/object/{worker['id']}",

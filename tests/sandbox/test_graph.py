@@ -41,6 +41,29 @@ def test_next_link_keeps_the_query(graph: httpx.Client) -> None:
     assert link.params["$skiptoken"]
 
 
+def test_a_user_deleted_while_paging_shifts_nobody_off_the_listing(
+    graph: httpx.Client, sandbox: Sandbox
+) -> None:
+    """Later pages follow the listing the first page began, as a server-side cursor:
+    the deleted user is left out and everyone else is listed exactly once."""
+    first = graph.get(f"{GRAPH}/users?$select=id&$top=7").json()
+    gone = first["value"][2]["id"]
+    sandbox.delete_user(gone)
+    rest, _ = _all_pages(graph, first["@odata.nextLink"])
+    listed = [u["id"] for u in first["value"] + rest]
+    assert listed == [*list(sandbox.directory_users)[:2], gone, *list(sandbox.directory_users)[2:]]
+
+
+def test_a_skiptoken_of_a_listing_long_since_begun_has_expired(graph: httpx.Client) -> None:
+    """Only the latest 32 listings are kept for paging; an older one's link is refused."""
+    links = [graph.get(f"{GRAPH}/users?$top=7").json()["@odata.nextLink"] for _ in range(33)]
+    assert graph.get(links[-1]).status_code == 200
+    expired = graph.get(links[0])
+    assert expired.status_code == 400
+    assert expired.json()["error"]["message"] == "'$skiptoken' is malformed or has expired."
+    assert graph.get(f"{GRAPH}/users?$skiptoken=RFNwdAInotbase64").status_code == 400
+
+
 def test_default_property_set_lacks_account_enabled(graph: httpx.Client) -> None:
     user = graph.get(f"{GRAPH}/users?$top=1").json()["value"][0]
     assert "accountEnabled" not in user

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import json
+import socket
 import ssl
 import stat
+import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
 
 from core.sandbox import SANDBOX_ORG_API_KEY, Fault, Sandbox, SandboxServer, settings_env
+from core.sandbox.server import _Handler
 from tests.sandbox.conftest import SITE_AUTH
 
 
@@ -59,3 +66,50 @@ def test_a_reset_fault_ends_the_connection_without_an_answer(tmp_path: Path) -> 
             with pytest.raises(httpx.TransportError):
                 client.get("/rest/api/3/users/search")
             assert client.get("/rest/api/3/users/search").status_code == 200
+
+
+class RecordingSocket:
+    """A connection that serves ``incoming`` and records each write and socket option."""
+
+    def __init__(self, incoming: bytes) -> None:
+        self._incoming = io.BytesIO(incoming)
+        self.writes: list[bytes] = []
+        self.options: list[tuple[int, int, int]] = []
+
+    def makefile(self, mode: str, buffering: int = -1) -> io.BytesIO:
+        return self._incoming
+
+    def sendall(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:
+        self.options.append((level, option, int(value)))
+
+
+def test_each_answer_is_one_write_on_a_connection_with_nagle_off() -> None:
+    """Head and body written apart, or any write with Nagle's algorithm on, wait about
+    40 ms for the client's delayed acknowledgement: every answer would cost that."""
+    sandbox = Sandbox()
+    request = (
+        "GET /rest/servicedeskapi/assets/workspace HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {SITE_AUTH}\r\n\r\n"
+    ).encode()
+    connection = RecordingSocket(request * 2)  # two requests on one kept-alive connection
+    server = SimpleNamespace(
+        sandbox=sandbox,
+        base_url="https://127.0.0.1:1",
+        stopping=threading.Event(),
+        hold_on_timeout=0.0,
+    )
+
+    _Handler(cast(Any, connection), ("127.0.0.1", 50_000), cast(Any, server))
+
+    assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in connection.options
+    assert len(connection.writes) == 2
+    for answer in connection.writes:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        assert lines[0] == "HTTP/1.1 200 OK"
+        assert f"Content-Length: {len(body)}" in lines
+        assert json.loads(body)["values"][0]["workspaceId"] == sandbox.org.workspace_id
+    assert sandbox.requests["jira"] == 2
