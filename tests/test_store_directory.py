@@ -42,6 +42,7 @@ def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
 
 
 def person(number: int, **fields: object) -> DirectoryUser:
+    """Person 1 manages everyone else; a copy read back names a user manager so."""
     user = DirectoryUser(
         id=f"u-{number}",
         display_name=f"Person {number}",
@@ -50,7 +51,7 @@ def person(number: int, **fields: object) -> DirectoryUser:
         proxy_addresses=(f"SMTP:p{number}@contoso.com",),
         department="Sales",
         job_title="Seller",
-        manager=ManagerRef("u-1", GRAPH_USER_TYPE) if number != 1 else None,
+        manager=ManagerRef("u-1", GRAPH_USER_TYPE, "Person 1") if number != 1 else None,
     )
     return replace(user, **fields)  # type: ignore[arg-type]
 
@@ -68,6 +69,7 @@ def fresh(owner: str, users: list[DirectoryUser], link: str, base: int | None) -
 
 
 def test_a_fresh_copy_round_trips_every_field(store: Store) -> None:
+    """A user manager comes back named by that user's own display name."""
     odd = person(
         3,
         mail=None,
@@ -165,3 +167,12 @@ def test_an_older_database_gains_the_copy_tables_when_opened(tmp_path: Path) -> 
         reopened.close()
     assert {"directory_copy", "directory_copy_user"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_a_copy_larger_than_one_insert_is_saved_whole(store: Store) -> None:
+    """Rows go in by batches of 2,000; a tenant of 4,001 needs three, and loses none."""
+    users = [person(number) for number in range(1, 4_002)]
+    assert store.save_directory_copy(fresh(OWNER, users, "link-1", None))
+    copy = store.directory_copy(OWNER)
+    assert copy is not None
+    assert dict(copy.users) == {u.id: u for u in users}

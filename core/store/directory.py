@@ -26,16 +26,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Engine, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, Connection, Engine, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from core.store.tables import UtcDateTime
-from core.sync import Attr, DirectoryUser, ManagerRef
+from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser, ManagerRef
 
 COPY_ROW_ID = 1
 """One copy per installation: its state row always has this id."""
 _CHUNK = 500  # ids per DELETE ... IN (...): far below every database's parameter limit
+_INSERT_BATCH = 2_000  # rows per INSERT: one statement's worth, not a whole tenant's
 
 
 class DirectoryCopyRow(SQLModel, table=True):
@@ -52,7 +53,13 @@ class DirectoryCopyRow(SQLModel, table=True):
 
 
 class DirectoryUserRow(SQLModel, table=True):
-    """One user of the copy: the fields a :class:`DirectoryUser` holds."""
+    """One user of the copy: the fields a :class:`DirectoryUser` holds.
+
+    ``proxy_addresses`` and ``unknown`` are lists joined by line breaks (no address or
+    attribute name holds one): plain text reads back without a JSON parse per row,
+    which at 100,000 users is most of the load. ``manager_name`` is kept for a contact
+    only; a user manager's name is that user's own, joined in when the copy is read.
+    """
 
     __tablename__ = "directory_copy_user"
 
@@ -60,7 +67,7 @@ class DirectoryUserRow(SQLModel, table=True):
     display_name: str = Field(sa_column=Column(Text, nullable=False))
     mail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     user_principal_name: str = Field(sa_column=Column(Text, nullable=False))
-    proxy_addresses: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    proxy_addresses: str = Field(default="", sa_column=Column(Text, nullable=False))
     department: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     job_title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     account_enabled: bool
@@ -68,7 +75,7 @@ class DirectoryUserRow(SQLModel, table=True):
     manager_id: str | None = None
     manager_type: str | None = None
     manager_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    unknown: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    unknown: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 @dataclass(frozen=True)
@@ -118,8 +125,7 @@ class DirectoryCopyRecords:
             state = connection.execute(select(_state_table())).mappings().first()
             if state is None or state["owner"] != owner:
                 return None
-            rows = connection.execute(select(_user_table())).mappings()
-            users = {row["id"]: _user(dict(row)) for row in rows}
+            users = _read_users(connection)
         return DirectoryCopy(
             owner=owner,
             users=users,
@@ -199,9 +205,14 @@ def _write_users(connection: Connection, save: DirectoryCopySave) -> None:
         for chunk in _chunks(sorted(gone)):
             connection.execute(delete(users).where(users.c.id.in_(chunk)))
         written = (save.users[user_id] for user_id in save.changed)
-    rows = [_row(user) for user in written]
-    if rows:
-        connection.execute(insert(users), rows)
+    batch: list[dict[str, Any]] = []
+    for user in written:  # in batches: a first round's 100,000 rows are never all held
+        batch.append(_row(user))
+        if len(batch) == _INSERT_BATCH:
+            connection.execute(insert(users), batch)
+            batch = []
+    if batch:
+        connection.execute(insert(users), batch)
 
 
 def _chunks(ids: list[str]) -> Iterator[list[str]]:
@@ -216,32 +227,93 @@ def _row(user: DirectoryUser) -> dict[str, Any]:
         "display_name": user.display_name,
         "mail": user.mail,
         "user_principal_name": user.user_principal_name,
-        "proxy_addresses": list(user.proxy_addresses),
+        "proxy_addresses": _SEPARATOR.join(user.proxy_addresses),
         "department": user.department,
         "job_title": user.job_title,
         "account_enabled": user.account_enabled,
         "user_type": user.user_type,
         "manager_id": manager.id if manager else None,
         "manager_type": manager.odata_type if manager else None,
-        "manager_name": manager.display_name if manager else None,
-        "unknown": sorted(attr.value for attr in user.unknown),
+        "manager_name": manager.display_name if manager and manager.is_contact else None,
+        "unknown": _SEPARATOR.join(sorted(attr.value for attr in user.unknown)),
     }
 
 
-def _user(row: Mapping[str, Any]) -> DirectoryUser:
-    manager = None
-    if row["manager_id"]:
-        manager = ManagerRef(row["manager_id"], row["manager_type"], row["manager_name"])
-    return DirectoryUser(
-        id=row["id"],
-        display_name=row["display_name"],
-        mail=row["mail"],
-        user_principal_name=row["user_principal_name"],
-        proxy_addresses=tuple(row["proxy_addresses"] or ()),
-        department=row["department"],
-        job_title=row["job_title"],
-        account_enabled=bool(row["account_enabled"]),
-        user_type=row["user_type"],
-        manager=manager,
-        unknown=frozenset(Attr(value) for value in row["unknown"] or ()),
-    )
+def _read_users(connection: Connection) -> dict[str, DirectoryUser]:
+    """Every user of the copy, a user manager named by that user's display name.
+
+    Built for 100,000 rows: plain tuples, a self-join for the manager's name, and the
+    values many users share (department, title, type, the manager's id and reference)
+    held once rather than once per row.
+    """
+    user, boss = _user_table().alias("u"), _user_table().alias("m")
+    query = select(
+        *(user.c[name] for name in _COLUMNS), boss.c.display_name.label("boss_name")
+    ).outerjoin(boss, boss.c.id == user.c.manager_id)
+    shared = _Shared()
+    users: dict[str, DirectoryUser] = {}
+    for row in connection.execute(query):
+        (uid, name, mail, upn, proxies, department, title, enabled, kind) = row[:9]
+        (manager_id, manager_type, manager_name, unknown, boss_name) = row[9:]
+        manager = None
+        if manager_id:
+            if manager_type != GRAPH_CONTACT_TYPE:
+                manager_name = boss_name or None
+            manager = shared.manager(manager_id, manager_type, manager_name)
+        users[uid] = DirectoryUser(
+            id=uid,
+            display_name=name,
+            mail=mail,
+            user_principal_name=upn,
+            proxy_addresses=tuple(proxies.split(_SEPARATOR)) if proxies else (),
+            department=shared.text(department),
+            job_title=shared.text(title),
+            account_enabled=bool(enabled),
+            user_type=shared.text(kind),
+            manager=manager,
+            unknown=shared.unknown(unknown),
+        )
+    return users
+
+
+_SEPARATOR = "\n"
+_COLUMNS = (
+    "id",
+    "display_name",
+    "mail",
+    "user_principal_name",
+    "proxy_addresses",
+    "department",
+    "job_title",
+    "account_enabled",
+    "user_type",
+    "manager_id",
+    "manager_type",
+    "manager_name",
+    "unknown",
+)
+
+
+class _Shared:
+    """One object for each value many users repeat, so the copy costs less memory."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._managers: dict[tuple[str, str, str | None], ManagerRef] = {}
+        self._unknown: dict[str, frozenset[Attr]] = {"": frozenset()}
+
+    def text(self, value: str | None) -> str | None:
+        return None if value is None else self._texts.setdefault(value, value)
+
+    def manager(self, manager_id: str, kind: str | None, name: str | None) -> ManagerRef:
+        key = (manager_id, kind or GRAPH_USER_TYPE, name)
+        found = self._managers.get(key)
+        if found is None:
+            found = self._managers[key] = ManagerRef(*key)
+        return found
+
+    def unknown(self, value: str) -> frozenset[Attr]:
+        found = self._unknown.get(value)
+        if found is None:
+            found = self._unknown[value] = frozenset(Attr(v) for v in value.split(_SEPARATOR))
+        return found
