@@ -53,6 +53,9 @@ _FIELDS = {
     "jobTitle": "job_title",
     "userType": "user_type",
 }
+_SHARED_FIELDS = frozenset({"department", "jobTitle", "userType"})
+"""Properties many users hold the same value of: each value is held once."""
+_NOTHING_UNKNOWN: frozenset[Attr] = frozenset()
 _EMPTY = DirectoryUser(
     id="", display_name="", mail=None, user_principal_name="", user_type=None, account_enabled=True
 )
@@ -79,9 +82,10 @@ def refused_token(error: ApiError) -> bool:
 class DeltaRound:
     """A completed round: the copy it leaves, what it changed, and its ``deltaLink``.
 
-    ``copy`` is what the store keeps (a user manager's name is not kept: it is the
-    manager's own display name, see :func:`directory_view`). ``withheld`` counts the
-    entries whose ``accountEnabled`` Graph withheld; a round with any is not kept.
+    ``copy`` is what the store keeps, each user manager named by that user's display
+    name as a full read names it (the store keeps only a contact's name; a user
+    manager's it joins in when it reads the copy). ``withheld`` counts the entries
+    whose ``accountEnabled`` Graph withheld; a round with any is not kept.
     """
 
     copy: Mapping[str, DirectoryUser]
@@ -117,11 +121,31 @@ def page_links(page: Any) -> tuple[str | None, str | None]:
     )
 
 
+class Interner:
+    """One object for each value many users repeat: a tenant of 100,000 users has a few
+    hundred departments, titles and managers, not 100,000 copies of each."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._managers: dict[tuple[str, str, str | None], ManagerRef] = {}
+
+    def text(self, value: str) -> str:
+        return self._texts.setdefault(value, value)
+
+    def manager(self, manager_id: str, kind: str, name: str | None) -> ManagerRef:
+        key = (self.text(manager_id), kind, name)
+        found = self._managers.get(key)
+        if found is None:
+            found = self._managers[key] = ManagerRef(*key)
+        return found
+
+
 class RoundMerger:
     """Merges a round's pages as they come, so no page is held longer than its merge."""
 
     def __init__(self, copy: Mapping[str, DirectoryUser], *, fresh: bool) -> None:
         self._users: dict[str, DirectoryUser] = {} if fresh else dict(copy)
+        self._shared = Interner()
         self._fresh = fresh
         self._changed: set[str] = set()
         self._removed: set[str] = set()
@@ -130,20 +154,30 @@ class RoundMerger:
     def add(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """One page's entries, in order (Graph may list a user twice: the last wins)."""
         for raw in entries:
-            user_id = _entry_id(raw)
+            user_id = self._shared.text(_entry_id(raw))
             if "@removed" in raw:
                 self._users.pop(user_id, None)
                 self._changed.discard(user_id)
                 if not self._fresh:
                     self._removed.add(user_id)
                 continue
-            merged, withheld = merge_entry(self._users.get(user_id), raw)
+            merged, withheld = merge_entry(self._users.get(user_id), raw, self._shared)
             self._withheld += withheld
             self._users[user_id] = merged
             self._changed.add(user_id)
             self._removed.discard(user_id)
 
     def finish(self, link: str) -> DeltaRound:
+        """The round, each user manager named by that user's display name in the copy."""
+        users = self._users
+        for user_id, user in users.items():
+            manager = user.manager
+            if manager is None or manager.is_contact:
+                continue
+            name = _name_of(users.get(manager.id))
+            if name != manager.display_name:
+                named = self._shared.manager(manager.id, manager.odata_type, name)
+                users[user_id] = replace(user, manager=named)
         return DeltaRound(
             self._users,
             link,
@@ -155,17 +189,19 @@ class RoundMerger:
 
 
 def merge_entry(
-    current: DirectoryUser | None, raw: Mapping[str, Any]
+    current: DirectoryUser | None, raw: Mapping[str, Any], shared: Interner | None = None
 ) -> tuple[DirectoryUser, bool]:
     """One user entry onto what the copy holds; True when Graph withheld ``accountEnabled``."""
+    shared = shared if shared is not None else Interner()
     enabled = raw.get("accountEnabled", None if current is None else ...)
     withheld = enabled is None
-    base = current if current is not None else replace(_EMPTY, id=_entry_id(raw))
+    base = current if current is not None else replace(_EMPTY, id=shared.text(_entry_id(raw)))
     values: dict[str, Any] = {}
     for name, attribute in _FIELDS.items():
         if name not in raw or (withheld and raw[name] is None):
             continue
-        values[attribute] = _value(name, raw[name])
+        value = _value(name, raw[name])
+        values[attribute] = shared.text(value) if name in _SHARED_FIELDS and value else value
     unknown = set(base.unknown) - {Attr.ACTIVE}
     if withheld:
         unknown.add(Attr.ACTIVE)
@@ -175,15 +211,18 @@ def merge_entry(
     elif Attr.ACTIVE in base.unknown:
         unknown.add(Attr.ACTIVE)
     if "manager@delta" in raw:
-        values["manager"] = _manager(raw["manager@delta"], base.manager)
-    return replace(base, **values, unknown=frozenset(unknown)), withheld
+        values["manager"] = _manager(raw["manager@delta"], base.manager, shared)
+    known = _NOTHING_UNKNOWN if not unknown else frozenset(unknown)
+    return replace(base, **values, unknown=known), withheld
 
 
 def directory_view(copy: Mapping[str, DirectoryUser]) -> tuple[DirectoryUser, ...]:
     """The users the planner gets: as a full read gives them, managers named.
 
     A full read expands the manager with its display name; here a user manager's name
-    is that user's own, read from the copy. A contact's name is kept in the copy.
+    is that user's own, read from the copy. A contact's name is kept in the copy. A
+    finished round and a copy read from the store are named already, so this returns
+    their users as they are; it names anything else.
     """
     return tuple(_named_manager(user, copy) for user in copy.values())
 
@@ -192,11 +231,14 @@ def _named_manager(user: DirectoryUser, copy: Mapping[str, DirectoryUser]) -> Di
     manager = user.manager
     if manager is None or manager.is_contact:
         return user
-    known = copy.get(manager.id)
-    name = (known.display_name or None) if known is not None else None
+    name = _name_of(copy.get(manager.id))
     if name == manager.display_name:
         return user
     return replace(user, manager=replace(manager, display_name=name))
+
+
+def _name_of(user: DirectoryUser | None) -> str | None:
+    return (user.display_name or None) if user is not None else None
 
 
 def unnamed_contacts(round_: DeltaRound) -> list[str]:
@@ -235,7 +277,7 @@ def _value(name: str, value: Any) -> Any:
     return value or None
 
 
-def _manager(items: Any, current: ManagerRef | None) -> ManagerRef | None:
+def _manager(items: Any, current: ManagerRef | None, shared: Interner) -> ManagerRef | None:
     """The manager a ``manager@delta`` list leaves: its last entry not ``@removed``."""
     alive = [
         item
@@ -250,4 +292,4 @@ def _manager(items: Any, current: ManagerRef | None) -> ManagerRef | None:
     name = None
     if current is not None and current.id == manager_id and kind == GRAPH_CONTACT_TYPE:
         name = current.display_name  # a contact's name, found once, is kept
-    return ManagerRef(manager_id, kind, name)
+    return shared.manager(manager_id, kind, name)

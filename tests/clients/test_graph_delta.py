@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -38,8 +39,13 @@ def copy_of(*users: DirectoryUser) -> dict[str, DirectoryUser]:
 
 
 def stored(number: int, manager: int | None = None, **fields: Any) -> DirectoryUser:
-    """A user as the copy keeps them after a round that listed ``entry(number)``."""
+    """A user as the copy holds them after a round that listed ``entry(number)``.
+
+    The round names a user manager by that user's display name (``User n``).
+    """
     user, _ = merge_entry(None, entry(number, manager))
+    if user.manager is not None:
+        fields = {"manager": replace(user.manager, display_name=f"User {manager}"), **fields}
     return DirectoryUser(**{**_fields(user), **fields})
 
 
@@ -60,7 +66,7 @@ def test_a_first_round_follows_next_links_to_the_delta_link(
 
     assert round_.fresh and round_.link == NEXT_LINK and round_.keepable
     assert list(round_.copy) == ["u-0001", "u-0002", "u-0003"]
-    assert round_.copy["u-0002"].manager == ManagerRef("u-0001", GRAPH_USER_TYPE)
+    assert round_.copy["u-0002"].manager == ManagerRef("u-0001", GRAPH_USER_TYPE, "User 1")
     first, second = (call.request for call in route.calls)
     assert first.url.params["$select"] == DELTA_SELECT
     assert "manager" in DELTA_SELECT.split(",")
@@ -113,7 +119,7 @@ def test_changes_merge_onto_the_copy(router: respx.MockRouter, graph_api: ApiCli
     assert users["u-0002"] == stored(2, manager=1, department=None)  # manager@delta absent: kept
     assert users["u-0003"] == stored(3, manager=None)
     assert "u-0004" not in users
-    assert users["u-0005"].manager == ManagerRef("u-0002", GRAPH_USER_TYPE)
+    assert users["u-0005"].manager == ManagerRef("u-0002", GRAPH_USER_TYPE, "User 2")
     assert users["u-0006"] == DirectoryUser(
         id="u-0006",
         display_name="New Person",
