@@ -14,8 +14,11 @@ with no fault:
   field holds a value that is neither the one before the run nor the twin's;
 * once the fault is gone, one more sync converges on the twin's state.
 
-The Graph ``$batch`` rows use a tenant of 400 people instead, where asking Graph for
-the 45 Atlassian users by ``$batch`` costs fewer requests than listing everyone; the
+The first sync leaves a copy of the directory with a delta link, so the faulty run
+reads Graph's changes since (the "user changes" rows). The "user list" rows first
+make Graph refuse that link, so the run reads the whole directory afresh. The Graph
+``$batch`` rows use a tenant of 1,400 people instead, where asking Graph for the 45
+Atlassian users by ``$batch`` costs fewer requests than a first delta read; the
 seeded tenant of 60 is read in one page.
 
 ``python -m tests.reliability_faults`` runs every case and prints a Markdown table
@@ -53,7 +56,7 @@ from core.store import RunStatus, Store, load_cipher
 from core.sync import Attr
 
 SEED, PEOPLE, ATLASSIAN = 7, 60, 45
-LOOKUP_PEOPLE = 400  # a tenant where the sync asks for its users by $batch
+LOOKUP_PEOPLE = 1_400  # a tenant where the sync asks for its users by $batch
 APPROVER = "UAPPROVER"
 ADMIN = "UADMIN"
 UNTIL_CLEARED = 1_000  # uses of a fault that lasts until the test clears it
@@ -92,6 +95,7 @@ class Target:
     batch_item: bool = False
     people: int = PEOPLE
     unique_ids: bool = True  # Entra User ID and Atlassian Account ID made unique, as ours are
+    fresh: bool = False  # Graph refuses the saved delta link, so the run reads everything
 
     @property
     def is_write(self) -> bool:
@@ -99,7 +103,12 @@ class Target:
 
 
 TOKEN = Target("sign-in", "token", Phase.READ, "login", "POST", "/oauth2/v2.0/token")
-USERS = Target("Graph", "user list", Phase.READ, "graph", "GET", "/v1.0/users?")
+DELTA = Target(
+    "Graph", "user changes (delta)", Phase.READ, "graph", "GET", "/v1.0/users/delta?$deltatoken"
+)
+USERS = Target(
+    "Graph", "user list", Phase.READ, "graph", "GET", "/v1.0/users/delta?$select", fresh=True
+)
 BATCH = Target("Graph", "$batch", Phase.READ, "graph", "POST", "/v1.0/$batch", people=LOOKUP_PEOPLE)
 ITEM = Target(
     "Graph",
@@ -127,8 +136,8 @@ AQL_NOT_UNIQUE = Target(  # a schema made before ours, which Assets lets hold du
 )
 CREATE = Target("Assets", "create", Phase.WRITE, "assets", "POST", "/object/create")
 UPDATE = Target("Assets", "update", Phase.WRITE, "assets", "PUT", "/object/")
-TARGETS = (TOKEN, USERS, BATCH, ITEM, SEARCH, ORG, AQL, AQL_NOT_UNIQUE, CREATE, UPDATE)
-PAGES = (USERS, BATCH, SEARCH, ORG, AQL, AQL_NOT_UNIQUE)
+TARGETS = (TOKEN, DELTA, USERS, BATCH, ITEM, SEARCH, ORG, AQL, AQL_NOT_UNIQUE, CREATE, UPDATE)
+PAGES = (DELTA, USERS, BATCH, SEARCH, ORG, AQL, AQL_NOT_UNIQUE)
 
 
 @dataclass(frozen=True)
@@ -266,8 +275,17 @@ HIRE_NEXT_RUN = "the hire whose email it hid is matched on the rerun; the rest i
 LYING_READS: dict[tuple[Target, FaultKind], tuple[Outcome, str]] = {
     (TOKEN, EMPTY): (Outcome.FAILED, "no access token, no read"),
     (TOKEN, NULLS): (Outcome.FAILED, "no access token, no read"),
-    (USERS, EMPTY): (Outcome.HELD, "0 users, under 90% of the last sync's read"),
-    (USERS, TRUNCATED): (Outcome.HELD, "fewer users than the last sync and Graph's $count"),
+    (DELTA, EMPTY): (Outcome.FAILED, "a delta page with no next or delta link ends the read"),
+    (DELTA, TRUNCATED): (
+        Outcome.PARTIAL,
+        "what the cut round carried is applied; the next run reads it again from the older link",
+    ),
+    (DELTA, NULLS): (
+        Outcome.PARTIAL,
+        "accountEnabled withheld: that entry's nulls empty nothing; the round is not kept",
+    ),
+    (USERS, EMPTY): (Outcome.FAILED, "a delta page with no next or delta link ends the read"),
+    (USERS, TRUNCATED): (Outcome.HELD, "fewer users than Graph's $count; the read is not kept"),
     (USERS, NULLS): (Outcome.HELD, "unknown Active changes nobody; mass clears wait"),
     (BATCH, EMPTY): (Outcome.FAILED, "a $batch answer without the requests' answers"),
     (BATCH, TRUNCATED): (Outcome.FAILED, "a $batch answer without the requests' answers"),
@@ -617,6 +635,8 @@ def run_case(case: Case) -> CaseResult:
             sandbox.set_unique(Attr.ENTRA_USER_ID.value, False)
             sandbox.set_unique(Attr.ATLASSIAN_ACCOUNT_ID.value, False)
         an_ordinary_week(sandbox)
+        if case.target.fresh:
+            sandbox.expire_delta_tokens()
         before = employees(sandbox)
         sandbox.reset_counts()
         sandbox.add_fault(case.kind.fault(case.target))

@@ -2,7 +2,9 @@
 
 Each case is the seeded sandbox after an approver's first sync, then a directory
 answer that is quietly wrong: a downgraded Graph permission (null for everything
-but the basic profile) and a full read cut short after its first page.
+but the basic profile) and a full read cut short after its first page. The first
+sync left a copy of the directory with a delta link, so a later run reads only the
+changes; the full reads here are the ones a refused link falls back to.
 """
 
 from __future__ import annotations
@@ -56,11 +58,12 @@ def _writes(sandbox: Sandbox) -> list[tuple[str, str, str]]:
 def test_a_downgraded_graph_permission_reactivates_nobody_and_clears_are_held(
     service: SyncService, sandbox: Sandbox
 ) -> None:
-    """Null accountEnabled is unknown; 30-odd emptied titles wait for a person."""
+    """A full read with null accountEnabled: Active is unknown; 30-odd emptied titles wait."""
     before = _values(sandbox)
     inactive = {k for k, v in before.items() if str(v.get("Active")) == "false"}
     assert inactive, "the seeded organisation has disabled people"
     sandbox.downgrade_graph_permission()
+    sandbox.expire_delta_tokens()  # the copy's link is refused: everything is read afresh
     plan = service.preview("UALICE").plan
     reactivated = [
         u
@@ -76,15 +79,38 @@ def test_a_downgraded_graph_permission_reactivates_nobody_and_clears_are_held(
     assert _values(sandbox) == before
 
 
+def test_a_downgraded_permission_in_a_change_round_empties_nothing_and_is_not_kept(
+    service: SyncService, sandbox: Sandbox
+) -> None:
+    """Changed users come with accountEnabled null: their other nulls say nothing either."""
+    owner = service.directory_reader().owner
+    kept = service.store.directory_copy(owner)
+    assert kept is not None
+    person = next(k for k, v in _values(sandbox).items() if v.get("Job Title"))
+    user_id = str(_values(sandbox)[person]["Entra User ID"])
+    sandbox.downgrade_graph_permission()
+    sandbox.rename_user(user_id, "Renamed Person")
+    plan = service.preview("UALICE").plan
+    changes = {c.attr.value: (c.before, c.after) for u in plan.updates for c in u.changes}
+    assert changes == {"Name": (kept.users[user_id].display_name, "Renamed Person")}
+    assert plan.inactivations == ()
+    after = service.store.directory_copy(owner)
+    assert after is not None and after.version == kept.version  # read again next run
+
+
 def test_a_full_read_cut_after_its_first_page_is_held(
     service: SyncService, sandbox: Sandbox
 ) -> None:
-    """A first page without @odata.nextLink: fewer users than Graph counts, so it waits."""
+    """A last page that lists 10 users: fewer than Graph counts, so it waits and is not kept."""
     real = sandbox.handle
+    owner = service.directory_reader().owner
+    kept = service.store.directory_copy(owner)
+    assert kept is not None
+    sandbox.expire_delta_tokens()
 
     def cut(request: httpx.Request) -> httpx.Response:
         response = real(request)
-        if request.url.path == "/v1.0/users" and "$filter" not in request.url.params:
+        if request.url.path == "/v1.0/users/delta" and response.is_success:
             body = response.json()
             body.pop("@odata.nextLink", None)
             body["value"] = body["value"][:10]
@@ -101,6 +127,8 @@ def test_a_full_read_cut_after_its_first_page_is_held(
         r.startswith("Entra's pages held 10 users but Graph counts 60") for r in result.hold_reasons
     )
     assert _writes(sandbox) == []
+    after = service.store.directory_copy(owner)
+    assert after is not None and (after.version, after.link) == (kept.version, kept.link)
 
 
 def test_an_assets_read_marked_last_too_early_stops_before_any_write(

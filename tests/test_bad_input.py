@@ -669,17 +669,21 @@ OUTPUT_CASES = (
 )
 
 ANSWER_CASES = (
-    server("Graph users, an HTML page", "/v1.0/users", HTML, "graph", content_type="text/html"),
-    server("Graph users, empty body", "/v1.0/users", b"", "graph"),
-    server("Graph users, truncated JSON", "/v1.0/users", TRUNCATED, "graph"),
+    server(
+        "Graph users, an HTML page", "/v1.0/users/delta", HTML, "graph", content_type="text/html"
+    ),
+    server("Graph users, empty body", "/v1.0/users/delta", b"", "graph"),
+    server("Graph users, truncated JSON", "/v1.0/users/delta", TRUNCATED, "graph"),
     server(
         "Graph users, JSON as text/html",
-        "/v1.0/users",
+        "/v1.0/users/delta",
         NAMED_NOT_JSON,
         "graph",
         content_type="text/html",
     ),
-    server("Graph users, binary", "/v1.0/users", bytes(range(256)), "graph", content_type=None),
+    server(
+        "Graph users, binary", "/v1.0/users/delta", bytes(range(256)), "graph", content_type=None
+    ),
     Case(
         "answer:Graph $count, an HTML page",
         ("preview",),

@@ -9,7 +9,8 @@ from core.clients.assets import AssetsClient, EmployeeType, discover_workspace
 from core.clients.atlassian import AtlassianDirectory, OrgEmails, with_emails
 from core.clients.auth import GraphTokenProvider, SignInMemory, explain_graph_permission_error
 from core.clients.gateway import AtlassianRoutes, discover_cloud_id
-from core.clients.graph import DirectoryRead, GraphDirectory
+from core.clients.graph import DirectoryRead, GraphDirectory, prefers_lookup
+from core.clients.graph_delta import DELTA_SELECT, DeltaLinkRefused, DeltaRound, directory_view
 from core.clients.http import ApiClient, RateLimiter, RequestCounter, RetryPolicy, build_http_client
 from core.clients.schema import (
     SchemaChanged,
@@ -21,10 +22,13 @@ from core.clients.schema import (
 )
 
 __all__ = [
+    "DELTA_SELECT",
     "ApiClient",
     "AssetsClient",
     "AtlassianDirectory",
     "AtlassianRoutes",
+    "DeltaLinkRefused",
+    "DeltaRound",
     "DirectoryRead",
     "EmployeeType",
     "GraphDirectory",
@@ -38,11 +42,13 @@ __all__ = [
     "SignInMemory",
     "build_http_client",
     "check_attribute_ids",
+    "directory_view",
     "discover_cloud_id",
     "discover_workspace",
     "ensure_schema",
     "explain_graph_permission_error",
     "find_our_schema",
     "load_employee_type",
+    "prefers_lookup",
     "with_emails",
 ]

@@ -1,13 +1,18 @@
 """Microsoft Graph: the Entra users the sync reads, with their managers.
 
-Two ways to read, and :meth:`GraphDirectory.read_for` picks the cheaper one:
+Three ways to read:
 
-* **full**: page through ``/users`` with the manager expanded. Graph caps pages that
-  use ``$expand`` at 100 users whatever ``$top`` says, so this costs about
-  ``size / 100`` requests.
-* **lookup**: ask only for the users the sync already knows (Atlassian emails, Entra
-  ids stored in Assets), 20 sub-requests per ``$batch``. Cheaper for a small site in
-  a big tenant.
+* **delta** (:meth:`GraphDirectory.delta_round`): ``/users/delta`` with the manager
+  selected. The first round lists everyone, 200 users a page; the store keeps the
+  result as a copy with its ``deltaLink``, and later rounds read only the users
+  changed since (:mod:`core.clients.graph_delta`). A no-change round is one request.
+* **lookup** (:meth:`GraphDirectory.lookup`): ask only for the users the sync already
+  knows (Atlassian emails, Entra ids stored in Assets), 20 sub-requests per
+  ``$batch``. Cheaper for a small site in a big tenant that has no copy yet
+  (:func:`prefers_lookup` says when).
+* **listing** (:meth:`GraphDirectory.list_all`): ``/users`` with the manager
+  expanded, which Graph caps at 100 users a page. Runs read by delta; the listing is
+  the plain full read the delta copy is checked against.
 
 Either way there is never one sequential request per user.
 """
@@ -23,8 +28,20 @@ from urllib.parse import quote, unquote, urlencode
 
 import httpx
 
+from core.clients.graph_delta import (
+    DELTA_PAGE_SIZE,
+    DELTA_PATH,
+    DELTA_SELECT,
+    DeltaLinkRefused,
+    DeltaRound,
+    RoundMerger,
+    page_links,
+    refused_token,
+    unnamed_contacts,
+    with_contact_names,
+)
 from core.clients.http import ApiClient, error_for, parse_retry_after
-from core.errors import ApiError, RateLimited, ServerError, UnreadableAnswer
+from core.errors import ApiError, RateLimited, RequestRejected, ServerError, UnreadableAnswer
 from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser, ManagerRef
 
 COUNT = "/users/$count"
@@ -37,8 +54,10 @@ REPORTS_EXPAND = f"directReports($select={USER_SELECT})"
 EXPANDED_LIMIT = 20  # Graph returns at most 20 objects of an expanded collection
 
 PAGE_SIZE = 999  # Graph's maximum; with $expand it still answers 100 a page
-EXPANDED_PAGE_SIZE = 100
 BATCH_LIMIT = 20  # Graph's maximum number of sub-requests in one $batch
+FIRST_READ_FACTOR = 2
+"""With no copy yet, a first delta read is taken while it costs at most this many
+times the requests of a lookup: it is paid once, the lookup on every run."""
 
 # Item statuses inside a $batch that mean "not processed, send again later".
 # 424 Failed Dependency is what older batches answered for throttled items.
@@ -49,11 +68,20 @@ _USER_QUERY = {"$select": USER_SELECT, "$expand": MANAGER_EXPAND}
 
 @dataclass(frozen=True, slots=True)
 class DirectoryRead:
-    """The users read for a run, how they were read, and how big the tenant is."""
+    """The users read for a run, how they were read, and how big the tenant is.
+
+    ``full``: every user, read afresh; ``delta``: the local copy with the changes
+    since it was saved; ``lookup``: only the users asked for by email or id.
+    """
 
     users: tuple[DirectoryUser, ...]
-    strategy: Literal["full", "lookup"]
+    strategy: Literal["full", "delta", "lookup"]
     directory_size: int
+
+    @property
+    def complete(self) -> bool:
+        """True when the users are the whole directory (a full or delta read), not a lookup."""
+        return self.strategy != "lookup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +219,48 @@ class GraphDirectory:
             found.setdefault(manager_id, stand_in)
         return found, reports, cut
 
-    def read_for(self, emails: Collection[str], ids: Collection[str]) -> DirectoryRead:
-        """Read the users these emails and ids need, by whichever way costs fewer requests."""
-        size = self.count_users()
-        full_cost = math.ceil(size / EXPANDED_PAGE_SIZE)
-        lookup_cost = math.ceil((len(emails) + len(ids)) / BATCH_LIMIT)
-        if full_cost <= lookup_cost:
-            return DirectoryRead(tuple(self.list_all()), "full", size)
-        return DirectoryRead(tuple(self.lookup(emails, ids)), "lookup", size)
+    def delta_round(self, copy: Mapping[str, DirectoryUser], link: str | None) -> DeltaRound:
+        """One ``/users/delta`` round merged onto ``copy``; ``link`` None starts afresh.
+
+        Follows ``@odata.nextLink`` to the page with the ``@odata.deltaLink``; a page
+        with neither ends the read with :class:`UnreadableAnswer`. A saved link Graph
+        no longer keeps raises :class:`DeltaLinkRefused`. Contact managers new to the
+        copy are named by one ``$batch`` lookup of their reports, as the full read
+        names them by expanding the manager.
+        """
+        path, params = (link, None) if link else (DELTA_PATH, {"$select": DELTA_SELECT})
+        headers = self._headers({"Prefer": f"odata.maxpagesize={DELTA_PAGE_SIZE}"})
+        merger = RoundMerger(copy, fresh=link is None)
+        while True:
+            try:
+                page = self._api.get_json(path, params=params, headers=headers)
+            except RequestRejected as error:
+                if link is not None and refused_token(error):
+                    raise DeltaLinkRefused(
+                        "graph", str(error), status=error.status, method="GET", path=DELTA_PATH
+                    ) from error
+                raise
+            next_link, delta_link = page_links(page)
+            merger.add(page["value"])
+            if delta_link is not None:
+                break
+            path, params = str(next_link), None  # the link carries the query and token
+        round_ = merger.finish(delta_link)
+        names = self._contact_names(unnamed_contacts(round_))
+        return with_contact_names(round_, names) if names else round_
+
+    def _contact_names(self, user_ids: list[str]) -> dict[str, str | None]:
+        """The contact manager's display name of each user, by user id."""
+        names: dict[str, str | None] = {}
+        if not user_ids:
+            return names
+        for _, status, body in self._run_batches(_sub_requests((), user_ids)):
+            if status == 404 or not isinstance(body, dict):
+                continue
+            user = parse_user(body)
+            if user.manager is not None:
+                names[user.id] = user.manager.display_name
+        return names
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
@@ -274,6 +336,19 @@ class GraphDirectory:
         if headers:
             item["headers"] = headers
         return item
+
+
+def prefers_lookup(size: int, emails: Collection[str], ids: Collection[str]) -> bool:
+    """With no copy yet: True when looking these users up beats a first delta read.
+
+    The first delta read costs a request per 200 users of the tenant and is paid once;
+    a lookup costs a ``$batch`` per 20 emails or ids on every run. The lookup wins
+    only while the delta read would cost more than :data:`FIRST_READ_FACTOR` lookups:
+    a small Atlassian site in a big tenant.
+    """
+    delta_cost = math.ceil(size / DELTA_PAGE_SIZE)
+    lookup_cost = math.ceil((len(emails) + len(ids)) / BATCH_LIMIT)
+    return delta_cost > FIRST_READ_FACTOR * lookup_cost
 
 
 def _sub_requests(emails: Iterable[str], ids: Iterable[str]) -> list[_SubRequest]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.clients import with_emails
 from core.errors import FieldProblem, InvalidInput
 from core.runs.service import SyncService
 from core.store import PersonWrite
@@ -65,9 +66,17 @@ class People:
         snapshot = service.read_snapshot(say)
         directory = list(snapshot.directory.users)
         directory += self._asked_by_email(text, directory, say)
-        answer = explain_person(
-            text, snapshot.accounts, directory, snapshot.employees, service.policy
-        )
+        accounts = snapshot.accounts
+        answer = explain_person(text, accounts, directory, snapshot.employees, service.policy)
+        hidden = _hidden_account_ids(answer)
+        if hidden:  # the run skips what cannot change its plan; a person asked about sees it
+            say("Asking the organization for their hidden email")
+            found = service.clients.atlassian().org_emails(hidden).found
+            if found:
+                accounts = tuple(with_emails(accounts, found))
+                answer = explain_person(
+                    text, accounts, directory, snapshot.employees, service.policy
+                )
         history = self.writes(answer.person) if isinstance(answer, Explanation) else ()
         after = service.clients.counter.snapshot()
         requests = {k: n for k, v in after.items() if (n := v - before.get(k, 0))}
@@ -100,3 +109,10 @@ class People:
         found = store.person_writes([text], [text.upper(), text], label=text, mentions=text)
         ids = {w.outcome.entra_user_id for w in found}
         return store.person_writes(ids) if ids else []
+
+
+def _hidden_account_ids(answer: Answer) -> set[str]:
+    """The person's active accounts whose email the run left hidden."""
+    if not isinstance(answer, Explanation):
+        return set()
+    return {a.account_id for a in answer.accounts if a.email is None and a.active}

@@ -45,7 +45,7 @@ class GuardRails:
         current = source_counts(snapshot, plan)
         reasons = hold_reasons(plan, current, self.baseline(), self._policy)
         directory = snapshot.directory
-        if directory.strategy == "full":
+        if directory.complete:
             cut = incomplete_read_reason(
                 len(directory.users), directory.directory_size, self._policy
             )
@@ -84,9 +84,9 @@ class GuardRails:
 def source_counts(snapshot: Snapshot, plan: Plan) -> SourceCounts:
     """What the guard compares across runs: active accounts, and directory users.
 
-    A full read counts the users actually received, so a read cut short shows as a
-    drop; a lookup read only asked for some users, so the tenant's size stands in.
+    A full or delta read counts the users actually held, so a read cut short shows as
+    a drop; a lookup read only asked for some users, so the tenant's size stands in.
     """
     directory = snapshot.directory
-    read = len(directory.users) if directory.strategy == "full" else directory.directory_size
+    read = len(directory.users) if directory.complete else directory.directory_size
     return SourceCounts(plan.stats.atlassian_accounts, read)

@@ -4,7 +4,10 @@ The bot (or cron, through ``entra-sync check``) calls :meth:`ScheduledSync.run_c
 once a day at the check time. Everything is decided here and returned as a
 :class:`ScheduledOutcome`; the shells only render it:
 
-* not configured, or not due (:mod:`core.runs.cadence`): nothing runs, no run row;
+* not configured, or not due (:mod:`core.runs.cadence`): nothing runs, no run row.
+  On a day that is not due, one delta round keeps the directory copy and its link
+  fresh (:meth:`SyncService.refresh_directory`), so a weekly cadence never finds its
+  link older than Graph keeps it and never pays for a full read;
 * another run holds the lease: BUSY, with the holder sentence;
 * otherwise one SCHEDULED run through :meth:`SyncService.sync`, the same code path
   and the same guard rails as a manual sync. A held plan becomes a pending preview
@@ -18,6 +21,7 @@ at the next daily check.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -25,11 +29,14 @@ from enum import StrEnum
 
 from core.runs.cadence import days_ago, due_date, is_due, next_check
 from core.runs.causes import FailureCause, cause_fix, failure_cause
+from core.runs.directory import DirectoryRefresh
 from core.runs.quarantine import SCHEDULER, Streak, claim_alert, quarantined
 from core.runs.service import SyncService
 from core.runs.values import RunInProgress, SyncResult
 from core.store import PreviewView, RunKind, RunStatus, RunView
 from core.sync import Plan
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SCHEDULER",
@@ -77,6 +84,7 @@ class ScheduledOutcome:
     alert: QuarantineAlert | None = None  # FAILED: set only on the run that must alert
     requests: Mapping[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    refresh: DirectoryRefresh | None = None  # NOT_DUE: the directory copy's delta round
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,7 @@ class ScheduledSync:
             return ScheduledOutcome(ScheduledKind.NOT_CONFIGURED)
         tz = self._settings.timezone
         if not is_due(self._clock(), self._last_success(), connection.cadence_days, tz):
-            return ScheduledOutcome(ScheduledKind.NOT_DUE)
+            return ScheduledOutcome(ScheduledKind.NOT_DUE, refresh=self._refresh())
         started: list[int] = []
         try:
             result = self._service.sync(SCHEDULER, kind=RunKind.SCHEDULED, started=started.append)
@@ -149,6 +157,22 @@ class ScheduledSync:
         return self._outcome(result)
 
     # -- steps ----------------------------------------------------------------------------
+
+    def _refresh(self) -> DirectoryRefresh | None:
+        """Keep the directory copy fresh; a failure is logged and retried the next day."""
+        try:
+            refresh = self._service.refresh_directory()
+        except Exception:  # the check itself must not fail on a cache refresh
+            log.warning("The daily refresh of the directory copy failed", exc_info=True)
+            return None
+        if refresh is not None:
+            log.info(
+                "Directory copy refreshed: %d changed, %d removed%s",
+                refresh.changed,
+                refresh.removed,
+                " (read afresh)" if refresh.fresh else "",
+            )
+        return refresh
 
     def _last_success(self) -> datetime | None:
         """When the newest successful scheduled run started: the cadence counts from it."""

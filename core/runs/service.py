@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import httpx
 
-from core.clients import RetryPolicy, SchemaReport, ensure_schema
+from core.clients import DELTA_SELECT, RetryPolicy, SchemaReport, ensure_schema
 from core.config import (
     ENV_SECRET_KEY,
     Settings,
@@ -37,6 +37,7 @@ from core.runs.active import (
 )
 from core.runs.assets_ids import EmployeeIds, with_fresh_workspace
 from core.runs.causes import failure_cause
+from core.runs.directory import DirectoryReader, DirectoryRefresh
 from core.runs.guard_rails import GuardRails, source_counts
 from core.runs.hidden_emails import HiddenEmails, for_email_values, for_matching
 from core.runs.values import (
@@ -245,11 +246,30 @@ class SyncService:
         emails = {
             a.email.lower() for a in accounts if a.active and a.email and a.account_id not in linked
         }
-        say(f"Reading the directory for {len(emails)} emails and {len(ids)} linked users")
-        directory = self.clients.directory(priority=priority).read_for(sorted(emails), sorted(ids))
+        directory = self.directory_reader(say, priority=priority).read(sorted(emails), sorted(ids))
         wanted = for_email_values(accounts, employees, directory.users)
         accounts = hidden.fill(accounts, wanted)
         return Snapshot(employee_type, accounts, directory, employees)
+
+    def directory_reader(
+        self, say: Say = lambda _: None, *, priority: str | None = None
+    ) -> DirectoryReader:
+        """The directory reader over the connected tenant's copy (core/runs/directory.py)."""
+        graph = self.clients.directory(priority=priority)  # raises when no connection is set
+        connection = self.store.connection()
+        assert connection is not None
+        # A copy read with another $select lacks a field: the next run reads afresh.
+        owner = f"{connection.tenant_id} {self.settings.graph_url} {DELTA_SELECT}"
+        return DirectoryReader(graph, self.store, owner, self.settings.guard, say)
+
+    def refresh_directory(self) -> DirectoryRefresh | None:
+        """One delta round onto the directory copy, so its link never ages past Graph's keep.
+
+        The daily check calls it on days without a sync. None when there is no copy
+        (no run has read the directory by delta yet). Takes no run lease: the copy is
+        saved compare-and-set, so a run reading at the same time loses nothing.
+        """
+        return self.directory_reader(priority=LOW_PRIORITY).refresh()
 
     def plan(self, snapshot: Snapshot) -> Plan:
         return build_plan(

@@ -187,8 +187,11 @@ class Sandbox:
             ]
 
     # -- mutations for the demo and tests ---------------------------------------------
+    # Every change to a directory user goes through ``SandboxState.record`` first, so
+    # users/delta can say what changed since any token it issued.
     def _change_user(self, user_id: str, **changes: Any) -> None:
         with self._lock:
+            self._state.record([user_id])
             self._state.users[user_id] = replace(self._state.users[user_id], **changes)
 
     def revoke_browse_users(self) -> None:
@@ -199,12 +202,19 @@ class Sandbox:
     def disable_user(self, user_id: str) -> None:
         self._change_user(user_id, account_enabled=False)
 
+    def enable_user(self, user_id: str) -> None:
+        self._change_user(user_id, account_enabled=True)
+
+    def rename_user(self, user_id: str, display_name: str) -> None:
+        self._change_user(user_id, display_name=display_name)
+
     def downgrade_graph_permission(self) -> None:
         """Graph keeps answering, but as for ``User.ReadBasic.All``: only the basic profile.
 
         Selected properties outside it (accountEnabled, department, jobTitle,
         proxyAddresses, userType) come back null, the quiet failure a changed app
-        permission causes.
+        permission causes. No user changes, so a delta round from an earlier token
+        lists nobody for it; users who change come with those properties null.
         """
         basic = {"id", "displayName", "givenName", "surname", "mail", "userPrincipalName"}
         with self._lock:
@@ -223,9 +233,27 @@ class Sandbox:
             self._change_user(user_id, manager_id=manager_id)
 
     def delete_user(self, user_id: str) -> None:
-        """Gone from Graph: absent from listings and 404 by id."""
+        """Gone from Graph: absent from listings and 404 by id; restorable.
+
+        Graph names no manager for the user's reports any more, so they change too.
+        """
         with self._lock:
-            del self._state.users[user_id]
+            self._state.record([user_id, *self._state.reports(user_id)])
+            self._state.deleted[user_id] = self._state.users.pop(user_id)
+
+    def restore_user(self, user_id: str) -> None:
+        """A deleted user back from Entra's deleted items, with their manager links."""
+        with self._lock:
+            user = self._state.deleted.pop(user_id)
+            self._state.record([user_id, *self._state.reports(user_id)])
+            self._state.users[user_id] = user
+
+    def expire_delta_tokens(self, *, gone: bool = False) -> None:
+        """Refuse every users/delta token issued so far: ``400 syncStateNotFound`` as
+        Graph answers one older than seven days, or with ``gone`` ``410 resyncRequired``."""
+        with self._lock:
+            self._state.delta.epoch += 1
+            self._state.delta.gone = gone
 
     def hire(
         self, display_name: str, department: str | None, job_title: str | None,
@@ -240,6 +268,7 @@ class Sandbox:
                 raise KeyError(f"no user or contact with id {manager_id}")
             user = self._builder.member(department, job_title, manager_id, (first, last))
             user = replace(user, display_name=display_name.strip(), surname=last)
+            self._state.record([user.id])
             self._state.users[user.id] = user
             account = self._builder.account_for(user)
             self._state.accounts[account.account_id] = account

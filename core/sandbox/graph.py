@@ -1,4 +1,4 @@
-"""Microsoft Graph ``/v1.0``: users, their managers, ``$count`` and ``$batch``.
+"""Microsoft Graph ``/v1.0``: users, their managers, ``$count``, ``$batch`` and delta.
 
 Paging, the 999 and ``$expand`` page caps, and the ``ConsistencyLevel`` rule behave as
 documented, because the engine's paging and batching code is only as good as the
@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import httpx
 
 from core.sandbox.faults import FaultBook
+from core.sandbox.graph_delta import handle_delta
 from core.sandbox.graph_query import (
     DEFAULT_USER_SELECT,
     EXPANDED_COLLECTION_CAP,
@@ -53,15 +54,22 @@ def handle_graph(state: SandboxState, request: httpx.Request, faults: FaultBook)
         raise _not_found_segment(request.url.path)
     if len(parts) == 1:
         return _list_users(state, request)
-    if parts[1] == "$count":
-        return _count_users(state, request)
     if len(parts) == 2:
-        return _get_user(state, request, parts[1])
+        return _one_user_segment(state, request, parts[1])
     if parts[2] == "manager":
         return _get_manager(state, request, parts[1])
     if parts[2] == "directReports":
         return _get_reports(state, request, parts[1])
     raise _not_found_segment(request.url.path)
+
+
+def _one_user_segment(state: SandboxState, request: httpx.Request, segment: str) -> httpx.Response:
+    """``/users/$count``, ``/users/delta`` or ``/users/{id or UPN}``."""
+    if segment == "$count":
+        return _count_users(state, request)
+    if segment == "delta":
+        return handle_delta(state, request)
+    return _get_user(state, request, segment)
 
 
 def _authenticate(state: SandboxState, request: httpx.Request) -> None:

@@ -1,10 +1,12 @@
-"""The database: connection and team settings, runs, previews, audit, the run lease.
+"""The database: connection and team settings, runs, previews, audit, the run lease,
+and the local copy of the directory that Graph's delta query continues.
 
 SQLModel tables stay private to this package; callers get frozen views
 (:class:`RunView`, :class:`PreviewView`, ...) and the :class:`Store` methods.
 """
 
 from core.store.database import Store, is_memory_database
+from core.store.directory import DirectoryCopy, DirectoryCopySave
 from core.store.health import ping
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
 from core.store.person_history import PersonWrite
@@ -24,6 +26,8 @@ __all__ = [
     "CLOSED_PREVIEW_STATUSES",
     "AssetsIds",
     "ConnectionView",
+    "DirectoryCopy",
+    "DirectoryCopySave",
     "HeldLease",
     "LeaseBusy",
     "LeaseInfo",

@@ -25,6 +25,7 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
 from core.store.deliveries import DeliveryRecords
+from core.store.directory import DirectoryCopyRecords
 from core.store.migrations import add_missing_columns
 from core.store.person_history import PersonHistory
 from core.store.previews import PreviewRecords
@@ -75,7 +76,14 @@ ROTATED_MEANWHILE = (
 )
 
 
-class Store(PreviewRecords, DeliveryRecords, ReadCacheRecords, SignInRecords, PersonHistory):
+class Store(
+    PreviewRecords,
+    DeliveryRecords,
+    ReadCacheRecords,
+    SignInRecords,
+    PersonHistory,
+    DirectoryCopyRecords,
+):
     """The one way in and out of the database."""
 
     def __init__(

@@ -21,12 +21,13 @@ from bot.publishing import publish_preview
 from tests.bot.scenario import ALICE, BOB, CHANNEL, Bot
 
 ROOT = Path(__file__).resolve().parents[2]
-APPROVE_CLICK_BUDGET = 42
+APPROVE_CLICK_BUDGET = 46
 """An Approve click reads three APIs, plans, writes and edits one message; past this many
 modules, something is being walked through that should not be. The test prints today's
-walk (``-s``); the plan codec, the sections table and our own signature check (which
-never logs a request body) are on it, and so are the reads a run saves (kept Assets ids,
-hidden emails looked up only where they matter, and the table that keeps both)."""
+walk (``-s``); the plan codec, the sections table, our own signature check (which never
+logs a request body), the write waves, the reads a run saves (kept Assets ids, hidden
+emails looked up only where they matter, and the table that keeps both) and the
+directory copy (its reader, the delta merge and its table) are on it."""
 
 
 def _module(filename: str) -> str | None:

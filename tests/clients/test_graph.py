@@ -1,4 +1,7 @@
-"""GraphDirectory against respx: paging, retries, typed errors, $batch and read planning."""
+"""GraphDirectory against respx: paging, retries, typed errors, $batch and read planning.
+
+The delta reads are in test_graph_delta.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 import respx
 
 from core.clients import ApiClient, GraphDirectory, RequestCounter, explain_graph_permission_error
-from core.clients.graph import MANAGER_EXPAND, USER_SELECT, parse_user
+from core.clients.graph import MANAGER_EXPAND, USER_SELECT, parse_user, prefers_lookup
 from core.errors import (
     AuthenticationError,
     NotFound,
@@ -367,44 +370,22 @@ def test_lookup_deduplicates_and_adds_manager_stand_ins(
     assert "c-1" not in users
 
 
-# --- choosing the read --------------------------------------------------------------
+# --- choosing the read when there is no copy yet -----------------------------------
 
 
-def mock_reads(router: respx.MockRouter, size: int) -> tuple[respx.Route, ...]:
-    count = router.get(f"{V1}/users/$count").mock(return_value=httpx.Response(200, text=str(size)))
-    listing = router.get(f"{V1}/users").mock(
-        return_value=httpx.Response(200, json={"value": [graph_user(1)]})
-    )
-    batch = router.post(BATCH).mock(side_effect=echo_batch)
-    return count, listing, batch
-
-
-def test_read_for_a_small_site_in_a_big_tenant_looks_up(
-    router: respx.MockRouter, graph_api: ApiClient
+@pytest.mark.parametrize(
+    ("size", "lookups", "expected"),
+    [
+        (5_000, 40, True),  # a small site in a big tenant: 25 pages against 2 batches
+        (20_000, 5_000, False),  # a big site: 100 pages against 250 batches
+        (1_200, 45, False),  # 6 pages: no more than twice the 3 batches
+        (1_400, 45, True),  # 7 pages: more than twice the 3 batches
+        (0, 0, False),  # nothing to read either way: no lookup of nothing
+    ],
+)
+def test_a_lookup_wins_only_while_a_first_delta_read_costs_more_than_two(
+    size: int, lookups: int, expected: bool
 ) -> None:
-    count, listing, batch = mock_reads(router, size=5000)  # 50 pages
-    emails = [f"user{n}@contoso.com" for n in range(30)]
-    ids = [f"u-{n:04d}" for n in range(30, 40)]  # 40 lookups: 2 batches
-
-    read = GraphDirectory(graph_api).read_for(emails, ids)
-
-    assert read.strategy == "lookup"
-    assert read.directory_size == 5000
-    assert len(read.users) == 40
-    assert (count.call_count, listing.call_count, batch.call_count) == (1, 0, 2)
-
-
-def test_read_for_a_big_site_lists_everyone(router: respx.MockRouter, graph_api: ApiClient) -> None:
-    count, listing, batch = mock_reads(router, size=150)  # 2 pages
-    emails = [f"user{n}@contoso.com" for n in range(45)]  # 3 batches
-
-    read = GraphDirectory(graph_api).read_for(emails, [])
-
-    assert read.strategy == "full"
-    assert (count.call_count, listing.call_count, batch.call_count) == (1, 1, 0)
-
-
-def test_read_for_prefers_full_on_a_tie(router: respx.MockRouter, graph_api: ApiClient) -> None:
-    mock_reads(router, size=100)  # 1 page
-    read = GraphDirectory(graph_api).read_for([f"u{n}@x" for n in range(20)], [])  # 1 batch
-    assert read.strategy == "full"
+    emails = [f"user{n}@contoso.com" for n in range(lookups // 2)]
+    ids = [f"u-{n:04d}" for n in range(lookups - len(emails))]
+    assert prefers_lookup(size, emails, ids) is expected
