@@ -125,3 +125,41 @@ def test_a_spoiled_discovery_answer_is_not_kept(sandbox: Sandbox, settings: Sett
         first.close()
 
     assert sign_ins_of_a_preview(sandbox, settings) == 2
+
+
+def test_a_kept_token_graph_refuses_is_dropped_and_the_run_signs_in_afresh(
+    sandbox: Sandbox, settings: Settings
+) -> None:
+    first = sandbox_service(sandbox, settings)
+    try:
+        configure_sandbox(first)
+        first.create_schema("test")
+        first.preview("test")
+    finally:
+        first.close()
+    sandbox.revoke_access_tokens()
+
+    later = sandbox_service(sandbox, settings)
+    try:
+        requests = later.preview("test").requests
+    finally:
+        later.close()
+
+    assert requests["login"] == 1  # a token only: the discovery answer was still good
+    assert sign_ins_of_a_preview(sandbox, settings) == 0  # and the new token is kept
+
+
+def test_a_token_this_process_got_is_not_asked_for_again_on_a_401(
+    sandbox: Sandbox, settings: Settings
+) -> None:
+    """Asking again would get the same refusal: the 401 is the answer."""
+    service = sandbox_service(sandbox, settings)
+    try:
+        configure_sandbox(service)
+        service.create_schema("test")
+        service.preview("test")
+        sandbox.revoke_access_tokens()
+        with pytest.raises(AuthenticationError):
+            service.preview("test")
+    finally:
+        service.close()

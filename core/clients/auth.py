@@ -299,6 +299,7 @@ class GraphTokenProvider:
         )
         self._memory = memory
         self._cache = msal.SerializableTokenCache()
+        self._from_memory = False  # the token in use was kept by an earlier process
         self._clock = clock
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
@@ -324,7 +325,9 @@ class GraphTokenProvider:
         token = result.get("access_token") if isinstance(result, dict) else None
         if token:
             self._throttled = None
-            self._keep_tokens()
+            if self._cache.has_state_changed:  # MSAL asked Entra: the token is our own
+                self._from_memory = False
+                self._keep_tokens()
             return str(token)
         answer = self._http.answer("POST")
         if (answer is not None and answer.transient) or (answer is None and self._remembered()):
@@ -366,6 +369,23 @@ class GraphTokenProvider:
                 self._app = self._build()
             return self._app
 
+    def renew(self) -> bool:
+        """After a 401: drop a token an earlier process kept, so the next request signs in.
+
+        True when there was such a token, and the request may be sent once more. A
+        token this process got itself is never dropped: asking again would get the
+        same refusal, and the 401 is the answer.
+        """
+        with self._lock:
+            if not self._from_memory:
+                return False
+            self._from_memory = False
+            kind = msal.TokenCache.CredentialType.ACCESS_TOKEN
+            for token in list(self._cache.search(kind)):
+                self._cache.remove_at(token)
+        self._keep_tokens()
+        return True
+
     def _keep_tokens(self) -> None:
         """Hand a token MSAL just got to the memory, for the next process."""
         if self._memory is not None and self._cache.has_state_changed:
@@ -378,6 +398,7 @@ class GraphTokenProvider:
         if kept:
             try:
                 self._cache.deserialize(kept)
+                self._from_memory = True
             except ValueError:
                 log.warning("kept sign-in tokens were unreadable; signing in afresh")
             self._cache.has_state_changed = False

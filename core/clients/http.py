@@ -155,6 +155,7 @@ class ApiClient:
         headers: HeaderProvider | None = None,
         limiter: RateLimiter | None = None,
         unauthorized_hint: str | None = None,
+        renew: Callable[[], bool] | None = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
@@ -164,6 +165,8 @@ class ApiClient:
         self._headers = headers
         self._limiter = limiter
         self._unauthorized_hint = unauthorized_hint
+        # On a 401: may the credentials be renewed and the request sent once more?
+        self._renew = renew
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -199,6 +202,7 @@ class ApiClient:
         """Send with retries; return a 2xx response or raise a typed ``ApiError``."""
         url = self.url(path)
         attempt = 0
+        renewed = False
         while True:
             attempt += 1
             last = attempt >= self._retry.attempts
@@ -211,6 +215,9 @@ class ApiClient:
                 continue
             if response.is_success:
                 return response
+            if response.status_code == 401 and not renewed and self._renewed():
+                renewed = True  # a kept credential went stale: once more with a fresh one
+                continue
             if not last and self._should_retry(response.status_code, idempotent):
                 self._retry.sleep(self._retry.wait_for(response, attempt))
                 continue
@@ -266,6 +273,9 @@ class ApiClient:
             merged.update(headers)
         self._counter.add(self.service)
         return self._http.request(method, url, params=params, json=body, headers=merged)
+
+    def _renewed(self) -> bool:
+        return self._renew is not None and self._renew()
 
     @staticmethod
     def _should_retry(status: int, idempotent: bool) -> bool:

@@ -101,6 +101,7 @@ class Clients:
         headers: Callable[[], Mapping[str, str]] | None = None,
         unauthorized_hint: str | None = None,
         limiter: RateLimiter | None = None,
+        renew: Callable[[], bool] | None = None,
     ) -> ApiClient:
         return ApiClient(
             service,
@@ -111,6 +112,7 @@ class Clients:
             headers=headers,
             limiter=limiter,
             unauthorized_hint=unauthorized_hint,
+            renew=renew,
         )
 
     def site(self) -> ApiClient:
@@ -213,7 +215,9 @@ class Clients:
     def directory(self, *, priority: str | None = None) -> GraphDirectory:
         """Graph with the stored Entra connection's token."""
         tokens = self.token_provider()
-        api = self._client("graph", f"{self._settings.graph_url}/v1.0", headers=tokens.headers)
+        api = self._client(
+            "graph", f"{self._settings.graph_url}/v1.0", headers=tokens.headers, renew=tokens.renew
+        )
         return GraphDirectory(api, priority=priority)
 
     def token_provider(self) -> GraphTokenProvider:

@@ -248,6 +248,12 @@ class Sandbox:
             self._state.record([user_id, *self._state.reports(user_id)])
             self._state.users[user_id] = user
 
+    def revoke_access_tokens(self) -> None:
+        """Refuse every Graph access token issued so far with a 401, as Graph refuses a
+        token whose app lost its consent or whose tenant revoked it; new ones work."""
+        with self._lock:
+            self._state.tokens.clear()
+
     def expire_delta_tokens(self, *, gone: bool = False) -> None:
         """Refuse every users/delta token issued so far: ``400 syncStateNotFound`` as
         Graph answers one older than seven days, or with ``gone`` ``410 resyncRequired``."""

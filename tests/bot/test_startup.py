@@ -18,6 +18,7 @@ from core.config import Settings
 from core.runs import SyncService
 from core.version import version
 from tests.bot.harness import SIGNING_SECRET
+from tests.bot.slack_fake import FakeSlack
 
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PORT")
 DB_PASSWORD = "db-password-do-not-log"
@@ -46,7 +47,10 @@ def test_the_line_names_version_mode_database_and_next_check() -> None:
 
 
 def test_serve_logs_it_first_as_json(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fake_slack: FakeSlack,
 ) -> None:
     for name in SLACK_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -56,6 +60,7 @@ def test_serve_logs_it_first_as_json(
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     monkeypatch.setenv("PORT", "0")
+    monkeypatch.setenv("ENTRA_SYNC_SLACK_API_URL", fake_slack.base_url)
     monkeypatch.setattr(SlackHttpServer, "serve_forever", SlackHttpServer.stop)
 
     def build(service: SyncService, slack: SlackSettings) -> App:
