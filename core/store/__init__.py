@@ -4,8 +4,9 @@ SQLModel tables stay private to this package; callers get frozen views
 (:class:`RunView`, :class:`PreviewView`, ...) and the :class:`Store` methods.
 """
 
-from core.store.database import Store, is_memory_database
+from core.store.database import Store, database_schema, is_memory_database, upgrade_database
 from core.store.lease import HeldLease, LeaseBusy, LeaseInfo, RunLease
+from core.store.schema import DatabaseNewer, SchemaState, SchemaUpgrade
 from core.store.secrets import load_cipher
 from core.store.tables import (
     CLOSED_PREVIEW_STATUSES,
@@ -20,6 +21,7 @@ from core.store.tables import (
 __all__ = [
     "CLOSED_PREVIEW_STATUSES",
     "ConnectionView",
+    "DatabaseNewer",
     "HeldLease",
     "LeaseBusy",
     "LeaseInfo",
@@ -29,7 +31,11 @@ __all__ = [
     "RunLease",
     "RunStatus",
     "RunView",
+    "SchemaState",
+    "SchemaUpgrade",
     "Store",
+    "database_schema",
     "is_memory_database",
     "load_cipher",
+    "upgrade_database",
 ]
