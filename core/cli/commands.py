@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from core.config import Settings
 from core.errors import FieldProblem, InvalidInput
 from core.runs import (
     ScheduledKind,
@@ -28,7 +29,10 @@ from core.runs import (
     SyncService,
     requests_text,
     run_line,
+    schema_line,
+    schema_of,
     status_text,
+    upgrade_schema_of,
 )
 from core.store import RunStatus
 from core.sync import failures_text, plan_csv, plan_text
@@ -275,3 +279,16 @@ COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = 
     "check": cmd_check,
     "history": cmd_history,
 }
+
+
+def run_db(settings: Settings, action: str, out: TextIO) -> int:
+    """``db current`` and ``db upgrade``: on the database alone, no key or service needed."""
+    if action == "upgrade":
+        upgrade = upgrade_schema_of(settings)
+        if upgrade.changed:
+            print(f"Upgraded the database schema to revision {upgrade.after}.", file=out)
+        else:
+            print(f"The database schema is at revision {upgrade.after}: nothing to do.", file=out)
+        return EXIT_OK
+    print(f"Database: {schema_line(schema_of(settings))}", file=out)
+    return EXIT_OK

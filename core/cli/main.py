@@ -18,7 +18,7 @@ from typing import NoReturn
 
 import httpx
 
-from core.cli.commands import COMMANDS, EXIT_INVALID
+from core.cli.commands import COMMANDS, EXIT_INVALID, run_db
 from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
 from core.config import ENV_DATABASE_URL, load_settings
 from core.errors import ConfigError, FieldProblem, InvalidInput
@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--atlassian", type=_whole(0, MAX_PEOPLE), default=45)
     box.add_argument("--seed", type=_whole(0, MAX_SEED), default=7)
     box.add_argument("--cert-dir", type=Path, default=Path("data/sandbox-tls"))
+    db = sub.add_parser("db", help="the database schema: its revision, or upgrade it now")
+    db.add_argument(
+        "action",
+        choices=["current", "upgrade"],
+        help="current: show the revision; upgrade: bring it to this release's schema",
+    )
     sub.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN, else HTTP)")
     return parser
 
@@ -183,6 +189,8 @@ def _dispatch(
     if is_memory_database(settings.database_url):
         raise ConfigError([FieldProblem(ENV_DATABASE_URL, RULE_MEMORY_DATABASE)])
     context.opening_database = True
+    if args.command == "db":
+        return run_db(settings, args.action, sys.stdout)
     service = SyncService.open(settings, transport=transport)
     context.opening_database = False
     try:

@@ -9,6 +9,7 @@ what they return.
 from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, ConnectionCheck, check_connection
+from core.runs.database import schema_line, schema_of, upgrade_schema_of
 from core.runs.report import requests_text, run_line, status_text, when
 from core.runs.scheduled import (
     SCHEDULER,
@@ -54,6 +55,9 @@ __all__ = [
     "check_connection",
     "requests_text",
     "run_line",
+    "schema_line",
+    "schema_of",
     "status_text",
+    "upgrade_schema_of",
     "when",
 ]
