@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
+from sqlalchemy import MetaData, inspect, select, text
+from sqlmodel import SQLModel
 
 from core.cli.demo import configure_sandbox, sandbox_environ, sandbox_service
 from core.config import TeamSettings, load_settings
 from core.runs import SyncService
 from core.sandbox import Sandbox
+from core.store.database import make_engine
 
 KEY = Fernet.generate_key().decode()
 ADDED_SINCE_FIRST_RELEASE = {
@@ -54,7 +58,7 @@ def age(database_url: str, *, first_release: bool) -> None:
 
     ``first_release`` also takes away the columns and tables later releases added.
     """
-    engine = create_engine(database_url)
+    engine = make_engine(database_url)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE alembic_version"))
         if first_release:
@@ -68,7 +72,7 @@ def age(database_url: str, *, first_release: bool) -> None:
 
 def rows(database_url: str) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table but the revision table, in key order."""
-    engine: Engine = create_engine(database_url)
+    engine = make_engine(database_url)
     metadata = MetaData()
     metadata.reflect(engine)
     found: dict[str, list[dict[str, Any]]] = {}
@@ -84,8 +88,20 @@ def rows(database_url: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def tables(database_url: str) -> set[str]:
-    engine = create_engine(database_url)
+    engine = make_engine(database_url)
     try:
         return set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def differences(database_url: str) -> list[object]:
+    """What the live models have that the upgraded database lacks, or the other way round.
+
+    Not empty when a table or column was added to core/store/tables.py without a revision.
+    """
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        found = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine.dispose()
+    return list(found)

@@ -9,11 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
 
 from core.store import Store
 from core.store.database import make_engine
@@ -23,6 +20,7 @@ from tests.schema_data import (
     ADDED_SINCE_FIRST_RELEASE,
     TABLES_SINCE_FIRST_RELEASE,
     age,
+    differences,
     fill,
     rows,
     service_on,
@@ -34,15 +32,6 @@ def _cipher() -> SecretCipher:
     return SecretCipher([Fernet.generate_key()])
 
 
-def _differences(database_url: str) -> list[object]:
-    """What the live models have that the upgraded database lacks, or the other way round."""
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        found = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
-    engine.dispose()
-    return list(found)
-
-
 def test_a_fresh_database_is_upgraded_to_the_models_exactly(tmp_path: Path) -> None:
     """Fails when a table or column is added to core/store/tables.py without a revision."""
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
@@ -51,7 +40,7 @@ def test_a_fresh_database_is_upgraded_to_the_models_exactly(tmp_path: Path) -> N
     assert not store.schema.before.legacy
     assert store.schema.after == head_revision()
     store.close()
-    assert _differences(url) == []
+    assert differences(url) == []
 
 
 def test_an_upgraded_database_is_left_alone(tmp_path: Path) -> None:
@@ -89,7 +78,7 @@ def test_a_database_an_older_release_made_keeps_every_row(
             ]
         assert after.pop("team_settings") == [] and after.pop("slack_delivery") == []
     assert after == before
-    assert _differences(url) == []
+    assert differences(url) == []
 
 
 def test_the_engine_reads_an_upgraded_database(tmp_path: Path) -> None:
@@ -145,4 +134,4 @@ def test_two_upgrades_at_once_wait_for_each_other(tmp_path: Path) -> None:
         thread.join(60)
     assert errors == []
     assert sorted(results) == [False, False, False, True]
-    assert _differences(url) == []
+    assert differences(url) == []
