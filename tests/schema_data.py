@@ -21,6 +21,7 @@ from core.config import TeamSettings, load_settings
 from core.runs import SyncService
 from core.sandbox import Sandbox
 from core.store.database import make_engine
+from core.store.revisions.versions.r0001_baseline import baseline
 
 KEY = Fernet.generate_key().decode()
 ADDED_SINCE_FIRST_RELEASE = {
@@ -54,13 +55,15 @@ def fill(database_url: str) -> None:
 
 
 def age(database_url: str, *, first_release: bool) -> None:
-    """Make the database look as the release before Alembic left it.
+    """Make the database look as the release before Alembic left it: the baseline's tables.
 
     ``first_release`` also takes away the columns and tables later releases added.
     """
     engine = make_engine(database_url)
+    later = set(inspect(engine).get_table_names()) - set(baseline.tables)
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE alembic_version"))
+        for table in sorted(later):  # alembic_version, and what revisions after it made
+            connection.execute(text(f"DROP TABLE {table}"))
         if first_release:
             for table in TABLES_SINCE_FIRST_RELEASE:
                 connection.execute(text(f"DROP TABLE {table}"))

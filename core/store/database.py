@@ -24,6 +24,7 @@ from sqlmodel import Session, col, create_engine, select
 
 from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
+from core.store.checks import CheckClaims
 from core.store.deliveries import DeliveryRecords
 from core.store.previews import PreviewRecords
 from core.store.schema import SchemaState, SchemaUpgrade, schema_state, upgrade_schema
@@ -72,7 +73,7 @@ database: the Slack handlers, the worker and the scheduler each use one at a tim
 POOL_RECYCLE_SECONDS = 1800
 
 
-class Store(PreviewRecords, DeliveryRecords):
+class Store(PreviewRecords, DeliveryRecords, CheckClaims):
     """The one way in and out of the database."""
 
     def __init__(
