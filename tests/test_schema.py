@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
+from core.errors import SyncError
 from core.store import Store
 from core.store.database import make_engine
 from core.store.schema import DatabaseNewer, head_revision, schema_state, upgrade_schema
@@ -136,3 +137,15 @@ def test_two_upgrades_at_once_wait_for_each_other(tmp_path: Path) -> None:
     assert errors == []
     assert sorted(results) == [False, False, False, True]
     assert differences(url) == []
+
+
+def test_a_missing_required_column_is_named_not_guessed(tmp_path: Path) -> None:
+    """An old table lacking a NOT NULL column: nothing is added, the column is named."""
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE slack_delivery (key VARCHAR(255) PRIMARY KEY)"))
+    engine.dispose()
+    with pytest.raises(SyncError, match=r"lacks column slack_delivery\.seen_at"):
+        Store(url, _cipher())
+    assert tables(url) == {"slack_delivery"}  # rolled back whole: the tables made before it too

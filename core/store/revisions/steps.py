@@ -14,6 +14,8 @@ from __future__ import annotations
 from alembic import op
 from sqlalchemy import Column, Connection, Index, MetaData, Table, inspect
 
+from core.errors import SyncError
+
 
 def ensure_tables(metadata: MetaData) -> list[str]:
     """Create every table of ``metadata`` that is missing, complete the ones that exist.
@@ -40,9 +42,9 @@ def _add_missing_columns(connection: Connection, table: Table) -> list[str]:
         if column.name in present:
             continue
         if not column.nullable or column.primary_key:
-            raise RuntimeError(
-                f"column {table.name}.{column.name} is missing and cannot be added "
-                "without a value: it is not nullable"
+            raise SyncError(
+                f"the database lacks column {table.name}.{column.name}, which cannot be "
+                "added without a value: restore a backup, or add the column with a value"
             )
         op.add_column(table.name, Column(column.name, column.type, nullable=True))
         added.append(f"{table.name}.{column.name}")
