@@ -82,7 +82,14 @@ def schema_state(engine: Engine) -> SchemaState:
 
 
 def upgrade_schema(engine: Engine) -> SchemaUpgrade:
-    """Bring the database to the newest revision; a no-op when it is there already."""
+    """Bring the database to the newest revision; a no-op when it is there already.
+
+    A current database is read without the lock, so a start never waits on it; anything
+    else is read again under the lock, where another process may have finished first.
+    """
+    current = schema_state(engine)
+    if current.up_to_date:
+        return SchemaUpgrade(current, current.head)
     with _migration_lock(engine) as connection:
         before = _state(connection)
         if not before.up_to_date:
