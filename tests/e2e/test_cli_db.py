@@ -46,3 +46,22 @@ def test_a_database_from_a_newer_release_is_one_line_and_exit_2(cli: Runner, wor
         assert result.code == 2
         assert result.err.startswith("error: the database is at schema revision 9999")
         assert result.err.count("\n") == 1
+
+
+def test_a_database_one_revision_behind_is_named_then_upgraded(cli: Runner, workdir: Path) -> None:
+    """A database the release with revision 0001 left: 0002 adds its table on upgrade."""
+    assert cli("db", "upgrade").code == 0
+    with sqlite3.connect(workdir / "sync.db") as raw:
+        raw.execute("DROP TABLE scheduled_check")
+        raw.execute("UPDATE alembic_version SET version_num = '0001'")
+    behind = cli("db", "current")
+    assert behind.out == (
+        f"Database: at schema revision 0001; this release upgrades it to {head_revision()} "
+        "(entra-sync db upgrade, or at the next start).\n"
+    )
+    assert (
+        cli("db", "upgrade").out == f"Upgraded the database schema to revision {head_revision()}.\n"
+    )
+    with sqlite3.connect(workdir / "sync.db") as raw:
+        names = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    assert "scheduled_check" in names
