@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 
@@ -66,3 +68,34 @@ def test_a_database_a_newer_release_upgraded_is_refused(postgres_url: str) -> No
     with pytest.raises(DatabaseNewer):
         upgrade_schema(engine)
     engine.dispose()
+
+
+def test_upgrades_at_once_wait_for_the_advisory_lock(postgres_url: str) -> None:
+    """Four upgraders on one empty database: one upgrades, three wait and find it done.
+
+    Without the lock they collide on the first CREATE TABLE; ``lock_timeout`` turns a
+    wait on another upgrader's uncommitted table into an error instead of a hang.
+    """
+    bounded = f"{postgres_url}?options=-c%20lock_timeout%3D10000"
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        engine = make_engine(bounded)
+        barrier.wait()
+        try:
+            results.append(upgrade_schema(engine).changed)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=upgrade) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(results) == [False, False, False, True]
+    assert differences(postgres_url) == []

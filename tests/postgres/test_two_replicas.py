@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.context import SpawnContext, SpawnProcess
 from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,12 @@ WAIT_SECONDS = 60
 Event = dict[str, Any]
 
 
-def _replica(name: str, environ: dict[str, str], inbox: Queue[Any], outbox: Queue[Event]) -> None:
+def _replica(
+    name: str, environ: dict[str, str], start: Barrier, inbox: Queue[Any], outbox: Queue[Event]
+) -> None:
     """One replica: open the service (upgrading the schema), then run what it is told."""
     os.environ.update(environ)
+    start.wait(WAIT_SECONDS)  # both open the empty database at the same moment
     service = SyncService.open(load_settings(env_file=None))
     schema = service.store.schema
     outbox.put(_event(name, "start", "upgraded" if schema.changed else "up to date", 0.0))
@@ -127,8 +131,9 @@ def replicas(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Replicas, Sand
         context: SpawnContext = multiprocessing.get_context("spawn")
         outbox: Queue[Event] = context.Queue()
         inboxes: list[Queue[Any]] = [context.Queue() for _ in REPLICAS]
+        start = context.Barrier(len(REPLICAS))
         processes = [
-            context.Process(target=_replica, args=(name, environ, inbox, outbox))
+            context.Process(target=_replica, args=(name, environ, start, inbox, outbox))
             for name, inbox in zip(REPLICAS, inboxes, strict=True)
         ]
         for process in processes:
