@@ -194,7 +194,7 @@ def run_scheduled_check(
     like any other failure: a silent scheduler is the worst way to fail.
     """
     try:
-        outcome = ScheduledSync(service, clock=clock).run_check()
+        outcome = ScheduledSync(service, clock=clock).run_check(once_per_check=True)
     except Exception as exc:
         log.exception("The scheduled check failed unexpectedly")
         error = str(exc) or type(exc).__name__

@@ -213,6 +213,24 @@ def forget_sign_in(work: Path) -> None:
     connection.close()
 
 
+def without_module(name: str) -> Prepare:
+    """As if the package ``name`` were not installed (an extra left out), until released."""
+
+    def prepare(work: Path) -> Release:
+        saved = sys.modules.get(name)
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ModuleNotFoundError
+
+        def release() -> None:
+            if saved is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = saved
+
+        return release
+
+    return prepare
+
+
 def remove(name: str) -> Prepare:
     def prepare(work: Path) -> None:
         (work / name).unlink()
@@ -496,11 +514,12 @@ DATABASE_CASES = (
         "database:postgresql without its driver",
         ("status",),
         2,
-        ("ENTRA_SYNC_DATABASE_URL", "psycopg"),
+        ("ENTRA_SYNC_DATABASE_URL", "psycopg", "entra-assets-sync[postgres]"),
         env={
             "ENTRA_SYNC_DATABASE_URL": f"postgresql://sync:{DB_PASSWORD}@db.example/sync",
             "ENTRA_SYNC_SECRET_KEY": OTHER_KEY,
         },
+        prepare=without_module("psycopg"),
     ),
     Case(
         "database:mysql without its driver",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.runs.cadence import days_ago, due_date, is_due, next_check
+from core.runs.cadence import days_ago, due_date, is_due, next_check, previous_check
 
 UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -79,3 +79,14 @@ def test_next_check_when_the_clocks_go_back() -> None:
     repeated = datetime(2026, 11, 1, 6, 10, tzinfo=UTC)
     found = next_check(repeated, time(1, 30), NEW_YORK)
     assert found.astimezone(UTC) == datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
+
+
+def test_previous_check_names_the_check_a_late_run_belongs_to() -> None:
+    at = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    assert previous_check(at, time(2, 0), UTC_ZONE) == at  # at or before
+    assert previous_check(at + timedelta(hours=13), time(2, 0), UTC_ZONE) == at
+    assert previous_check(at - timedelta(seconds=1), time(2, 0), UTC_ZONE) == at - timedelta(days=1)
+    late = previous_check(datetime(2026, 11, 20, 12, 0, tzinfo=UTC), time(2, 0), BERLIN)
+    assert late.tzinfo == BERLIN and late.astimezone(UTC) == datetime(
+        2026, 11, 20, 1, 0, tzinfo=UTC
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -412,6 +413,24 @@ def test_a_different_cause_starts_a_new_count(
 
 
 # -- the lease -------------------------------------------------------------------------
+
+
+def test_each_daily_check_runs_in_one_process_only(
+    build: Build, sandbox: Sandbox, clock: Clock
+) -> None:
+    """A held check leaves the sync due; another replica firing for the same check
+    must not run it again. The next day's check runs; ``entra-sync check`` can retry."""
+    first = ready(build(), person_first=False)
+    replica = ScheduledSync(build())
+    assert first.run_check(once_per_check=True).kind is ScheduledKind.HELD
+    again = replica.run_check(once_per_check=True)
+    assert again.kind is ScheduledKind.BUSY
+    assert again.error is not None and "was taken by" in again.error
+    assert str(os.getpid()) in again.error
+    assert replica.run_check().kind is ScheduledKind.HELD  # by hand: no claim
+    clock.advance(DAY)
+    assert replica.run_check(once_per_check=True).kind is ScheduledKind.HELD
+    assert sandbox.employees() == []
 
 
 def test_busy_while_another_process_holds_the_lease(service: SyncService) -> None:

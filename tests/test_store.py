@@ -568,7 +568,7 @@ def test_team_settings_round_trip_and_audit(store: Store, clock: Clock) -> None:
 
 
 def test_fresh_database_has_the_new_columns(store: Store, db_path: Path) -> None:
-    """create_all makes the message-location columns and the team settings table."""
+    """The schema revisions make the message-location columns and the team settings table."""
     with sqlite3.connect(db_path) as raw:
         columns = {row[1] for row in raw.execute("PRAGMA table_info(preview)")}
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}

@@ -22,6 +22,7 @@ from typing import TextIO
 
 from core.cli.failures import one_line
 from core.cli.person import cmd_explain, cmd_person_history, cmd_person_sync
+from core.config import Settings
 from core.errors import FieldProblem, InvalidInput
 from core.runs import (
     SKIPPED,
@@ -36,8 +37,11 @@ from core.runs import (
     monitoring,
     requests_text,
     run_line,
+    schema_line,
+    schema_of,
     status_json,
     status_text,
+    upgrade_schema_of,
 )
 from core.store import RunStatus
 from core.sync import failures_text, plan_csv, plan_text
@@ -335,3 +339,16 @@ COMMANDS: dict[str, Callable[[SyncService, argparse.Namespace, TextIO], int]] = 
     "history": cmd_history,
     "explain": cmd_explain,
 }
+
+
+def run_db(settings: Settings, action: str, out: TextIO) -> int:
+    """``db current`` and ``db upgrade``: on the database alone, no key or service needed."""
+    if action == "upgrade":
+        upgrade = upgrade_schema_of(settings)
+        if upgrade.changed:
+            print(f"Upgraded the database schema to revision {upgrade.after}.", file=out)
+        else:
+            print(f"The database schema is at revision {upgrade.after}: nothing to do.", file=out)
+        return EXIT_OK
+    print(f"Database: {schema_line(schema_of(settings))}", file=out)
+    return EXIT_OK

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 
 from core.config import ENV_DATABASE_URL
 from core.errors import InvalidInput, SchemaConflict, SchemaMissing, SyncError
+from core.store import DatabaseNewer
 
 EXIT_FAILED, EXIT_INVALID = 1, 2
 MAX_ECHO = 400  # a usage error quotes what was typed, which may be anything
@@ -96,6 +97,12 @@ def _unknown_dialect(exc: NoSuchModuleError, context: Context) -> Failure:
 
 
 def _missing_module(exc: ModuleNotFoundError, context: Context) -> Failure:
+    if context.opening_database and (exc.name or "").startswith("psycopg"):
+        return Failure(
+            f"error: {ENV_DATABASE_URL}: {context.database} needs the postgres extra (the "
+            "psycopg package), which is not installed: pip install 'entra-assets-sync[postgres]'",
+            EXIT_INVALID,
+        )
     if context.opening_database:
         return Failure(
             f"error: {ENV_DATABASE_URL}: {context.database} needs the Python package "
@@ -211,7 +218,7 @@ def _first_line(value: object) -> str:
 Rule = Callable[[Any, Context], Failure]
 
 RULES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Rule], ...] = (
-    ((InvalidInput, SchemaConflict, SchemaMissing), _invalid),
+    ((InvalidInput, SchemaConflict, SchemaMissing, DatabaseNewer), _invalid),
     (SyncError, _failed),
     (NoSuchModuleError, _unknown_dialect),
     (DBAPIError, _database),

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import httpx
 
-from core.cli.commands import COMMANDS, EXIT_INVALID
+from core.cli.commands import COMMANDS, EXIT_INVALID, run_db
 from core.cli.failures import MAX_ECHO, Context, explain, one_line, shown_database
 from core.cli.person import PERSON_HELP, add_person_commands
 from core.config import ENV_DATABASE_URL, Settings, TokenKind, load_settings
@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--seed", type=_whole(0, MAX_SEED), default=7)
     box.add_argument("--cert-dir", type=Path, default=Path("data/sandbox-tls"))
     box.add_argument("--token-kind", **_TOKEN_KIND)
+    db = sub.add_parser("db", help="the database schema: its revision, or upgrade it now")
+    db.add_argument(
+        "action",
+        choices=["current", "upgrade"],
+        help="current: show the revision; upgrade: bring it to this release's schema",
+    )
     sub.add_parser("serve", help="run the Slack bot (Socket Mode if SLACK_APP_TOKEN, else HTTP)")
     health = sub.add_parser("healthcheck", help="exit 0 when the local serve answers /healthz")
     health.add_argument("--ready", action="store_true", help="ask /readyz instead")
@@ -231,8 +237,10 @@ def _dispatch(
     context.database = shown_database(settings.database_url)
     if is_memory_database(settings.database_url):
         raise ConfigError([FieldProblem(ENV_DATABASE_URL, RULE_MEMORY_DATABASE)])
+    context.opening_database = True
+    if args.command == "db":
+        return run_db(settings, args.action, sys.stdout)
     with _logging(settings):
-        context.opening_database = True
         service = SyncService.open(settings, transport=transport)
         context.opening_database = False
         try:

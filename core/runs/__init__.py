@@ -10,6 +10,7 @@ from core.runs.approvals import Approvals, Decision, DecisionKind
 from core.runs.cadence import next_check
 from core.runs.causes import FailureCause, cause_fix
 from core.runs.connection_check import SKIPPED, CheckStep, ConnectionCheck, check_connection
+from core.runs.database import schema_line, schema_of, upgrade_schema_of
 from core.runs.explain import MAX_QUERY, People, PersonReport, check_query
 from core.runs.monitoring import Monitoring, history_json, monitoring, status_json
 from core.runs.person_sync import PersonSync, PersonSyncResult
@@ -83,7 +84,10 @@ __all__ = [
     "report_json",
     "requests_text",
     "run_line",
+    "schema_line",
+    "schema_of",
     "status_json",
     "status_text",
+    "upgrade_schema_of",
     "when",
 ]

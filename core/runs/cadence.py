@@ -43,6 +43,21 @@ def next_check(now: datetime, check_time: time, tz: ZoneInfo) -> datetime:
     raise AssertionError("unreachable: a daily time recurs within two days")  # pragma: no cover
 
 
+def previous_check(now: datetime, check_time: time, tz: ZoneInfo) -> datetime:
+    """The latest daily check at or before ``now``, aware in ``tz``: which check a run is.
+
+    A check fired late (a busy host, a catch-up at start-up) still belongs to the check
+    time before it, so every process names one check alike.
+    """
+    local = now.astimezone(tz)
+    for offset in range(3):
+        day = local.date() - timedelta(days=offset)
+        candidate = datetime.combine(day, check_time, tzinfo=tz)
+        if candidate.astimezone(UTC) <= now.astimezone(UTC):
+            return candidate
+    raise AssertionError("unreachable: a daily time recurs within two days")  # pragma: no cover
+
+
 def days_ago(now: datetime, then: datetime, tz: ZoneInfo) -> int:
     """Whole calendar days between two moments, as the team's calendar counts them."""
     return (now.astimezone(tz).date() - then.astimezone(tz).date()).days

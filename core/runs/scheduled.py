@@ -22,12 +22,14 @@ at the next daily check.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from core.runs.cadence import days_ago, due_date, is_due, next_check
+from core.runs.cadence import days_ago, due_date, is_due, next_check, previous_check
 from core.runs.causes import FailureCause, cause_fix, failure_cause
 from core.runs.directory import DirectoryRefresh
 from core.runs.quarantine import SCHEDULER, Streak, claim_alert, quarantined
@@ -139,14 +141,27 @@ class ScheduledSync:
         cause = streak.cause if streak else None
         return ScheduleStatus(upcoming, due, cadence, last, cause, line, holds)
 
-    def run_check(self) -> ScheduledOutcome:
-        """One daily check: maybe a scheduled run; never raises for a failed run."""
+    def run_check(self, *, once_per_check: bool = False) -> ScheduledOutcome:
+        """One daily check: maybe a scheduled run; never raises for a failed run.
+
+        ``once_per_check`` (the bot's scheduler): the first process to claim this
+        check's time runs it, any other replica is BUSY for it, even after that run
+        ended held or failed. ``entra-sync check`` leaves it off, so a person can
+        retry by hand.
+        """
         connection = self._store.connection()
         if connection is None or not self._atlassian_configured():
             return ScheduledOutcome(ScheduledKind.NOT_CONFIGURED)
         tz = self._settings.timezone
-        if not is_due(self._clock(), self._last_success(), connection.cadence_days, tz):
+        now = self._clock()
+        if not is_due(now, self._last_success(), connection.cadence_days, tz):
             return ScheduledOutcome(ScheduledKind.NOT_DUE, refresh=self._refresh())
+        if once_per_check:
+            slot = previous_check(now, self._settings.check_time, tz)
+            claimed_by = self._store.claim_check(slot, process_name())
+            if claimed_by is not None:
+                error = f"the check of {slot:%Y-%m-%d %H:%M} {tz.key} was taken by {claimed_by}"
+                return ScheduledOutcome(ScheduledKind.BUSY, error=error)
         started: list[int] = []
         try:
             result = self._service.sync(SCHEDULER, kind=RunKind.SCHEDULED, started=started.append)
@@ -224,6 +239,11 @@ class ScheduledSync:
             requests=dict(run.requests) if run is not None else {},
             seconds=_seconds(run),
         )
+
+
+def process_name() -> str:
+    """This process as other replicas see it in a claim: host and process id."""
+    return f"{socket.gethostname()} pid {os.getpid()}"
 
 
 def _alert(streak: Streak) -> QuarantineAlert:

@@ -20,16 +20,17 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
 from core.config import RULE_NOT_EMPTY, EntraInput, TeamSettings
 from core.errors import FieldProblem, InvalidInput, SyncError
+from core.store.checks import CheckClaims
 from core.store.deliveries import DeliveryRecords
 from core.store.directory import DirectoryCopyRecords
-from core.store.migrations import add_missing_columns
 from core.store.person_history import PersonHistory
 from core.store.previews import PreviewRecords
 from core.store.read_cache import ReadCacheRecords
+from core.store.schema import SchemaState, SchemaUpgrade, schema_state, upgrade_schema
 from core.store.secrets import Cipher
 from core.store.sign_in import SignInRecords
 from core.store.tables import (
@@ -74,6 +75,10 @@ ROTATED_MEANWHILE = (
     "the stored client secret was replaced while it was being re-encrypted; "
     "run `entra-sync rotate-key` again"
 )
+POOL_SIZE, POOL_OVERFLOW = 5, 5
+"""Connections one process keeps open, and may open beyond them at a peak, on a server
+database: the Slack handlers, the worker and the scheduler each use one at a time."""
+POOL_RECYCLE_SECONDS = 1800
 
 
 class Store(
@@ -83,6 +88,7 @@ class Store(
     SignInRecords,
     PersonHistory,
     DirectoryCopyRecords,
+    CheckClaims,
 ):
     """The one way in and out of the database."""
 
@@ -96,8 +102,7 @@ class Store(
         self._engine = make_engine(database_url)
         self._cipher = cipher
         self._clock = clock
-        SQLModel.metadata.create_all(self._engine)
-        add_missing_columns(self._engine, SQLModel.metadata)
+        self.schema = upgrade_schema(self._engine)
 
     def __repr__(self) -> str:
         return f"Store({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -367,6 +372,24 @@ class Store(
             return row_id(row.id)
 
 
+def database_schema(database_url: str) -> SchemaState:
+    """The schema revision of the database at ``database_url``, read without changing it."""
+    engine = make_engine(database_url)
+    try:
+        return schema_state(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(database_url: str) -> SchemaUpgrade:
+    """Upgrade the database at ``database_url`` to this release's schema, under the lock."""
+    engine = make_engine(database_url)
+    try:
+        return upgrade_schema(engine)
+    finally:
+        engine.dispose()
+
+
 def make_engine(database_url: str) -> Engine:
     """An engine that suits the URL: in-memory SQLite shares one connection across threads.
 
@@ -375,6 +398,8 @@ def make_engine(database_url: str) -> Engine:
     journal the database file's mode.
     """
     url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        return _postgres_engine(url)
     if url.get_backend_name() != "sqlite":
         return create_engine(database_url, pool_pre_ping=True)
     connect_args: dict[str, Any] = {
@@ -387,6 +412,25 @@ def make_engine(database_url: str) -> Engine:
     if database and not database.startswith("file:"):
         _create_private_file(Path(database))
     return create_engine(database_url, connect_args=connect_args)
+
+
+def _postgres_engine(url: URL) -> Engine:
+    """PostgreSQL through psycopg 3 (the ``postgres`` extra), whatever driver the URL names.
+
+    A plain ``postgresql://`` URL would mean psycopg2 to older SQLAlchemy releases.
+    Connections are checked before use and replaced after half an hour, since managed
+    databases and their proxies drop idle ones. SSL and timeouts come from the URL
+    (``?sslmode=verify-full&connect_timeout=10``), which psycopg reads as it is.
+    """
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+    )
 
 
 def is_memory_database(database_url: str) -> bool:

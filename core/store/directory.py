@@ -15,8 +15,7 @@ The copy is tied to an ``owner`` (the tenant, the Graph root and the ``$select``
 read with): after the connection moves to another tenant, or a release reads one more
 field, the old copy is never read again and the next run reads everything.
 
-Only new tables, so :func:`core.store.migrations.add_missing_columns` has nothing to
-do for them: ``create_all`` makes them in an existing database.
+Both tables come with schema revision 0003 (core/store/revisions).
 """
 
 from __future__ import annotations

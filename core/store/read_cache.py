@@ -10,7 +10,7 @@ write.
   shows them, so looking for one means reading the whole list. A run skips them until
   they are due a new look (:mod:`core.runs.hidden_emails`).
 
-Both are new tables, so an older database gains them with ``create_all``.
+Both tables come with schema revision 0003 (core/store/revisions).
 """
 
 from __future__ import annotations

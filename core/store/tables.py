@@ -219,6 +219,16 @@ class SlackDeliveryRow(SQLModel, table=True):
     seen_at: datetime = Field(index=True, sa_type=UtcDateTime)
 
 
+class ScheduledCheckRow(SQLModel, table=True):
+    """A daily check some process has taken on; see core/store/checks.py."""
+
+    __tablename__ = "scheduled_check"
+
+    slot: datetime = Field(primary_key=True, sa_type=UtcDateTime)  # the check's time
+    claimed_by: str
+    claimed_at: datetime = Field(sa_type=UtcDateTime)
+
+
 # -- views: what the store hands out instead of rows ----------------------------------
 
 

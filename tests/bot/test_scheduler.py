@@ -250,7 +250,7 @@ def test_unexpected_errors_are_reported_not_raised(
 ) -> None:
     """A bug in the check becomes a failure message; the scheduler thread lives on."""
 
-    def explode(self: ScheduledSync) -> ScheduledOutcome:
+    def explode(self: ScheduledSync, *, once_per_check: bool = False) -> ScheduledOutcome:
         raise RuntimeError("boom <!channel>")
 
     monkeypatch.setattr(ScheduledSync, "run_check", explode)
