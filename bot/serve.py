@@ -17,6 +17,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -66,8 +67,8 @@ def run_serve(env_file: Path | None, *, build: AppBuilder | None = None) -> int:
 
 
 def _run(settings: Settings, slack: SlackSettings, build: AppBuilder | None) -> int:
+    log_startup(settings, slack, datetime.now(UTC))  # first, before a schema upgrade says more
     service = SyncService.open(settings)
-    log_startup(settings, slack, service.store.now())
     restore = _stop_on_sigterm()
     try:
         app = (build or _default_builder())(service, slack)

@@ -29,6 +29,7 @@ QUIET_LIBRARIES = {
     "httpcore": logging.WARNING,  # connection traces, response headers
     "sqlalchemy": logging.WARNING,  # SQL and its parameters
     "msal": logging.WARNING,  # token requests and cache events
+    "alembic": logging.WARNING,  # its own migration chatter; core.store.schema says what ran
     "urllib3": logging.WARNING,
 }
 LEVELS = {
