@@ -5,7 +5,7 @@ every request through :class:`core.clients.http.ApiClient`, so retries, typed er
 request counts are the same everywhere. Also home to the Assets schema bootstrap.
 """
 
-from core.clients.assets import AssetsClient, EmployeeType, discover_workspace
+from core.clients.assets import AssetsClient, AttributeInfo, EmployeeType, discover_workspace
 from core.clients.atlassian import AtlassianDirectory, OrgEmails, with_emails
 from core.clients.auth import GraphTokenProvider, SignInMemory, explain_graph_permission_error
 from core.clients.gateway import AtlassianRoutes, discover_cloud_id
@@ -27,6 +27,7 @@ __all__ = [
     "AssetsClient",
     "AtlassianDirectory",
     "AtlassianRoutes",
+    "AttributeInfo",
     "DeltaLinkRefused",
     "DeltaRound",
     "DirectoryRead",

@@ -104,6 +104,18 @@ def answer_lost(error: ApiError) -> bool:
     return isinstance(error, TransportFailure | ServerError) or error.status == 409
 
 
+def _checking(
+    employee_type: EmployeeType, check: Callable[[list[AttributeInfo]], None] | None
+) -> Callable[[Mapping[str, Any]], None]:
+    """The first-page hook that shows ``check`` the attributes an AQL page lists."""
+
+    def first_page(page: Mapping[str, Any]) -> None:
+        if check is not None and isinstance(page, Mapping) and page.get("values"):
+            check(_listed_attributes(page, employee_type.object_type_id))
+
+    return first_page
+
+
 def create_once(create: Callable[[], T], find: Callable[[], T | None]) -> T:
     """Send ``create``; after an ambiguous failure, ``find`` what it would have made.
 
@@ -255,11 +267,7 @@ class AssetsClient:
         """
         query = f"objectTypeId = {employee_type.object_type_id}"
         by_id = {attr_id: attr for attr, attr_id in employee_type.attribute_ids}
-
-        def first_page(page: Mapping[str, Any]) -> None:
-            if check is not None and isinstance(page, Mapping) and page.get("values"):
-                check(_listed_attributes(page, employee_type.object_type_id))
-
+        first_page = _checking(employee_type, check)
         objects = self._aql(query, include_attributes=True, on_first_page=first_page)
         records = [_employee(obj, by_id) for obj in objects]
         counted = self.count(query)
@@ -274,15 +282,25 @@ class AssetsClient:
             )
         return records
 
-    def employees_where(self, employee_type: EmployeeType, condition: str) -> list[EmployeeRecord]:
+    def employees_where(
+        self,
+        employee_type: EmployeeType,
+        condition: str,
+        *,
+        check: Callable[[list[AttributeInfo]], None] | None = None,
+    ) -> list[EmployeeRecord]:
         """The Employees matching an AQL ``condition`` (one person's few, not everyone).
 
         Not checked against a count as :meth:`employees` is: the answer is a handful of
         objects on one page, and the count would double the cost of a one-person read.
+        ``check`` is :meth:`employees`'s: it sees the attributes a first page with
+        objects lists, before any object is read with the ids it was given.
         """
         query = f"objectTypeId = {employee_type.object_type_id} AND ({condition})"
         by_id = {attr_id: attr for attr, attr_id in employee_type.attribute_ids}
-        return [_employee(obj, by_id) for obj in self._aql(query, include_attributes=True)]
+        first_page = _checking(employee_type, check)
+        objects = self._aql(query, include_attributes=True, on_first_page=first_page)
+        return [_employee(obj, by_id) for obj in objects]
 
     def count(self, query: str) -> int:
         """How many objects ``query`` matches, as Assets counts them."""

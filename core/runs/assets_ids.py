@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from core.clients import (
     AssetsClient,
+    AttributeInfo,
     EmployeeType,
     SchemaChanged,
     check_attribute_ids,
@@ -32,6 +33,9 @@ from core.sync import Attr, EmployeeRecord
 STALE_STATUSES = (400, 404)  # what Assets answers for an id that no longer exists
 T = TypeVar("T")
 Say = Callable[[str], None]
+Check = Callable[[list[AttributeInfo]], None]
+# A read of Employees: Assets, the type to read with, and the check of the kept ids.
+_Read = Callable[[AssetsClient, EmployeeType, Check | None], list[EmployeeRecord]]
 
 
 class EmployeeIds:
@@ -52,20 +56,39 @@ class EmployeeIds:
 
     def employees(self, employee_type: EmployeeType) -> tuple[EmployeeType, list[EmployeeRecord]]:
         """Every Employee, read with ids known to be right; the type they were read with."""
-        if not self._from_store:
-            return employee_type, self._clients.assets().employees(employee_type)
+        return self._checked(
+            employee_type, lambda assets, kind, check: assets.employees(kind, check=check)
+        )
 
+    def where(
+        self, employee_type: EmployeeType, condition: str
+    ) -> tuple[EmployeeType, list[EmployeeRecord]]:
+        """The Employees an AQL ``condition`` matches (one person's), checked the same way."""
+        return self._checked(
+            employee_type,
+            lambda assets, kind, check: assets.employees_where(kind, condition, check=check),
+        )
+
+    def _checked(
+        self, employee_type: EmployeeType, read: _Read
+    ) -> tuple[EmployeeType, list[EmployeeRecord]]:
+        """``read`` with the kept ids checked against what its first page lists.
+
+        An answer with no objects lists no attributes: the kept ids are then checked the
+        cold way, by reading the type, before anything is planned with them.
+        """
+        if not self._from_store:
+            return employee_type, read(self._clients.assets(), employee_type, None)
         check = partial(check_attribute_ids, employee_type)
         try:
-            read = self._clients.assets().employees(employee_type, check=check)
-            if read:
-                return employee_type, read
-            # No Employee listed the attributes: check the kept ids the cold way.
+            found = read(self._clients.assets(), employee_type, check)
+            if found:
+                return employee_type, found
             self._from_store = False
             fresh = self._read()
             if fresh == employee_type:
-                return employee_type, read
-            return fresh, self._clients.assets().employees(fresh)
+                return employee_type, found
+            return fresh, read(self._clients.assets(), fresh, None)
         except SchemaChanged:
             self._say("The Assets schema changed since the last run; reading it again")
         except ApiError as exc:
@@ -75,7 +98,7 @@ class EmployeeIds:
         self._clients.forget_workspace()
         self._from_store = False
         fresh = self._read()
-        return fresh, self._clients.assets().employees(fresh)
+        return fresh, read(self._clients.assets(), fresh, None)
 
     def _read(self) -> EmployeeType:
         employee_type = with_fresh_workspace(self._clients, load_employee_type)

@@ -3,7 +3,9 @@
 A whole read costs a request per thousand accounts and per hundred directory users;
 syncing one person should cost a handful. The read follows the person outward:
 
-1. the Assets Employee type (the workspace and three schema reads);
+1. the Assets Employee type: the ids a whole run kept (:mod:`core.runs.assets_ids`),
+   checked against the attributes the next query's answer lists; only on a cold
+   database, or when they prove stale, the workspace and three schema reads;
 2. one AQL query for their Employee (by email, or by the account id asked for);
 3. one Jira read for their account: the account their Employee holds (in any state),
    or, for someone not linked yet, Jira's user search on their address, which lists
@@ -14,9 +16,9 @@ syncing one person should cost a handful. The read follows the person outward:
 5. one AQL query for the Employees of them, their manager and their reports (and of
    whoever stored Manager fields name), so a Manager field reads as a person, not a key.
 
-In the sandbox's organisation that is at most ten requests for every planted case
-asked for by email, sign-in included (a running bot has its token and workspace
-already, three fewer).
+In the sandbox's organisation that is at most ten requests for every planted case,
+asked for by email or by account id, sign-in included (a process after a whole run
+reuses its sign-in too: tests/e2e/test_sync_person.py).
 
 The planner then runs on these few rows with its usual rules, and
 :func:`core.sync.person_plan` keeps only this person's writes and the manager links
@@ -31,9 +33,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from core.clients import AssetsClient, DirectoryRead, EmployeeType, load_employee_type
+from core.clients import AssetsClient, DirectoryRead, EmployeeType
 from core.clients.assets import aql_string
 from core.errors import FieldProblem, InvalidInput
+from core.runs.assets_ids import EmployeeIds
 from core.runs.explain import check_query
 from core.runs.values import Snapshot
 from core.runs.wiring import Clients
@@ -61,13 +64,13 @@ def read_person(clients: Clients, query: str, say: Say = lambda _: None) -> Pers
     by_email = "@" in text
     if not by_email and not _looks_like_account_id(text):
         raise InvalidInput([FieldProblem("person", RULE_WHO)])
-    assets = clients.assets()
-    say("Reading the Assets schema")
-    kind = load_employee_type(assets)
+    kept = EmployeeIds(clients, say)
+    kind = kept.employee_type()
     jira = clients.atlassian()
     say("Reading their Employee and Atlassian account")
     if by_email:
-        employees = _Employees(assets.employees_where(kind, _either(Attr.EMAIL, [], {text})))
+        kind, found = kept.where(kind, _either(Attr.EMAIL, [], {text}))
+        employees = _Employees(found)
         held = employees.account_ids(owned=True)
         accounts = _Accounts(
             [a for i in sorted(held) if (a := jira.account(i, fill_email=False)) is not None]
@@ -76,17 +79,16 @@ def read_person(clients: Clients, query: str, say: Say = lambda _: None) -> Pers
         )
     else:
         accounts = _Accounts(_one(jira.account(text, fill_email=False)))
-        employees = _Employees(
-            assets.employees_where(
-                kind, _either(Attr.ATLASSIAN_ACCOUNT_ID, accounts.ids() or {text}, set())
-            )
-        )
+        condition = _either(Attr.ATLASSIAN_ACCOUNT_ID, accounts.ids() or {text}, set())
+        kind, found = kept.where(kind, condition)
+        employees = _Employees(found)
         if not employees.holds(accounts.ids()):  # a newcomer: its email is how it matches
             accounts = _Accounts(jira.fill_emails(accounts.all()))
             for email in sorted({a.email.lower() for a in accounts.all() if a.email}):
                 accounts.extend(jira.accounts_with_email(email))  # is the address shared?
     emails = {text.lower()} if by_email else set()
     emails |= {a.email.lower() for a in accounts.all() if a.email}
+    assets = clients.assets()
     say("Reading the directory")
     users, reports = clients.directory().person(sorted(emails), sorted(employees.entra_ids()))
     mine = {u.id for u in users if u.email_keys() & emails} | employees.entra_ids()

@@ -189,3 +189,23 @@ def test_any_read_error_stops_before_a_write(
     writes = [r for r in sandbox.request_log if r[0] == "assets" and r[1] in {"POST", "PUT"}]
     assert [r for r in writes if "aql" not in r[2]] == []
     assert employee(sandbox, user_id)["Job Title"] != "Chief Tester"
+
+
+@pytest.mark.parametrize("linked", [True, False], ids=["linked", "newcomer"])
+def test_by_account_id_at_most_ten_requests(
+    synced: Runner, sandbox: Sandbox, linked: bool
+) -> None:
+    """By Atlassian account id, linked or new: the kept Assets ids spare the schema read."""
+    if linked:
+        account = sandbox.atlassian_accounts[sandbox.org.notes["alias_only_accounts"][0]]
+    else:
+        hired = sandbox.hire("Nina Newcomer", "Sales", "Rep", None)
+        mail = sandbox.directory_users[hired].mail
+        account = next(a for a in sandbox.atlassian_accounts.values() if a.email == mail)
+    sandbox.reset_counts()
+    result = synced("sync", "--person", account.account_id, "--yes")
+    assert result.code == 0, result.err
+    writes = [r for r in sandbox.request_log if r[0] == "assets" and r[1] in {"POST", "PUT"}]
+    writes = [r for r in writes if "aql" not in r[2]]
+    assert requests_of(sandbox) - len(writes) <= MAX_REQUESTS, sandbox.request_log
+    assert len(writes) == (0 if linked else 1)
