@@ -192,9 +192,7 @@ def test_any_read_error_stops_before_a_write(
 
 
 @pytest.mark.parametrize("linked", [True, False], ids=["linked", "newcomer"])
-def test_by_account_id_at_most_ten_requests(
-    synced: Runner, sandbox: Sandbox, linked: bool
-) -> None:
+def test_by_account_id_at_most_ten_requests(synced: Runner, sandbox: Sandbox, linked: bool) -> None:
     """By Atlassian account id, linked or new: the kept Assets ids spare the schema read."""
     if linked:
         account = sandbox.atlassian_accounts[sandbox.org.notes["alias_only_accounts"][0]]
