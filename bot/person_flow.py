@@ -7,7 +7,9 @@ like any preview, for an approver to decide).
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
@@ -18,6 +20,7 @@ from core.errors import SyncError
 from core.runs import People, PersonSync, RunInProgress
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UNEXPECTED = "The explanation failed unexpectedly; the details are in the bot's log."
 UNEXPECTED_SYNC = "The sync of one person failed unexpectedly; the details are in the bot's log."
@@ -46,17 +49,9 @@ def explain_person(ctx: BotContext, query: str, reply: BlocksReply) -> None:
 
 def sync_person_now(ctx: BotContext, user_id: str, query: str, reply: BlocksReply) -> None:
     """An approver's ``/entra sync <person>``: apply their share at once, answer privately."""
-    try:
-        result = PersonSync(ctx.service).sync(query, user_id)
-    except RunInProgress as exc:
-        reply(str(exc))
-        return
-    except SyncError as exc:
-        reply(f"The sync of {escape_mrkdwn(query)} failed: {escape_mrkdwn(exc)}")
-        return
-    except Exception:
-        log.exception("one-person sync failed")
-        reply(UNEXPECTED_SYNC)
+    sync_one = partial(PersonSync(ctx.service).sync, query, user_id)
+    result = _attempt(sync_one, "sync", query, reply)
+    if result is None:
         return
     message = person_sync_message(result)
     reply(message.text, message.blocks)
@@ -66,17 +61,9 @@ def post_person_preview(
     ctx: BotContext, channel: str, user_id: str, query: str, reply: BlocksReply
 ) -> None:
     """Anyone else: a one-person preview in the channel, for an approver to decide."""
-    try:
-        result = PersonSync(ctx.service).preview(query, user_id)
-    except RunInProgress as exc:
-        reply(str(exc))
-        return
-    except SyncError as exc:
-        reply(f"The preview of {escape_mrkdwn(query)} failed: {escape_mrkdwn(exc)}")
-        return
-    except Exception:
-        log.exception("one-person preview failed")
-        reply(UNEXPECTED_SYNC)
+    preview_one = partial(PersonSync(ctx.service).preview, query, user_id)
+    result = _attempt(preview_one, "preview", query, reply)
+    if result is None:
         return
     preview = ctx.service.preview_view(result.preview_id) if result.preview_id else None
     if preview is None:
@@ -90,3 +77,17 @@ def post_person_preview(
         )  # fmt: skip
     except SlackApiError as exc:
         reply(f"Slack refused the preview: {exc.response.get('error', 'unknown_error')}")
+
+
+def _attempt(action: Callable[[], T], what: str, query: str, reply: BlocksReply) -> T | None:
+    """Run a one-person ``what`` (sync or preview); any failure is one private line."""
+    try:
+        return action()
+    except RunInProgress as exc:
+        reply(str(exc))
+    except SyncError as exc:
+        reply(f"The {what} of {escape_mrkdwn(query)} failed: {escape_mrkdwn(exc)}")
+    except Exception:
+        log.exception("one-person %s failed", what)
+        reply(UNEXPECTED_SYNC)
+    return None

@@ -94,6 +94,28 @@ class _SubRequest:
     reports: bool = False  # a user's directReports: a ``value`` list; 404 when the user is gone
 
 
+class _Found:
+    """Users a lookup found, and their managers as stand-ins for those it did not find."""
+
+    def __init__(self) -> None:
+        self._users: dict[str, DirectoryUser] = {}
+        self._stand_ins: dict[str, DirectoryUser] = {}
+
+    def add(self, raw: Mapping[str, Any]) -> None:
+        user = parse_user(raw)
+        self._users.setdefault(user.id, user)
+        stand_in = manager_stand_in(raw.get("manager"))
+        if stand_in is not None:
+            self._stand_ins.setdefault(stand_in.id, stand_in)
+
+    def users(self) -> dict[str, DirectoryUser]:
+        """Everyone found by id; a manager found only as a stand-in is there as one."""
+        found = dict(self._users)
+        for manager_id, stand_in in self._stand_ins.items():
+            found.setdefault(manager_id, stand_in)
+        return found
+
+
 class GraphDirectory:
     """Reads Entra users through an :class:`ApiClient` whose base is ``{graph}/v1.0``.
 
@@ -149,20 +171,13 @@ class GraphDirectory:
         no Atlassian account" from "manager not found".
         """
         answers = self._run_batches(_sub_requests(emails, ids))
-        found: dict[str, DirectoryUser] = {}
-        stand_ins: dict[str, DirectoryUser] = {}
+        found = _Found()
         for _, status, body in answers:
             if status == 404:
                 continue
             for raw in body.get("value", [body]) if isinstance(body, dict) else []:
-                user = parse_user(raw)
-                found.setdefault(user.id, user)
-                stand_in = manager_stand_in(raw.get("manager"))
-                if stand_in is not None:
-                    stand_ins.setdefault(stand_in.id, stand_in)
-        for manager_id, stand_in in stand_ins.items():
-            found.setdefault(manager_id, stand_in)
-        return list(found.values())
+                found.add(raw)
+        return list(found.users().values())
 
     def person(
         self, emails: Iterable[str], ids: Iterable[str]
@@ -192,8 +207,7 @@ class GraphDirectory:
         self, requests: list[_SubRequest]
     ) -> tuple[dict[str, DirectoryUser], dict[str, DirectoryUser], list[str]]:
         """Users, reports, and the managers whose expanded reports may have been cut short."""
-        found: dict[str, DirectoryUser] = {}
-        stand_ins: dict[str, DirectoryUser] = {}
+        found = _Found()
         reports: dict[str, DirectoryUser] = {}
         cut: list[str] = []
         for request, status, body in self._run_batches(requests):
@@ -210,14 +224,8 @@ class GraphDirectory:
                     if len(listed) >= EXPANDED_LIMIT:
                         cut.append(owner)
                     continue
-                user = parse_user(raw)
-                found.setdefault(user.id, user)
-                stand_in = manager_stand_in(raw.get("manager"))
-                if stand_in is not None:
-                    stand_ins.setdefault(stand_in.id, stand_in)
-        for manager_id, stand_in in stand_ins.items():
-            found.setdefault(manager_id, stand_in)
-        return found, reports, cut
+                found.add(raw)
+        return found.users(), reports, cut
 
     def delta_round(self, copy: Mapping[str, DirectoryUser], link: str | None) -> DeltaRound:
         """One ``/users/delta`` round merged onto ``copy``; ``link`` None starts afresh.
