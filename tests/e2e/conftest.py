@@ -84,18 +84,25 @@ def cli(
     return run
 
 
+CONFIGURE = (
+    "configure",
+    "--tenant-id",
+    SANDBOX_TENANT_ID,
+    "--client-id",
+    SANDBOX_CLIENT_ID,
+    "--cadence-days",
+    "7",
+)
+
+
+def configure_connection(cli: Runner) -> Result:
+    """``configure`` with the sandbox's tenant and client, its secret on stdin."""
+    return cli(*CONFIGURE, stdin=SANDBOX_CLIENT_SECRET + "\n")
+
+
 @pytest.fixture
 def configured(cli: Runner) -> Runner:
-    result = cli(
-        "configure",
-        "--tenant-id",
-        SANDBOX_TENANT_ID,
-        "--client-id",
-        SANDBOX_CLIENT_ID,
-        "--cadence-days",
-        "7",
-        stdin=SANDBOX_CLIENT_SECRET + "\n",
-    )
+    result = configure_connection(cli)
     assert result.code == 0, result.err
     return cli
 

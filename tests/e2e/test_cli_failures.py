@@ -13,19 +13,9 @@ from pathlib import Path
 import pytest
 
 from core.cli.main import open_service
-from core.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TENANT_ID
+from core.sandbox import SANDBOX_CLIENT_SECRET
 
-from .conftest import Runner
-
-CONFIGURE = (
-    "configure",
-    "--tenant-id",
-    SANDBOX_TENANT_ID,
-    "--client-id",
-    SANDBOX_CLIENT_ID,
-    "--cadence-days",
-    "7",
-)
+from .conftest import CONFIGURE, Runner
 
 
 @pytest.fixture(autouse=True)

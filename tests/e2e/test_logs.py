@@ -17,14 +17,12 @@ from cryptography.fernet import Fernet
 
 from core.sandbox import (
     SANDBOX_ATLASSIAN_API_TOKEN,
-    SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SANDBOX_ORG_API_KEY,
-    SANDBOX_TENANT_ID,
     Sandbox,
 )
 
-from .conftest import Runner
+from .conftest import Runner, configure_connection
 
 KEY = Fernet.generate_key().decode()
 
@@ -94,18 +92,7 @@ def test_no_secret_and_no_email_reaches_the_log_even_at_debug(
         )
     ]
     outputs.append(cli("preview"))  # the sign-in fails with that secret
-    outputs.append(
-        cli(
-            "configure",
-            "--tenant-id",
-            SANDBOX_TENANT_ID,
-            "--client-id",
-            SANDBOX_CLIENT_ID,
-            "--cadence-days",
-            "7",
-            stdin=SANDBOX_CLIENT_SECRET + "\n",
-        )
-    )
+    outputs.append(configure_connection(cli))
     outputs += [cli("schema"), cli("sync", "--yes"), cli("preview", "--json"), cli("status")]
     assert [o.code for o in outputs] == [0, 2, 0, 0, 0, 0, 0], [o.err for o in outputs]
     log = "\n".join(o.err for o in outputs)

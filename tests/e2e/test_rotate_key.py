@@ -8,9 +8,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from core.cli.main import open_service
-from core.sandbox import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_TENANT_ID
+from core.sandbox import SANDBOX_CLIENT_SECRET
 
-from .conftest import Runner
+from .conftest import Runner, configure_connection
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()
@@ -18,16 +18,7 @@ KEY = "ENTRA_SYNC_SECRET_KEY"
 
 
 def configure(cli: Runner) -> None:
-    result = cli(
-        "configure",
-        "--tenant-id",
-        SANDBOX_TENANT_ID,
-        "--client-id",
-        SANDBOX_CLIENT_ID,
-        "--cadence-days",
-        "7",
-        stdin=SANDBOX_CLIENT_SECRET + "\n",
-    )
+    result = configure_connection(cli)
     assert result.code == 0, result.err
 
 
