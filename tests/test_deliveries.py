@@ -15,19 +15,12 @@ from core.store import Store
 from core.store.deliveries import DELIVERY_TTL
 from core.store.secrets import SecretCipher
 from core.store.tables import SlackDeliveryRow
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.clock import HandClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -41,7 +34,7 @@ def url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(url: str, cipher: SecretCipher, clock: Clock) -> Iterator[Store]:
+def store(url: str, cipher: SecretCipher, clock: HandClock) -> Iterator[Store]:
     store = Store(url, cipher, clock=clock)
     yield store
     store.close()
@@ -58,7 +51,7 @@ def test_a_key_is_first_once(store: Store) -> None:
     assert store.first_delivery("trigger:2") is True
 
 
-def test_a_key_is_remembered_for_the_ttl_then_forgotten(store: Store, clock: Clock) -> None:
+def test_a_key_is_remembered_for_the_ttl_then_forgotten(store: Store, clock: HandClock) -> None:
     """Within 15 minutes a repeat is refused; after that the key is gone (bounded table)."""
     assert store.first_delivery("trigger:1")
     clock.now += DELIVERY_TTL - timedelta(seconds=1)
@@ -75,7 +68,7 @@ def test_the_ttl_outlasts_the_signature_window() -> None:
 
 
 def test_two_processes_claiming_one_key_get_one_first(
-    url: str, cipher: SecretCipher, clock: Clock
+    url: str, cipher: SecretCipher, clock: HandClock
 ) -> None:
     """Two stores on one database (two bot replicas) race for a retried request's key."""
     stores = [Store(url, cipher, clock=clock) for _ in range(2)]

@@ -23,29 +23,22 @@ from core.sandbox import Sandbox
 from core.store import PreviewStatus, RunKind, RunStatus, Store, load_cipher
 from core.store.secrets import SecretCipher
 from core.sync import Plan
+from tests.clock import HandClock
 
 REASON = ("Entra returned 0 users, 0 % of the 60 the last sync read.",)
 APPROVER, SECOND, REQUESTER = "UAPPROVER", "USECOND", "UREQUESTER"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 # -- the store's rule ------------------------------------------------------------------
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+def store(tmp_path: Path, clock: HandClock) -> Iterator[Store]:
     store = Store(
         f"sqlite:///{tmp_path / 'sync.db'}", SecretCipher([Fernet.generate_key()]), clock=clock
     )
@@ -86,7 +79,7 @@ def test_a_held_plan_supersedes_every_older_pending_preview(store: Store) -> Non
     ]
 
 
-def test_a_held_plan_past_its_ttl_still_expires(store: Store, clock: Clock) -> None:
+def test_a_held_plan_past_its_ttl_still_expires(store: Store, clock: HandClock) -> None:
     run = store.start_run(RunKind.MANUAL, "scheduler")
     held = store.save_preview(run, Plan(), "scheduler", ttl=timedelta(hours=1), hold_reasons=REASON)
     clock.now += timedelta(hours=2)

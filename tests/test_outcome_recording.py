@@ -24,20 +24,11 @@ from core.runs import LeaseLost, SyncService
 from core.sandbox import Sandbox
 from core.store import RunStatus, Store, load_cipher
 from core.sync import Attr, ChangeKind, OutcomeStatus
+from tests.clock import HandClock
 
 CREATES = 38  # seed 7, 60 people, 45 accounts: see tests/e2e/test_cli_flow.py
 
 Build = Callable[[httpx.BaseTransport, int], SyncService]
-
-
-class Clock:
-    """The store's clock; a test moves it past the lease's expiry."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Killed(BaseException):
@@ -50,12 +41,12 @@ def sandbox() -> Sandbox:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock(datetime(2025, 3, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def build(tmp_path: Path, clock: Clock) -> Iterator[Build]:
+def build(tmp_path: Path, clock: HandClock) -> Iterator[Build]:
     built: list[SyncService] = []
     key = Fernet.generate_key().decode()
 
@@ -147,7 +138,7 @@ def test_outcomes_are_stored_while_the_apply_is_still_writing(
 
 
 def test_a_run_stopped_by_its_lease_records_what_it_wrote_and_what_it_skipped(
-    build: Build, sandbox: Sandbox, clock: Clock
+    build: Build, sandbox: Sandbox, clock: HandClock
 ) -> None:
     """The lease expires after N writes: the rest are skipped, and all of it is on record."""
     written = 5

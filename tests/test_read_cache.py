@@ -23,25 +23,18 @@ from core.sync import (
     employee_record,
     linked_account_ids,
 )
+from tests.clock import HandClock
 
 from .test_assets_client import BASE, TYPE, _api, _counted, _obj
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Store:
+def store(tmp_path: Path, clock: HandClock) -> Store:
     return Store(
         f"sqlite:///{tmp_path / 'sync.db'}", SecretCipher([Fernet.generate_key()]), clock=clock
     )
@@ -50,7 +43,9 @@ def store(tmp_path: Path, clock: Clock) -> Store:
 # -- the store ---------------------------------------------------------------------------
 
 
-def test_unmanaged_accounts_are_kept_by_when_they_were_checked(store: Store, clock: Clock) -> None:
+def test_unmanaged_accounts_are_kept_by_when_they_were_checked(
+    store: Store, clock: HandClock
+) -> None:
     store.remember_unmanaged(["a1", "a2"])
     clock.now += timedelta(days=3)
     store.remember_unmanaged(["a2"])  # checked again: its time moves
@@ -61,7 +56,7 @@ def test_unmanaged_accounts_are_kept_by_when_they_were_checked(store: Store, clo
     assert store.unmanaged_accounts(since - timedelta(days=2)) == {"a1"}
 
 
-def test_long_unchecked_unmanaged_accounts_are_dropped(store: Store, clock: Clock) -> None:
+def test_long_unchecked_unmanaged_accounts_are_dropped(store: Store, clock: HandClock) -> None:
     store.remember_unmanaged(["old"])
     clock.now += FORGET_UNMANAGED_AFTER + timedelta(days=1)
     store.remember_unmanaged(["new"])

@@ -27,6 +27,7 @@ from core.sync import (
     Update,
 )
 from core.sync.plan import PlanStats
+from tests.clock import HandClock
 
 SECRET = "client-secret-do-not-print-7Q~x"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -34,22 +35,9 @@ CLIENT = "00000000-0000-0000-0000-000000000001"
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock(START)
 
 
 @pytest.fixture
@@ -63,7 +51,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path, cipher: SecretCipher, clock: Clock) -> Iterator[Store]:
+def store(db_path: Path, cipher: SecretCipher, clock: HandClock) -> Iterator[Store]:
     store = Store(f"sqlite:///{db_path}", cipher, clock=clock)
     yield store
     store.close()
@@ -99,7 +87,7 @@ def test_connection_round_trip(store: Store) -> None:
     assert store.client_secret() == SECRET
 
 
-def test_saving_without_a_secret_keeps_the_stored_one(store: Store, clock: Clock) -> None:
+def test_saving_without_a_secret_keeps_the_stored_one(store: Store, clock: HandClock) -> None:
     store.save_connection(entra(), "alice")
     clock.advance(timedelta(hours=1))
     store.save_connection(entra(None, cadence=14), "bob")
@@ -163,7 +151,7 @@ def test_another_key_cannot_read_the_secret(db_path: Path, store: Store) -> None
 # -- runs -------------------------------------------------------------------------------
 
 
-def test_run_lifecycle(store: Store, clock: Clock) -> None:
+def test_run_lifecycle(store: Store, clock: HandClock) -> None:
     run_id = store.start_run(RunKind.MANUAL, "alice")
     view = store.run(run_id)
     assert view is not None
@@ -233,7 +221,7 @@ def test_preview_round_trip(store: Store) -> None:
     assert store.preview(999) is None
 
 
-def test_new_preview_supersedes_older_pending_ones(store: Store, clock: Clock) -> None:
+def test_new_preview_supersedes_older_pending_ones(store: Store, clock: HandClock) -> None:
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     expired = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(minutes=1))
     clock.advance(timedelta(minutes=2))
@@ -255,7 +243,7 @@ def test_new_preview_supersedes_older_pending_ones(store: Store, clock: Clock) -
     assert [p.id for p in store.pending_previews()] == [newest]
 
 
-def test_pending_preview_past_its_ttl_reads_as_expired(store: Store, clock: Clock) -> None:
+def test_pending_preview_past_its_ttl_reads_as_expired(store: Store, clock: HandClock) -> None:
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     preview_id = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
     clock.advance(timedelta(hours=1))
@@ -270,7 +258,7 @@ def test_pending_preview_past_its_ttl_reads_as_expired(store: Store, clock: Cloc
     assert view.status is PreviewStatus.STALE
 
 
-def test_transition_records_the_decider(store: Store, clock: Clock) -> None:
+def test_transition_records_the_decider(store: Store, clock: HandClock) -> None:
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     preview_id = store.save_preview(run_id, Plan(), "alice")
     clock.advance(timedelta(minutes=3))
@@ -349,7 +337,7 @@ def test_preview_message_location_round_trip(store: Store) -> None:
         store.set_preview_message(999, "C0REPORTS", "1.2")
 
 
-def test_previews_with_status_newest_first(store: Store, clock: Clock) -> None:
+def test_previews_with_status_newest_first(store: Store, clock: HandClock) -> None:
     """Statuses are matched as callers see them: a pending preview past its TTL is expired."""
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     old = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(minutes=1))
@@ -365,7 +353,7 @@ def test_previews_with_status_newest_first(store: Store, clock: Clock) -> None:
     assert store.previews_with_status([]) == []
 
 
-def test_expire_due_previews_moves_each_once(store: Store, clock: Clock, db_path: Path) -> None:
+def test_expire_due_previews_moves_each_once(store: Store, clock: HandClock, db_path: Path) -> None:
     """Pending previews past their TTL are stored as expired and returned by one sweep only."""
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     due = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
@@ -387,7 +375,7 @@ def test_expire_due_previews_moves_each_once(store: Store, clock: Clock, db_path
     assert stored == ("expired",)
 
 
-def test_expire_due_previews_returns_message_locations(store: Store, clock: Clock) -> None:
+def test_expire_due_previews_returns_message_locations(store: Store, clock: HandClock) -> None:
     """The sweep hands back where each expired preview was posted, to strip its buttons."""
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     preview_id = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
@@ -406,7 +394,7 @@ def statuses(store: Store, *preview_ids: int) -> list[PreviewStatus]:
     return [view.status for view in views if view is not None]
 
 
-def approved_preview(store: Store, clock: Clock, actor: str) -> int:
+def approved_preview(store: Store, clock: HandClock, actor: str) -> int:
     """A preview approved by ``actor`` now and left approved (its process died)."""
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     preview_id = store.save_preview(run_id, Plan(), "alice")
@@ -432,14 +420,14 @@ class JustBefore:
             self.action()
 
 
-def test_a_transition_moves_only_the_named_preview(store: Store, clock: Clock) -> None:
+def test_a_transition_moves_only_the_named_preview(store: Store, clock: HandClock) -> None:
     first = approved_preview(store, clock, "bob")
     second = approved_preview(store, clock, "carol")
     assert store.transition_preview(second, [PreviewStatus.APPROVED], PreviewStatus.APPLYING)
     assert statuses(store, first, second) == [PreviewStatus.APPROVED, PreviewStatus.APPLYING]
 
 
-def test_handing_an_approval_back_clears_the_decider(store: Store, clock: Clock) -> None:
+def test_handing_an_approval_back_clears_the_decider(store: Store, clock: HandClock) -> None:
     preview_id = approved_preview(store, clock, "bob")
     assert store.transition_preview(
         preview_id, [PreviewStatus.APPROVED], PreviewStatus.PENDING, undecide=True
@@ -456,7 +444,9 @@ def test_previews_with_status_shows_fifty_by_default(store: Store) -> None:
     assert [p.id for p in shown] == ids[::-1][:50]
 
 
-def test_only_a_pending_preview_past_its_ttl_reads_as_expired(store: Store, clock: Clock) -> None:
+def test_only_a_pending_preview_past_its_ttl_reads_as_expired(
+    store: Store, clock: HandClock
+) -> None:
     """A decided preview keeps its status after its TTL; only a pending one expires."""
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     rejected = store.save_preview(run_id, Plan(), "alice", ttl=timedelta(hours=1))
@@ -468,7 +458,7 @@ def test_only_a_pending_preview_past_its_ttl_reads_as_expired(store: Store, cloc
 
 
 def test_two_pending_previews_are_listed_newest_first_and_each_expires(
-    store: Store, clock: Clock, db_path: Path
+    store: Store, clock: HandClock, db_path: Path
 ) -> None:
     """Two processes saving at once can leave two previews pending: both behave."""
     run_id = store.start_run(RunKind.PREVIEW, "alice")
@@ -484,7 +474,7 @@ def test_two_pending_previews_are_listed_newest_first_and_each_expires(
 
 
 def test_a_preview_expired_by_another_sweep_meanwhile_is_not_returned_twice(
-    db_path: Path, cipher: SecretCipher, clock: Clock
+    db_path: Path, cipher: SecretCipher, clock: HandClock
 ) -> None:
     ours = Store(f"sqlite:///{db_path}", cipher, clock=clock)
     theirs = Store(f"sqlite:///{db_path}", cipher, clock=clock)
@@ -499,7 +489,7 @@ def test_a_preview_expired_by_another_sweep_meanwhile_is_not_returned_twice(
     theirs.close()
 
 
-def test_abandoned_previews_are_failed_once_each(store: Store, clock: Clock) -> None:
+def test_abandoned_previews_are_failed_once_each(store: Store, clock: HandClock) -> None:
     """Approved at or before the cut-off, or applying: failed and reported, once."""
     first = approved_preview(store, clock, "bob")
     second = approved_preview(store, clock, "carol")
@@ -514,7 +504,7 @@ def test_abandoned_previews_are_failed_once_each(store: Store, clock: Clock) -> 
     assert store.fail_abandoned_previews(cut_off) == []
 
 
-def test_decided_previews_are_never_failed_as_abandoned(store: Store, clock: Clock) -> None:
+def test_decided_previews_are_never_failed_as_abandoned(store: Store, clock: HandClock) -> None:
     run_id = store.start_run(RunKind.PREVIEW, "alice")
     rejected = store.save_preview(run_id, Plan(), "alice")
     store.transition_preview(rejected, [PreviewStatus.PENDING], PreviewStatus.REJECTED, actor="b")
@@ -531,7 +521,7 @@ def test_decided_previews_are_never_failed_as_abandoned(store: Store, clock: Clo
 
 
 def test_an_abandoned_preview_another_run_failed_meanwhile_is_not_reported(
-    db_path: Path, cipher: SecretCipher, clock: Clock
+    db_path: Path, cipher: SecretCipher, clock: HandClock
 ) -> None:
     ours = Store(f"sqlite:///{db_path}", cipher, clock=clock)
     theirs = Store(f"sqlite:///{db_path}", cipher, clock=clock)
@@ -555,7 +545,7 @@ def test_team_settings_default_to_nobody(store: Store) -> None:
     assert store.team_settings() == TeamSettings(None, ())
 
 
-def test_team_settings_round_trip_and_audit(store: Store, clock: Clock) -> None:
+def test_team_settings_round_trip_and_audit(store: Store, clock: HandClock) -> None:
     """Saving replaces the settings and leaves an audit record of who changed them."""
     store.save_team_settings(TeamSettings("C0REPORTS", ("U0ADA", "U0BOB")), "U0ADMIN")
     assert store.team_settings() == TeamSettings("C0REPORTS", ("U0ADA", "U0BOB"))
@@ -592,7 +582,7 @@ def test_outcomes_round_trip_in_order(store: Store) -> None:
     assert store.outcomes(run_id + 1) == []
 
 
-def test_audit_events_newest_first(store: Store, clock: Clock) -> None:
+def test_audit_events_newest_first(store: Store, clock: HandClock) -> None:
     store.audit("alice", "configure", "entra", "cadence 7")
     clock.advance(timedelta(seconds=1))
     store.audit("bob", "approve", "preview 1")
@@ -663,7 +653,7 @@ def _posted(store: Store, actor: str = "alice", **kwargs: Any) -> int:
 
 
 def test_previews_to_refresh_lists_closed_previews_whose_message_looks_live(
-    store: Store, clock: Clock
+    store: Store, clock: HandClock
 ) -> None:
     """Superseded and expired, oldest first; pending, unposted and legacy ones never."""
     run_id = store.start_run(RunKind.PREVIEW, "alice")
@@ -710,7 +700,7 @@ def test_previews_to_refresh_is_limited_and_ordered(store: Store) -> None:
 
 
 def test_held_previews_to_post_are_pending_held_plans_without_a_message(
-    store: Store, clock: Clock
+    store: Store, clock: HandClock
 ) -> None:
     run_id = store.start_run(RunKind.SCHEDULED, "scheduler")
     ordinary = store.save_preview(run_id, Plan(), "alice")
@@ -724,7 +714,7 @@ def test_held_previews_to_post_are_pending_held_plans_without_a_message(
     assert store.held_previews_to_post() == []
 
 
-def test_a_held_plan_past_its_ttl_is_not_posted(store: Store, clock: Clock) -> None:
+def test_a_held_plan_past_its_ttl_is_not_posted(store: Store, clock: HandClock) -> None:
     run_id = store.start_run(RunKind.SCHEDULED, "scheduler")
     first = store.save_preview(
         run_id, Plan(), "scheduler", ttl=timedelta(minutes=1), hold_reasons=("a",)

@@ -14,27 +14,20 @@ from sqlalchemy import create_engine, inspect, text
 from core.store import DirectoryCopySave, Store
 from core.store.secrets import SecretCipher
 from core.sync import GRAPH_CONTACT_TYPE, GRAPH_USER_TYPE, Attr, DirectoryUser, ManagerRef
+from tests.clock import HandClock
 
 OWNER = "tenant-a https://graph.microsoft.com"
 OTHER = "tenant-b https://graph.microsoft.com"
 START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock(START)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+def store(tmp_path: Path, clock: HandClock) -> Iterator[Store]:
     cipher = SecretCipher([Fernet.generate_key()])
     store = Store(f"sqlite:///{tmp_path / 'copy.db'}", cipher, clock=clock)
     yield store
@@ -91,7 +84,7 @@ def test_a_fresh_copy_round_trips_every_field(store: Store) -> None:
 
 
 def test_a_change_round_writes_only_its_users_and_moves_both_links(
-    store: Store, clock: Clock
+    store: Store, clock: HandClock
 ) -> None:
     store.save_directory_copy(fresh(OWNER, [person(1), person(2), person(3)], "link-1", None))
     clock.now = START + timedelta(days=1)

@@ -24,17 +24,10 @@ from core.sandbox import Fault, Sandbox
 from core.sandbox.records import SandboxAccount
 from core.store import Store, load_cipher
 from core.sync import Attr, Plan
+from tests.clock import HandClock
 
 ACCOUNTS_PAGE = 1000  # Jira user search
 EMPLOYEES_PAGE = 999  # AQL
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -48,15 +41,15 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
 
 
 Open = Callable[[], SyncService]
 
 
 @pytest.fixture
-def open_service(sandbox: Sandbox, settings: Settings, clock: Clock) -> Iterator[Open]:
+def open_service(sandbox: Sandbox, settings: Settings, clock: HandClock) -> Iterator[Open]:
     """A new service on the same database each call, as a new process would have."""
     opened: list[SyncService] = []
 
@@ -166,7 +159,7 @@ def test_kept_ids_that_assets_no_longer_knows_are_read_again(
 
 
 def test_unmanaged_accounts_are_looked_for_again_after_a_week(
-    synced: Sandbox, open_service: Open, clock: Clock
+    synced: Sandbox, open_service: Open, clock: HandClock
 ) -> None:
     clock.now += RECHECK_UNMANAGED - timedelta(minutes=1)
     open_service().preview("test")
