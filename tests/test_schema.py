@@ -5,6 +5,8 @@ The PostgreSQL twins of these tests are in tests/postgres/test_schema_postgres.p
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from sqlalchemy import create_engine, text
 from core.errors import SyncError
 from core.store import Store
 from core.store.database import make_engine
-from core.store.schema import DatabaseNewer, head_revision, schema_state, upgrade_schema
+from core.store.schema import HEAD, DatabaseNewer, head_revision, schema_state, upgrade_schema
 from core.store.secrets import SecretCipher
 from tests.schema_data import (
     ADDED_SINCE_FIRST_RELEASE,
@@ -149,3 +151,23 @@ def test_a_missing_required_column_is_named_not_guessed(tmp_path: Path) -> None:
     with pytest.raises(SyncError, match=r"lacks column slack_delivery\.seen_at"):
         Store(url, _cipher())
     assert tables(url) == {"slack_delivery"}  # rolled back whole: the tables made before it too
+
+
+def test_the_release_knows_its_newest_revision_without_alembic() -> None:
+    """HEAD spares a current database the Alembic import; it must be the scripts' head."""
+    assert head_revision() == HEAD
+
+
+def test_a_current_database_is_opened_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    Store(url, SecretCipher([Fernet.generate_key()])).close()  # made and upgraded
+    probe = (
+        "import sys; from cryptography.fernet import Fernet; from core.store import Store; "
+        "from core.store.secrets import SecretCipher; "
+        f"Store({url!r}, SecretCipher([Fernet.generate_key()])).close(); "
+        "print(any(m.split('.')[0] == 'alembic' for m in sys.modules))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip() == "False"
