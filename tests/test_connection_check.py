@@ -259,6 +259,18 @@ def test_the_workspace_step_asks_jira_even_when_a_run_kept_the_id(
     assert not ok
 
 
+def test_sign_in_asks_entra_even_with_a_token_kept(build: Build, sandbox: Sandbox) -> None:
+    """ "Signed in" must prove the stored secret works now, not that a token is left over."""
+    service = build()
+    configure_sandbox(service)
+    service.create_schema("test")
+    service.preview("test")  # the shared sign-in now holds a token (and kept it)
+    sandbox.reset_counts()
+    steps = messages(service)
+    assert passed(steps, SIGN_IN)
+    assert sandbox.requests["login"] >= 1
+
+
 def test_a_foreign_entra_schema_is_reported(build: Build, sandbox: Sandbox) -> None:
     """Another schema holding the key ENTRA would stop `/entra schema`: said now."""
     service = build()

@@ -136,7 +136,7 @@ def _skipped(name: str) -> CheckStep:
 
 
 def _sign_in(service: SyncService) -> str:
-    service.clients.token_provider().headers()
+    service.clients.fresh_token_provider().headers()  # a kept token would prove nothing
     return "Signed in to Microsoft Entra ID."
 
 

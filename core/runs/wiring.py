@@ -26,6 +26,7 @@ from core.clients import (
     RateLimiter,
     RequestCounter,
     RetryPolicy,
+    SignInMemory,
     build_http_client,
     discover_cloud_id,
     discover_workspace,
@@ -222,28 +223,42 @@ class Clients:
 
     def token_provider(self) -> GraphTokenProvider:
         """The sign-in for the stored Entra connection, shared by every Graph client."""
+        tenant_id, client_id, secret = self._credentials()
+        fingerprint = hashlib.sha256(f"{tenant_id}|{client_id}|{secret}".encode()).hexdigest()
+        with self._lock:
+            provider = self._tokens.get(fingerprint)
+            if provider is None:
+                memory = self._store.sign_in_memory(fingerprint)
+                provider = self._provider(tenant_id, client_id, secret, memory)
+                self._tokens = {fingerprint: provider}
+            return provider
+
+    def fresh_token_provider(self) -> GraphTokenProvider:
+        """A sign-in that asks Entra now: no token this process or an earlier one kept.
+
+        The connection check uses it, so "signed in" proves the stored secret works today.
+        """
+        return self._provider(*self._credentials(), None)
+
+    def _credentials(self) -> tuple[str, str, str]:
         connection = self._store.connection()
         if connection is None:
             raise ConfigError(
                 [FieldProblem("entra connection", "not configured: run `entra-sync configure`")]
             )
-        secret = self._store.client_secret()
-        fingerprint = hashlib.sha256(
-            f"{connection.tenant_id}|{connection.client_id}|{secret}".encode()
-        ).hexdigest()
-        with self._lock:
-            provider = self._tokens.get(fingerprint)
-            if provider is None:
-                provider = GraphTokenProvider(
-                    connection.tenant_id,
-                    connection.client_id,
-                    secret,
-                    login_url=self._settings.login_url,
-                    graph_url=self._settings.graph_url,
-                    http=self.http,
-                    counter=self.counter,
-                    retry=self._retry,
-                    memory=self._store.sign_in_memory(fingerprint),
-                )
-                self._tokens = {fingerprint: provider}
-            return provider
+        return connection.tenant_id, connection.client_id, self._store.client_secret()
+
+    def _provider(
+        self, tenant_id: str, client_id: str, secret: str, memory: SignInMemory | None
+    ) -> GraphTokenProvider:
+        return GraphTokenProvider(
+            tenant_id,
+            client_id,
+            secret,
+            login_url=self._settings.login_url,
+            graph_url=self._settings.graph_url,
+            http=self.http,
+            counter=self.counter,
+            retry=self._retry,
+            memory=memory,
+        )
