@@ -8,6 +8,7 @@ Alembic left behind: no revision table, and optionally without what it did not h
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -22,6 +23,7 @@ from core.runs import SyncService
 from core.sandbox import Sandbox
 from core.store.database import make_engine
 from core.store.revisions.versions.r0001_baseline import baseline
+from core.store.schema import upgrade_schema
 
 KEY = Fernet.generate_key().decode()
 ADDED_SINCE_FIRST_RELEASE = {
@@ -108,3 +110,33 @@ def differences(database_url: str) -> list[object]:
         found = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     engine.dispose()
     return list(found)
+
+
+def race_upgrades(url: str, upgraders: int = 4) -> list[bool]:
+    """``upgraders`` threads upgrade ``url`` at the same moment; whether each changed it.
+
+    Any exception in a thread fails the caller's test (it is raised here, after all have
+    ended), so a collision between upgraders cannot pass unseen.
+    """
+    barrier = threading.Barrier(upgraders)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        engine = make_engine(url)
+        barrier.wait()
+        try:
+            results.append(upgrade_schema(engine).changed)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=upgrade) for _ in range(upgraders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    if errors:
+        raise errors[0]
+    return sorted(results)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from tests.schema_data import (
     age,
     differences,
     fill,
+    race_upgrades,
     rows,
     service_on,
     tables,
@@ -117,27 +117,7 @@ def test_a_database_a_newer_release_upgraded_is_refused_untouched(tmp_path: Path
 def test_two_upgrades_at_once_wait_for_each_other(tmp_path: Path) -> None:
     """The second upgrader waits for the lock, then finds nothing to do."""
     url = f"sqlite:///{tmp_path / 'race.db'}"
-    barrier = threading.Barrier(4)
-    results: list[bool] = []
-    errors: list[BaseException] = []
-
-    def upgrade() -> None:
-        engine = make_engine(url)
-        barrier.wait()
-        try:
-            results.append(upgrade_schema(engine).changed)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=upgrade) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    assert sorted(results) == [False, False, False, True]
+    assert race_upgrades(url) == [False, False, False, True]
     assert differences(url) == []
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import text
 
@@ -15,6 +13,7 @@ from tests.schema_data import (
     age,
     differences,
     fill,
+    race_upgrades,
     rows,
     service_on,
     tables,
@@ -77,25 +76,5 @@ def test_upgrades_at_once_wait_for_the_advisory_lock(postgres_url: str) -> None:
     wait on another upgrader's uncommitted table into an error instead of a hang.
     """
     bounded = f"{postgres_url}?options=-c%20lock_timeout%3D10000"
-    barrier = threading.Barrier(4)
-    results: list[bool] = []
-    errors: list[BaseException] = []
-
-    def upgrade() -> None:
-        engine = make_engine(bounded)
-        barrier.wait()
-        try:
-            results.append(upgrade_schema(engine).changed)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=upgrade) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    assert sorted(results) == [False, False, False, True]
+    assert race_upgrades(bounded) == [False, False, False, True]
     assert differences(postgres_url) == []
